@@ -1,0 +1,44 @@
+//! Shared types of the `rpc` gRPC library: what the blocking face (`rpc-sync`) and the
+//! async face (`rpc-aio`) have in common, with no runtime and no I/O.
+//!
+//! - [`StatusCode`] and [`RpcError`] (with rich details in [`details`]);
+//! - [`Metadata`], validated when built;
+//! - credentials ([`ChannelCredentials`], [`CallCredentials`], [`ServerCredentials`]);
+//! - [`ChannelConnectivity`], [`Compression`], [`ChannelOptions`], [`ServerOptions`];
+//! - [`Request`] and [`CallOptions`], per-call options;
+//! - [`ServicerContext`], the handler's view of its RPC;
+//! - [`codegen`], the contract generated code is written against.
+#![deny(missing_docs)]
+#![deny(missing_debug_implementations)]
+#![warn(unreachable_pub)]
+#![doc(test(attr(deny(warnings))))]
+
+pub mod codegen;
+mod compression;
+mod connectivity;
+mod context;
+mod credentials;
+pub mod details;
+mod error;
+pub mod metadata;
+mod options;
+mod request;
+mod status;
+mod streams;
+pub mod timeout;
+
+pub use compression::Compression;
+pub use connectivity::ChannelConnectivity;
+pub use context::{AuthContext, Cancellation, ContextControl, HandlerOutcome, RpcInfo, ServicerContext};
+pub use credentials::{
+    AuthMetadataContext, AuthMetadataPlugin, CallCredentials, ChannelCredentials, ChannelKind, CredentialsError, KeyCertPair,
+    ServerCredentials, SslChannelConfig,
+};
+pub use error::RpcError;
+pub use metadata::{Metadata, MetadataError, MetadataValue};
+pub use options::{ChannelOptions, DEFAULT_MAX_HEADER_LIST_SIZE, DEFAULT_MAX_RECEIVE_MESSAGE_LENGTH, ServerOptions};
+pub use request::{
+    CallOptions, IntoRequest, IntoRequestSource, IntoStreamingRequest, Request, RequestSource, StreamRequests, WriteRequests, stream,
+};
+pub use status::StatusCode;
+pub use streams::{RequestIterator, RequestStream, ResponseIterator, ResponseStream};

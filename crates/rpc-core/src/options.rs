@@ -1,0 +1,205 @@
+//! Typed channel and server options, with gRPC's defaults.
+
+use crate::compression::Compression;
+use std::time::Duration;
+
+/// The default limit on a received message: 4 MiB, as in every gRPC implementation.
+pub const DEFAULT_MAX_RECEIVE_MESSAGE_LENGTH: usize = 4 * 1024 * 1024;
+/// The default limit on the size of a header list: 16 KiB.
+pub const DEFAULT_MAX_HEADER_LIST_SIZE: u32 = 16 * 1024;
+
+/// Options of a client channel.
+///
+/// | option | default |
+/// |---|---|
+/// | `max_send_message_length` | unlimited (`None`) |
+/// | `max_receive_message_length` | 4 MiB |
+/// | `default_compression` | none |
+/// | `user_agent` | `None` (the library's own) |
+/// | `keepalive_time` / `keepalive_timeout` | off / 20 s |
+/// | `keepalive_permit_without_calls` | false |
+/// | `connect_timeout` | 20 s |
+/// | `initial_reconnect_backoff` / `max_reconnect_backoff` | 1 s / 120 s |
+/// | `initial_stream_window_size` / `initial_connection_window_size` | HTTP/2 defaults |
+/// | `ssl_target_name_override` | `None` |
+/// | `max_header_list_size` | 16 KiB |
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct ChannelOptions {
+    /// The largest message the channel will send; larger ones fail with RESOURCE_EXHAUSTED.
+    pub max_send_message_length: Option<usize>,
+    /// The largest message the channel will accept; larger ones fail with RESOURCE_EXHAUSTED.
+    pub max_receive_message_length: usize,
+    /// Compression for calls that do not choose their own.
+    pub default_compression: Compression,
+    /// A prefix for the `user-agent` header.
+    pub user_agent: Option<String>,
+    /// How often to ping an idle connection; `None` turns keepalive off.
+    pub keepalive_time: Option<Duration>,
+    /// How long to wait for a keepalive ping's answer before closing the connection.
+    pub keepalive_timeout: Duration,
+    /// Whether to ping even with no call in flight.
+    pub keepalive_permit_without_calls: bool,
+    /// How long one connection attempt may take.
+    pub connect_timeout: Duration,
+    /// The first reconnect delay after a failure.
+    pub initial_reconnect_backoff: Duration,
+    /// The longest reconnect delay.
+    pub max_reconnect_backoff: Duration,
+    /// HTTP/2 stream window size.
+    pub initial_stream_window_size: Option<u32>,
+    /// HTTP/2 connection window size.
+    pub initial_connection_window_size: Option<u32>,
+    /// The TLS server name to verify instead of the target's host (testing only).
+    pub ssl_target_name_override: Option<String>,
+    /// The `:authority` to send instead of the target.
+    pub default_authority: Option<String>,
+    /// The largest header list accepted from the server.
+    pub max_header_list_size: u32,
+    /// Whether calls wait for the channel to be ready by default.
+    pub wait_for_ready: bool,
+}
+
+impl Default for ChannelOptions {
+    fn default() -> Self {
+        ChannelOptions {
+            max_send_message_length: None,
+            max_receive_message_length: DEFAULT_MAX_RECEIVE_MESSAGE_LENGTH,
+            default_compression: Compression::NoCompression,
+            user_agent: None,
+            keepalive_time: None,
+            keepalive_timeout: Duration::from_secs(20),
+            keepalive_permit_without_calls: false,
+            connect_timeout: Duration::from_secs(20),
+            initial_reconnect_backoff: Duration::from_secs(1),
+            max_reconnect_backoff: Duration::from_secs(120),
+            initial_stream_window_size: None,
+            initial_connection_window_size: None,
+            ssl_target_name_override: None,
+            default_authority: None,
+            max_header_list_size: DEFAULT_MAX_HEADER_LIST_SIZE,
+            wait_for_ready: false,
+        }
+    }
+}
+
+macro_rules! setters {
+    ($t:ident { $($field:ident: $ty:ty),* $(,)? }) => {
+        impl $t {
+            $(
+                #[doc = concat!("Sets `", stringify!($field), "`.")]
+                pub fn $field(mut self, value: $ty) -> Self {
+                    self.$field = value.into();
+                    self
+                }
+            )*
+        }
+    };
+}
+
+setters!(ChannelOptions {
+    max_send_message_length: usize,
+    max_receive_message_length: usize,
+    default_compression: Compression,
+    user_agent: String,
+    keepalive_time: Duration,
+    keepalive_timeout: Duration,
+    keepalive_permit_without_calls: bool,
+    connect_timeout: Duration,
+    initial_reconnect_backoff: Duration,
+    max_reconnect_backoff: Duration,
+    initial_stream_window_size: u32,
+    initial_connection_window_size: u32,
+    ssl_target_name_override: String,
+    default_authority: String,
+    max_header_list_size: u32,
+    wait_for_ready: bool,
+});
+
+/// Options of a server.
+///
+/// | option | default |
+/// |---|---|
+/// | `max_send_message_length` | unlimited |
+/// | `max_receive_message_length` | 4 MiB |
+/// | `maximum_concurrent_rpcs` | unlimited |
+/// | `max_concurrent_streams` | 1024 per connection |
+/// | `max_workers` | blocking pool: number of CPUs x 4, at least 8 |
+/// | `max_queued_rpcs` | blocking pool queue: `max_workers` x 4 |
+/// | `compression` | none |
+/// | `keepalive_time` / `keepalive_timeout` | 2 h / 20 s |
+/// | `keepalive_min_time` (pings more often are answered with GOAWAY) | 5 min |
+/// | `max_header_list_size` | 16 KiB |
+/// | `max_connection_idle` | none |
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct ServerOptions {
+    /// The largest message the server will send.
+    pub max_send_message_length: Option<usize>,
+    /// The largest message the server will accept; larger ones end the call with RESOURCE_EXHAUSTED.
+    pub max_receive_message_length: usize,
+    /// How many RPCs may run at once on the whole server; more get RESOURCE_EXHAUSTED at once.
+    pub maximum_concurrent_rpcs: Option<usize>,
+    /// How many streams one HTTP/2 connection may open at once.
+    pub max_concurrent_streams: u32,
+    /// Worker threads for blocking handlers.
+    pub max_workers: usize,
+    /// Blocking RPCs that may wait for a worker; more get RESOURCE_EXHAUSTED at once.
+    pub max_queued_rpcs: usize,
+    /// Compression for responses, unless a handler chooses its own.
+    pub compression: Compression,
+    /// How often to ping a client's connection.
+    pub keepalive_time: Option<Duration>,
+    /// How long to wait for a ping's answer.
+    pub keepalive_timeout: Duration,
+    /// The shortest ping interval a client may use; faster pingers are sent GOAWAY.
+    pub keepalive_min_time: Duration,
+    /// The largest header list accepted from a client.
+    pub max_header_list_size: u32,
+    /// HTTP/2 stream window size.
+    pub initial_stream_window_size: Option<u32>,
+    /// HTTP/2 connection window size.
+    pub initial_connection_window_size: Option<u32>,
+    /// Close connections idle for this long.
+    pub max_connection_idle: Option<Duration>,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        let workers = (cpus * 4).max(8);
+        ServerOptions {
+            max_send_message_length: None,
+            max_receive_message_length: DEFAULT_MAX_RECEIVE_MESSAGE_LENGTH,
+            maximum_concurrent_rpcs: None,
+            max_concurrent_streams: 1024,
+            max_workers: workers,
+            max_queued_rpcs: workers * 4,
+            compression: Compression::NoCompression,
+            keepalive_time: Some(Duration::from_secs(2 * 3600)),
+            keepalive_timeout: Duration::from_secs(20),
+            keepalive_min_time: Duration::from_secs(300),
+            max_header_list_size: DEFAULT_MAX_HEADER_LIST_SIZE,
+            initial_stream_window_size: None,
+            initial_connection_window_size: None,
+            max_connection_idle: None,
+        }
+    }
+}
+
+setters!(ServerOptions {
+    max_send_message_length: usize,
+    max_receive_message_length: usize,
+    maximum_concurrent_rpcs: usize,
+    max_concurrent_streams: u32,
+    max_workers: usize,
+    max_queued_rpcs: usize,
+    compression: Compression,
+    keepalive_time: Duration,
+    keepalive_timeout: Duration,
+    keepalive_min_time: Duration,
+    max_header_list_size: u32,
+    initial_stream_window_size: u32,
+    initial_connection_window_size: u32,
+    max_connection_idle: Duration,
+});
