@@ -80,8 +80,17 @@ pub trait Channel: Clone + Send + Sync + 'static {
     type UnaryWithCall<Resp: prost::Message + Default + Send + 'static>;
     /// What a `*_future` method returns: a handle on a call running in the background.
     type UnaryFuture<Resp: prost::Message + Default + Send + 'static>;
-    /// What a response-streaming call returns (blocking: an iterator; async: a stream).
+    /// What a unary-stream call returns (blocking: an iterator; async: a stream).
     type Streaming<Resp: prost::Message + Default + Send + 'static>;
+    /// What a stream-unary call returns (blocking: `Result<Resp, RpcError>`; async: a call
+    /// object that can also `write` requests of type `Req`).
+    type StreamUnary<Req: prost::Message + Send + 'static, Resp: prost::Message + Default + Send + 'static>;
+    /// What a stream-unary `*_with_call` method returns.
+    type StreamUnaryWithCall<Req: prost::Message + Send + 'static, Resp: prost::Message + Default + Send + 'static>;
+    /// What a stream-unary `*_future` method returns.
+    type StreamUnaryFuture<Req: prost::Message + Send + 'static, Resp: prost::Message + Default + Send + 'static>;
+    /// What a stream-stream call returns (blocking: an iterator; async: a stream that can also `write`).
+    type StreamStream<Req: prost::Message + Send + 'static, Resp: prost::Message + Default + Send + 'static>;
 
     /// Starts a unary-unary call.
     fn unary_unary<Req, Resp>(&self, method: &'static MethodDescriptor, request: Request<Req>) -> Self::Unary<Resp>
@@ -108,7 +117,7 @@ pub trait Channel: Clone + Send + Sync + 'static {
         Resp: prost::Message + Default + Send + 'static;
 
     /// Starts a stream-unary call.
-    fn stream_unary<Req, Resp>(&self, method: &'static MethodDescriptor, request: Request<RequestSource<Req>>) -> Self::Unary<Resp>
+    fn stream_unary<Req, Resp>(&self, method: &'static MethodDescriptor, request: Request<RequestSource<Req>>) -> Self::StreamUnary<Req, Resp>
     where
         Req: prost::Message + Send + 'static,
         Resp: prost::Message + Default + Send + 'static;
@@ -118,19 +127,19 @@ pub trait Channel: Clone + Send + Sync + 'static {
         &self,
         method: &'static MethodDescriptor,
         request: Request<RequestSource<Req>>,
-    ) -> Self::UnaryWithCall<Resp>
+    ) -> Self::StreamUnaryWithCall<Req, Resp>
     where
         Req: prost::Message + Send + 'static,
         Resp: prost::Message + Default + Send + 'static;
 
     /// Starts a stream-unary call in the background.
-    fn stream_unary_future<Req, Resp>(&self, method: &'static MethodDescriptor, request: Request<RequestSource<Req>>) -> Self::UnaryFuture<Resp>
+    fn stream_unary_future<Req, Resp>(&self, method: &'static MethodDescriptor, request: Request<RequestSource<Req>>) -> Self::StreamUnaryFuture<Req, Resp>
     where
         Req: prost::Message + Send + 'static,
         Resp: prost::Message + Default + Send + 'static;
 
     /// Starts a stream-stream call.
-    fn stream_stream<Req, Resp>(&self, method: &'static MethodDescriptor, request: Request<RequestSource<Req>>) -> Self::Streaming<Resp>
+    fn stream_stream<Req, Resp>(&self, method: &'static MethodDescriptor, request: Request<RequestSource<Req>>) -> Self::StreamStream<Req, Resp>
     where
         Req: prost::Message + Send + 'static,
         Resp: prost::Message + Default + Send + 'static;
