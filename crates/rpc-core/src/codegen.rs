@@ -18,6 +18,8 @@ pub use crate::request::{IntoRequest, IntoStreamingRequest};
 pub use crate::{Metadata, RpcError as Error, StatusCode};
 #[doc(hidden)]
 pub use prost;
+#[doc(hidden)]
+pub use prost_types;
 
 /// A boxed, sendable future, as returned by type-erased async handlers.
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
