@@ -106,9 +106,6 @@ impl Builder {
             }
         }
         let fds = compiler.file_descriptor_set();
-        if let Some(path) = &self.file_descriptor_set_path {
-            std::fs::write(path, compiler.encode_file_descriptor_set())?;
-        }
         let generator = RpcServiceGenerator::new(self.codegen_path.clone(), descriptor_set::per_package(&fds));
         config
             .service_generator(Box::new(generator))
@@ -117,6 +114,12 @@ impl Builder {
         if let Some(out_dir) = &self.out_dir {
             std::fs::create_dir_all(out_dir)?;
             config.out_dir(out_dir);
+        }
+        if let Some(path) = &self.file_descriptor_set_path {
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            std::fs::write(path, compiler.encode_file_descriptor_set())?;
         }
         if let Some(include) = &self.include_file {
             config.include_file(include);
