@@ -20,5 +20,14 @@ fn main() -> std::io::Result<()> {
     protos_under(&root, &mut protos)?;
     protos.sort();
     println!("cargo:rerun-if-changed={}", root.display());
-    rpc_build::compile_protos(&protos, &[root])
+    rpc_build::compile_protos(&protos, &[root])?;
+
+    // Awkward names (keywords, clashes with the stub's own functions, a service without
+    // methods), generated against a renamed codegen path, for `tests/codegen_keywords.rs`.
+    let awkward = Path::new(env!("CARGO_MANIFEST_DIR")).join("../crates/rpc-build/tests/protos");
+    let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR")).join("keywords");
+    rpc_build::configure()
+        .out_dir(out)
+        .codegen_path("crate::cg")
+        .compile(&[awkward.join("keywords.proto")], &[awkward])
 }
