@@ -18,7 +18,7 @@ mod pb {
 use pb::kw::r#type::v1::*;
 
 /// Every stub method exists with the expected (escaped or renamed) name and return type.
-#[allow(dead_code)]
+#[allow(dead_code, clippy::type_complexity)]
 fn stub_methods<C: cg::Channel>(
     stub: &SelfStub<C>,
 ) -> (

@@ -11,6 +11,10 @@ use std::fmt::Write;
 /// Names of the stub's own functions, which generated call methods must not take.
 const STUB_OWN: &[&str] = &["new", "channel", "into_channel"];
 
+/// Method names come from the proto, so clippy's naming conventions (`new` returns `Self`,
+/// `into_*` takes `self`, ...) cannot be expected of them.
+const ALLOW_RPC_NAMES: &str = "#[allow(clippy::wrong_self_convention, clippy::new_ret_no_self, clippy::should_implement_trait)]";
+
 /// Writes the rpc items of every service into its package's module.
 #[derive(Debug)]
 pub(crate) struct RpcServiceGenerator {
@@ -237,7 +241,7 @@ impl Writer<'_> {
             ),
         );
         let _ = writeln!(buf, "#[derive(Clone, Debug)]\npub struct {}Stub<C> {{ channel: C }}", n.camel);
-        let _ = writeln!(buf, "impl<C: {cg}::Channel> {}Stub<C> {{", n.camel);
+        let _ = writeln!(buf, "{ALLOW_RPC_NAMES}\nimpl<C: {cg}::Channel> {}Stub<C> {{", n.camel);
         doc(buf, "A stub that makes its calls on `channel`.");
         let _ = writeln!(buf, "pub fn new(channel: C) -> Self {{ Self {{ channel }} }}");
         doc(buf, "The channel the calls are made on.");
@@ -380,7 +384,7 @@ impl Writer<'_> {
                 n.full_name, n.snake
             ),
         );
-        let _ = writeln!(buf, "pub trait {}Servicer: Send + Sync + 'static {{", n.camel);
+        let _ = writeln!(buf, "{ALLOW_RPC_NAMES}\npub trait {}Servicer: Send + Sync + 'static {{", n.camel);
         for m in self.methods {
             let (params, result) = self.servicer_signature(m, true);
             self.servicer_method_doc(m, buf);
@@ -392,7 +396,11 @@ impl Writer<'_> {
             );
         }
         buf.push_str("}\n");
-        let _ = writeln!(buf, "impl<T: {0}Servicer + ?Sized> {0}Servicer for ::std::sync::Arc<T> {{", n.camel);
+        let _ = writeln!(
+            buf,
+            "{ALLOW_RPC_NAMES}\nimpl<T: {0}Servicer + ?Sized> {0}Servicer for ::std::sync::Arc<T> {{",
+            n.camel
+        );
         for m in self.methods {
             let (params, result) = self.servicer_signature(m, true);
             let _ = writeln!(
@@ -419,7 +427,11 @@ impl Writer<'_> {
                 n.full_name, n.snake
             ),
         );
-        let _ = writeln!(buf, "pub trait Async{}Servicer: Send + Sync + 'static {{", n.camel);
+        let _ = writeln!(
+            buf,
+            "{ALLOW_RPC_NAMES}\npub trait Async{}Servicer: Send + Sync + 'static {{",
+            n.camel
+        );
         for m in self.methods {
             let (params, result) = self.servicer_signature(m, false);
             self.servicer_method_doc(m, buf);
@@ -433,7 +445,7 @@ impl Writer<'_> {
         buf.push_str("}\n");
         let _ = writeln!(
             buf,
-            "impl<T: Async{0}Servicer> Async{0}Servicer for ::std::sync::Arc<T> {{",
+            "{ALLOW_RPC_NAMES}\nimpl<T: Async{0}Servicer> Async{0}Servicer for ::std::sync::Arc<T> {{",
             n.camel
         );
         for m in self.methods {
