@@ -466,7 +466,7 @@ impl Writer<'_> {
             buf,
             &format!(
                 "Puts a `{}` servicer on a server. Implemented for every [`{1}Servicer`] (`M` =\n\
-                 [`Blocking`]({cg}::Blocking)) and every [`Async{1}Servicer`] (`M` = [`Async`]({cg}::Async));\n\
+                 `{cg}::Blocking`) and every [`Async{1}Servicer`] (`M` = `{cg}::Async`);\n\
                  a type that implements both traits names the one meant: `add_{2}_servicer_to_server::<{cg}::Async>(..)`.",
                 n.full_name, n.camel, n.snake
             ),
