@@ -209,3 +209,15 @@ fn context_exposes_rpc_info() {
     assert_eq!(control.context().method(), "/a.B/C");
     assert!(format!("{ctx:?}").contains("/a.B/C"));
 }
+
+#[test]
+fn context_types_are_send_and_sync() {
+    fn assert_send_sync<T: Send + Sync + 'static>() {}
+    assert_send_sync::<ServicerContext>();
+    assert_send_sync::<ContextControl>();
+    assert_send_sync::<rpc_core::Cancellation>();
+    assert_send_sync::<Metadata>();
+    assert_send_sync::<rpc_core::CallCredentials>();
+    assert_send_sync::<rpc_core::ChannelCredentials>();
+    assert_send_sync::<rpc_core::ServerCredentials>();
+}

@@ -223,3 +223,9 @@ fn spawn_runs_in_the_background() {
     let name = bounded(move || futures::executor::block_on(task).unwrap());
     assert!(name.starts_with("rpc-sync-runtime-"), "{name}");
 }
+
+#[test]
+fn runtime_handle_is_send_sync_unpin() {
+    fn assert_traits<T: Send + Sync + Unpin + Clone + std::fmt::Debug + 'static>() {}
+    assert_traits::<RuntimeHandle>();
+}
