@@ -119,7 +119,11 @@ pub trait Channel: Clone + Send + Sync + 'static {
         Resp: prost::Message + Default + Send + 'static;
 
     /// Starts a stream-unary call.
-    fn stream_unary<Req, Resp>(&self, method: &'static MethodDescriptor, request: Request<RequestSource<Req>>) -> Self::StreamUnary<Req, Resp>
+    fn stream_unary<Req, Resp>(
+        &self,
+        method: &'static MethodDescriptor,
+        request: Request<RequestSource<Req>>,
+    ) -> Self::StreamUnary<Req, Resp>
     where
         Req: prost::Message + Send + 'static,
         Resp: prost::Message + Default + Send + 'static;
@@ -135,13 +139,21 @@ pub trait Channel: Clone + Send + Sync + 'static {
         Resp: prost::Message + Default + Send + 'static;
 
     /// Starts a stream-unary call in the background.
-    fn stream_unary_future<Req, Resp>(&self, method: &'static MethodDescriptor, request: Request<RequestSource<Req>>) -> Self::StreamUnaryFuture<Req, Resp>
+    fn stream_unary_future<Req, Resp>(
+        &self,
+        method: &'static MethodDescriptor,
+        request: Request<RequestSource<Req>>,
+    ) -> Self::StreamUnaryFuture<Req, Resp>
     where
         Req: prost::Message + Send + 'static,
         Resp: prost::Message + Default + Send + 'static;
 
     /// Starts a stream-stream call.
-    fn stream_stream<Req, Resp>(&self, method: &'static MethodDescriptor, request: Request<RequestSource<Req>>) -> Self::StreamStream<Req, Resp>
+    fn stream_stream<Req, Resp>(
+        &self,
+        method: &'static MethodDescriptor,
+        request: Request<RequestSource<Req>>,
+    ) -> Self::StreamStream<Req, Resp>
     where
         Req: prost::Message + Send + 'static,
         Resp: prost::Message + Default + Send + 'static;
@@ -187,7 +199,10 @@ impl<Req, Resp> MethodHandler<Req, Resp> {
     /// Whether the behaviour blocks (and so runs on a worker thread).
     pub fn is_blocking(&self) -> bool {
         use MethodHandler::*;
-        matches!(self, BlockingUnaryUnary(_) | BlockingUnaryStream(_) | BlockingStreamUnary(_) | BlockingStreamStream(_))
+        matches!(
+            self,
+            BlockingUnaryUnary(_) | BlockingUnaryStream(_) | BlockingStreamUnary(_) | BlockingStreamStream(_)
+        )
     }
 }
 
@@ -209,7 +224,10 @@ impl<Req, Resp> Clone for MethodHandler<Req, Resp> {
 
 impl<Req, Resp> fmt::Debug for MethodHandler<Req, Resp> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("MethodHandler").field("kind", &self.kind()).field("blocking", &self.is_blocking()).finish()
+        f.debug_struct("MethodHandler")
+            .field("kind", &self.kind())
+            .field("blocking", &self.is_blocking())
+            .finish()
     }
 }
 
@@ -235,4 +253,6 @@ pub enum Async {}
 
 pub use crate::context::ServicerContext as Context;
 pub use crate::request::{RequestSource as Source, StreamRequests, WriteRequests};
-pub use crate::streams::{RequestIterator as ReqIter, RequestStream as ReqStream, ResponseIterator as RespIter, ResponseStream as RespStream};
+pub use crate::streams::{
+    RequestIterator as ReqIter, RequestStream as ReqStream, ResponseIterator as RespIter, ResponseStream as RespStream,
+};

@@ -125,7 +125,10 @@ impl ServicerContext {
         let inner = Arc::new(Inner {
             info,
             cancelled: AtomicBool::new(false),
-            state: Mutex::new(State { initial_metadata_sender, ..State::default() }),
+            state: Mutex::new(State {
+                initial_metadata_sender,
+                ..State::default()
+            }),
             cancel_signal: Condvar::new(),
         });
         (ServicerContext { inner: inner.clone() }, ContextControl { inner })
@@ -244,7 +247,13 @@ impl ServicerContext {
     }
 
     /// Ends the RPC with `status`; its trailing metadata is added to what was set so far.
+    /// As with [`abort`](Self::abort), an OK code becomes UNKNOWN.
     pub fn abort_with_status(&self, status: RpcError) -> RpcError {
+        let status = if status.code() == StatusCode::Ok {
+            status.with_code(StatusCode::Unknown)
+        } else {
+            status
+        };
         let mut st = self.inner.lock();
         st.code = Some(status.code());
         st.details = Some(status.details().to_owned());
@@ -370,7 +379,11 @@ impl ContextControl {
     /// What the handler set: code, details and trailing metadata.
     pub fn outcome(&self) -> HandlerOutcome {
         let st = self.inner.lock();
-        HandlerOutcome { code: st.code, details: st.details.clone(), trailing_metadata: st.trailing_metadata.clone() }
+        HandlerOutcome {
+            code: st.code,
+            details: st.details.clone(),
+            trailing_metadata: st.trailing_metadata.clone(),
+        }
     }
 
     /// The response compression chosen by the handler.

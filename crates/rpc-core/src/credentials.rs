@@ -38,11 +38,17 @@ fn check_certs(what: &'static str, pem: &[u8]) -> Result<(), CredentialsError> {
     let mut reader = pem;
     let mut count = 0;
     for item in rustls_pemfile::certs(&mut reader) {
-        item.map_err(|e| CredentialsError::BadPem { what, reason: e.to_string() })?;
+        item.map_err(|e| CredentialsError::BadPem {
+            what,
+            reason: e.to_string(),
+        })?;
         count += 1;
     }
     if count == 0 {
-        return Err(CredentialsError::NoPem { what, expected: "CERTIFICATE block" });
+        return Err(CredentialsError::NoPem {
+            what,
+            expected: "CERTIFICATE block",
+        });
     }
     Ok(())
 }
@@ -51,8 +57,14 @@ fn check_key(what: &'static str, pem: &[u8]) -> Result<(), CredentialsError> {
     let mut reader = pem;
     match rustls_pemfile::private_key(&mut reader) {
         Ok(Some(_)) => Ok(()),
-        Ok(None) => Err(CredentialsError::NoPem { what, expected: "PRIVATE KEY block" }),
-        Err(e) => Err(CredentialsError::BadPem { what, reason: e.to_string() }),
+        Ok(None) => Err(CredentialsError::NoPem {
+            what,
+            expected: "PRIVATE KEY block",
+        }),
+        Err(e) => Err(CredentialsError::BadPem {
+            what,
+            reason: e.to_string(),
+        }),
     }
 }
 
@@ -128,12 +140,18 @@ impl ChannelCredentials {
 
     /// Plaintext credentials for a local peer (loopback or unix socket): call credentials are permitted.
     pub fn local() -> ChannelCredentials {
-        ChannelCredentials { kind: ChannelKind::Local, call: Vec::new() }
+        ChannelCredentials {
+            kind: ChannelKind::Local,
+            call: Vec::new(),
+        }
     }
 
     /// Plaintext credentials: call credentials are refused on such a channel.
     pub fn insecure() -> ChannelCredentials {
-        ChannelCredentials { kind: ChannelKind::Insecure, call: Vec::new() }
+        ChannelCredentials {
+            kind: ChannelKind::Insecure,
+            call: Vec::new(),
+        }
     }
 
     /// These credentials with call credentials applied to every call (gRPC's `composite_channel_credentials`).
@@ -192,12 +210,16 @@ enum CallPart {
 impl CallCredentials {
     /// Sends `authorization: Bearer <token>`.
     pub fn access_token(token: impl Into<String>) -> CallCredentials {
-        CallCredentials { parts: vec![CallPart::AccessToken(token.into())] }
+        CallCredentials {
+            parts: vec![CallPart::AccessToken(token.into())],
+        }
     }
 
     /// Calls `plugin` for each call and adds its metadata.
     pub fn metadata_plugin(plugin: impl AuthMetadataPlugin) -> CallCredentials {
-        CallCredentials { parts: vec![CallPart::Plugin(Arc::new(plugin))] }
+        CallCredentials {
+            parts: vec![CallPart::Plugin(Arc::new(plugin))],
+        }
     }
 
     /// Both sets of credentials, applied in order (gRPC's `composite_call_credentials`).
@@ -279,13 +301,19 @@ impl ServerCredentials {
         for (key, chain) in pairs {
             check_key("private_key", key)?;
             check_certs("certificate_chain", chain)?;
-            out.push(KeyCertPair { private_key: key.to_vec(), certificate_chain: chain.to_vec() });
+            out.push(KeyCertPair {
+                private_key: key.to_vec(),
+                certificate_chain: chain.to_vec(),
+            });
         }
         if let Some(roots) = root_certificates {
             check_certs("root_certificates", roots)?;
         }
         if require_client_auth && root_certificates.is_none() {
-            return Err(CredentialsError::NoPem { what: "root_certificates", expected: "CERTIFICATE block (required with require_client_auth)" });
+            return Err(CredentialsError::NoPem {
+                what: "root_certificates",
+                expected: "CERTIFICATE block (required with require_client_auth)",
+            });
         }
         Ok(ServerCredentials::Ssl {
             pairs: out,

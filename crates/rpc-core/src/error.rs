@@ -97,6 +97,12 @@ impl RpcError {
         self.inner.debug_error_string.as_deref()
     }
 
+    /// Changes the status code, keeping details, metadata and rich details.
+    pub fn with_code(mut self, code: StatusCode) -> RpcError {
+        self.inner.code = code;
+        self
+    }
+
     /// Sets the trailing metadata.
     pub fn with_trailing_metadata(mut self, metadata: Metadata) -> RpcError {
         self.inner.trailing_metadata = metadata;

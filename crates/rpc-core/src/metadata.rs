@@ -185,7 +185,11 @@ pub fn validate_value(key: &str, value: &MetadataValue) -> Result<(), MetadataEr
         MetadataValue::Text(_) if binary_key => Err(MetadataError::TextValueForBinaryKey { key: key.to_owned() }),
         MetadataValue::Binary(_) if !binary_key => Err(MetadataError::BinaryValueForTextKey { key: key.to_owned() }),
         MetadataValue::Text(s) => match s.bytes().enumerate().find(|(_, b)| !(0x20..=0x7e).contains(b)) {
-            Some((index, byte)) => Err(MetadataError::InvalidTextValue { key: key.to_owned(), byte, index }),
+            Some((index, byte)) => Err(MetadataError::InvalidTextValue {
+                key: key.to_owned(),
+                byte,
+                index,
+            }),
             None => Ok(()),
         },
         MetadataValue::Binary(_) => Ok(()),
@@ -299,7 +303,9 @@ impl Metadata {
         self.entries.extend(other.entries);
     }
 
-    /// Converts to tonic's `MetadataMap`, keeping order, repeats and binary values.
+    /// Converts to tonic's `MetadataMap`, keeping repeats, binary values and the order of
+    /// each key's values. tonic's map groups a key's values together, so entries with
+    /// different keys come back ordered by each key's first appearance.
     pub fn to_tonic(&self) -> tonic::metadata::MetadataMap {
         let mut map = tonic::metadata::MetadataMap::with_capacity(self.entries.len());
         self.write_to_tonic(&mut map);

@@ -63,7 +63,10 @@ pub struct Request<T> {
 impl<T> Request<T> {
     /// A request with default options.
     pub fn new(message: T) -> Request<T> {
-        Request { message, options: CallOptions::default() }
+        Request {
+            message,
+            options: CallOptions::default(),
+        }
     }
 
     /// A request with the given options.
@@ -103,7 +106,10 @@ impl<T> Request<T> {
 
     /// Changes the message, keeping the options.
     pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Request<U> {
-        Request { message: f(self.message), options: self.options }
+        Request {
+            message: f(self.message),
+            options: self.options,
+        }
     }
 
     /// Sets the timeout.
@@ -151,7 +157,10 @@ impl<T> Request<T> {
 
 impl<T: fmt::Debug> fmt::Debug for Request<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Request").field("message", &self.message).field("options", &self.options).finish()
+        f.debug_struct("Request")
+            .field("message", &self.message)
+            .field("options", &self.options)
+            .finish()
     }
 }
 

@@ -75,7 +75,11 @@ mod tests {
 
     #[test]
     fn round_trips_and_rejects_garbage() {
-        for d in [Duration::from_nanos(1), Duration::from_millis(1500), Duration::from_secs(3600 * 24 * 365)] {
+        for d in [
+            Duration::from_nanos(1),
+            Duration::from_millis(1500),
+            Duration::from_secs(3600 * 24 * 365),
+        ] {
             let enc = encode_grpc_timeout(d);
             assert!(enc.len() <= 9, "{enc}");
             assert!(parse_grpc_timeout(enc.as_bytes()).unwrap() >= d);
