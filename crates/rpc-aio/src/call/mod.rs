@@ -17,6 +17,5 @@ mod streaming;
 mod unary;
 
 pub use state::CallDetails;
-pub(crate) use state::CallShared;
 pub use streaming::{StreamStreamCall, StreamUnaryCall, StreamUnaryWithCall, UnaryStreamCall};
 pub use unary::{UnaryCall, UnaryWithCall};
