@@ -50,7 +50,7 @@ where
     }
     let shared = CallShared::new(deadline);
     let (tx, rx) = mpsc::channel(capacity);
-    let mut core = CallCore { shared: shared.clone(), rx, task: None, terminated: false };
+    let mut core = CallCore { shared: shared.clone(), rx, task: None, terminated: false, cancelled_locally: false };
     let Some(guard) = inner.begin_call() else {
         shared.finish(Err(RpcError::cancelled("channel closed: no new calls are accepted")));
         return core;
@@ -208,6 +208,7 @@ where
     if details.wait_for_ready.unwrap_or(inner.options.wait_for_ready) {
         wait_ready(inner).await?;
     }
+    let streaming_body = matches!(body, Body::Source(..));
     let stream: BoxStream<Req> = match body {
         Body::Unary(m) => Box::pin(futures::stream::once(std::future::ready(m))),
         Body::Source(RequestSource::Stream(s), _) => s,
@@ -235,7 +236,10 @@ where
             request.metadata_mut().insert("grpc-timeout", v);
         }
     }
-    let mut grpc = tonic::client::Grpc::new(inner.tonic.clone())
+    let mut grpc = tonic::client::Grpc::new(super::body::CallService {
+        inner: inner.tonic.clone(),
+        shared: streaming_body.then(|| shared.clone()),
+    })
         .accept_compressed(CompressionEncoding::Gzip)
         .accept_compressed(CompressionEncoding::Deflate)
         .accept_compressed(CompressionEncoding::Zstd)
@@ -291,3 +295,4 @@ impl ChannelInner {
         err
     }
 }
+

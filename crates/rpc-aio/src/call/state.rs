@@ -180,6 +180,7 @@ pub(crate) struct CallCore<Resp> {
     pub(crate) rx: mpsc::Receiver<Resp>,
     pub(crate) task: Option<JoinHandle<()>>,
     pub(crate) terminated: bool,
+    pub(crate) cancelled_locally: bool,
 }
 
 impl<Resp> Drop for CallCore<Resp> {
@@ -196,6 +197,7 @@ impl<Resp> Drop for CallCore<Resp> {
 impl<Resp> CallCore<Resp> {
     pub(crate) fn cancel(&mut self) -> bool {
         if self.shared.finish(Err(RpcError::cancelled("call cancelled by the client"))) {
+            self.cancelled_locally = true;
             if let Some(task) = &self.task {
                 task.abort();
             }
@@ -241,6 +243,10 @@ impl<Resp> CallCore<Resp> {
     pub(crate) fn poll_next_message(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Resp, RpcError>>> {
         if self.terminated {
             return Poll::Ready(None);
+        }
+        if self.cancelled_locally {
+            self.terminated = true;
+            return Poll::Ready(Some(Err(RpcError::cancelled("call cancelled by the client"))));
         }
         match self.rx.poll_recv(cx) {
             Poll::Ready(Some(m)) => Poll::Ready(Some(Ok(m))),
