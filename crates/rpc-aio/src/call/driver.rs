@@ -284,6 +284,11 @@ impl ChannelInner {
         if err.code() == StatusCode::Cancelled && status.message() == "Timeout expired" {
             return RpcError::deadline_exceeded("deadline exceeded");
         }
+        let from_transport = std::error::Error::source(status).is_some();
+        if from_transport && err.code() == StatusCode::Cancelled {
+            return RpcError::unavailable(format!("connection to {} lost: {}", self.target, status.message()))
+                .with_debug_error_string(format!("{status:?}"));
+        }
         if before_headers && matches!(err.code(), StatusCode::Unavailable | StatusCode::Unknown) && status.metadata().is_empty() {
             let state = self.connectivity.get();
             if state != ChannelConnectivity::Ready || err.code() == StatusCode::Unavailable {
