@@ -208,6 +208,12 @@ where
     if details.wait_for_ready.unwrap_or(inner.options.wait_for_ready) {
         wait_ready(inner).await?;
     }
+    let max_send = inner.options.max_send_message_length;
+    if let (Some(max), Body::Unary(m)) = (max_send, &body) {
+        if m.encoded_len() > max {
+            return Err(too_large(m.encoded_len(), max));
+        }
+    }
     let streaming_body = matches!(body, Body::Source(..));
     let stream: BoxStream<Req> = match body {
         Body::Unary(m) => Box::pin(futures::stream::once(std::future::ready(m))),
@@ -227,6 +233,16 @@ where
             Some(rx) => Box::pin(tokio_stream::wrappers::ReceiverStream::new(rx)),
             None => Box::pin(futures::stream::empty()),
         },
+    };
+    let stream: BoxStream<Req> = match max_send {
+        Some(max) if streaming_body => {
+            let shared = shared.clone();
+            Box::pin(stream.take_while(move |m| {
+                let len = m.encoded_len();
+                std::future::ready(len <= max || !shared.finish(Err(too_large(len, max))))
+            }))
+        }
+        _ => stream,
     };
     let mut request = tonic::Request::new(stream);
     metadata.write_to_tonic(request.metadata_mut());
@@ -301,3 +317,7 @@ impl ChannelInner {
     }
 }
 
+
+fn too_large(len: usize, max: usize) -> RpcError {
+    RpcError::resource_exhausted(format!("trying to send a message larger than the maximum ({len} vs. {max} bytes)"))
+}
