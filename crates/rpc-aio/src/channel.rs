@@ -84,7 +84,10 @@ impl Drop for Handle {
 
 impl fmt::Debug for Channel {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Channel").field("target", &self.inner().target.to_string()).field("state", &self.inner().connectivity.get()).finish()
+        f.debug_struct("Channel")
+            .field("target", &self.inner().target.to_string())
+            .field("state", &self.inner().connectivity.get())
+            .finish()
     }
 }
 
@@ -111,7 +114,10 @@ pub struct ChannelBuilder {
 
 impl fmt::Debug for ChannelBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ChannelBuilder").field("target", &self.target).field("interceptors", &self.interceptors.len()).finish()
+        f.debug_struct("ChannelBuilder")
+            .field("target", &self.target)
+            .field("interceptors", &self.interceptors.len())
+            .finish()
     }
 }
 
@@ -150,7 +156,8 @@ impl ChannelBuilder {
         let o = &self.options;
         let tls = match self.credentials.kind() {
             ChannelKind::Ssl(ssl) => {
-                let mut cfg = ClientTlsConfig::new().domain_name(o.ssl_target_name_override.clone().unwrap_or_else(|| target.host().to_owned()));
+                let mut cfg =
+                    ClientTlsConfig::new().domain_name(o.ssl_target_name_override.clone().unwrap_or_else(|| target.host().to_owned()));
                 if let Some(roots) = &ssl.root_certificates {
                     cfg = cfg.ca_certificate(Certificate::from_pem(roots));
                 }
@@ -163,20 +170,33 @@ impl ChannelBuilder {
         };
         let authority = o.default_authority.clone().unwrap_or_else(|| target.authority());
         let scheme = if tls.is_some() { "https" } else { "http" };
-        let bad = |what: &str, e: &dyn fmt::Display| RpcError::invalid_argument(format!("invalid {what} for target {:?}: {e}", self.target));
+        let bad =
+            |what: &str, e: &dyn fmt::Display| RpcError::invalid_argument(format!("invalid {what} for target {:?}: {e}", self.target));
         let mut ep = Endpoint::from_shared(format!("{scheme}://{authority}")).map_err(|e| bad("authority", &e))?;
         if let Some(ua) = &o.user_agent {
             ep = ep.user_agent(ua.clone()).map_err(|e| bad("user agent", &e))?;
         }
         if let Some(t) = o.keepalive_time {
-            ep = ep.http2_keep_alive_interval(t).keep_alive_timeout(o.keepalive_timeout).keep_alive_while_idle(o.keepalive_permit_without_calls);
+            ep = ep
+                .http2_keep_alive_interval(t)
+                .keep_alive_timeout(o.keepalive_timeout)
+                .keep_alive_while_idle(o.keepalive_permit_without_calls);
         }
-        ep = ep.initial_stream_window_size(o.initial_stream_window_size).initial_connection_window_size(o.initial_connection_window_size);
+        ep = ep
+            .initial_stream_window_size(o.initial_stream_window_size)
+            .initial_connection_window_size(o.initial_connection_window_size);
         if let Some(tls) = tls {
             ep = ep.tls_config(tls).map_err(|e| bad("TLS configuration", &e))?;
         }
-        let connectivity = Connectivity::new(target.clone(), o.connect_timeout, o.initial_reconnect_backoff, o.max_reconnect_backoff);
-        let tonic = ep.connect_with_connector_lazy(ObservedConnector { conn: connectivity.clone() });
+        let connectivity = Connectivity::new(
+            target.clone(),
+            o.connect_timeout,
+            o.initial_reconnect_backoff,
+            o.max_reconnect_backoff,
+        );
+        let tonic = ep.connect_with_connector_lazy(ObservedConnector {
+            conn: connectivity.clone(),
+        });
         let inner = Arc::new(ChannelInner {
             tonic,
             target,
@@ -191,7 +211,9 @@ impl ChannelBuilder {
             active: AtomicUsize::new(0),
             idle: Notify::new(),
         });
-        Ok(Channel { handle: Arc::new(Handle { inner }) })
+        Ok(Channel {
+            handle: Arc::new(Handle { inner }),
+        })
     }
 }
 

@@ -104,7 +104,11 @@ impl Next {
     pub fn run(self, details: ClientCallDetails) -> BoxFuture<'static, Result<AnyResponses, RpcError>> {
         match self.chain.get(self.index).cloned() {
             Some(interceptor) => {
-                let next = Next { chain: self.chain, index: self.index + 1, terminal: self.terminal };
+                let next = Next {
+                    chain: self.chain,
+                    index: self.index + 1,
+                    terminal: self.terminal,
+                };
                 interceptor.intercept(details, next)
             }
             None => (self.terminal)(details),

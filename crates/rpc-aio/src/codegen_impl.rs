@@ -13,7 +13,8 @@ impl rpc_core::codegen::Channel for Channel {
     type StreamUnary<Req: prost::Message + Send + 'static, Resp: prost::Message + Default + Send + 'static> = StreamUnaryCall<Req, Resp>;
     type StreamUnaryWithCall<Req: prost::Message + Send + 'static, Resp: prost::Message + Default + Send + 'static> =
         StreamUnaryWithCall<Req, Resp>;
-    type StreamUnaryFuture<Req: prost::Message + Send + 'static, Resp: prost::Message + Default + Send + 'static> = StreamUnaryCall<Req, Resp>;
+    type StreamUnaryFuture<Req: prost::Message + Send + 'static, Resp: prost::Message + Default + Send + 'static> =
+        StreamUnaryCall<Req, Resp>;
     type StreamStream<Req: prost::Message + Send + 'static, Resp: prost::Message + Default + Send + 'static> = StreamStreamCall<Req, Resp>;
 
     fn unary_unary<Req, Resp>(&self, method: &'static MethodDescriptor, request: Request<Req>) -> UnaryCall<Resp>
@@ -68,7 +69,11 @@ impl rpc_core::codegen::Channel for Channel {
         UnaryWithCall::new(self.start_stream_unary(method.path, request))
     }
 
-    fn stream_unary_future<Req, Resp>(&self, method: &'static MethodDescriptor, request: Request<RequestSource<Req>>) -> StreamUnaryCall<Req, Resp>
+    fn stream_unary_future<Req, Resp>(
+        &self,
+        method: &'static MethodDescriptor,
+        request: Request<RequestSource<Req>>,
+    ) -> StreamUnaryCall<Req, Resp>
     where
         Req: prost::Message + Send + 'static,
         Resp: prost::Message + Default + Send + 'static,
@@ -76,7 +81,11 @@ impl rpc_core::codegen::Channel for Channel {
         self.start_stream_unary(method.path, request)
     }
 
-    fn stream_stream<Req, Resp>(&self, method: &'static MethodDescriptor, request: Request<RequestSource<Req>>) -> StreamStreamCall<Req, Resp>
+    fn stream_stream<Req, Resp>(
+        &self,
+        method: &'static MethodDescriptor,
+        request: Request<RequestSource<Req>>,
+    ) -> StreamStreamCall<Req, Resp>
     where
         Req: prost::Message + Send + 'static,
         Resp: prost::Message + Default + Send + 'static,

@@ -41,7 +41,11 @@ impl Connectivity {
     pub(crate) fn new(target: Target, connect_timeout: Duration, initial_backoff: Duration, max_backoff: Duration) -> Arc<Connectivity> {
         Arc::new(Connectivity {
             state: watch::channel(ChannelConnectivity::Idle).0,
-            backoff: Mutex::new(Backoff { next_attempt: None, current: initial_backoff, last_error: None }),
+            backoff: Mutex::new(Backoff {
+                next_attempt: None,
+                current: initial_backoff,
+                last_error: None,
+            }),
             generation: AtomicU64::new(0),
             attempt: tokio::sync::Mutex::new(None),
             target,
@@ -80,14 +84,21 @@ impl Connectivity {
 
     /// When the next attempt may be made (None: now).
     pub(crate) fn next_attempt(&self) -> Option<Instant> {
-        self.backoff.lock().ok().and_then(|b| b.next_attempt).filter(|t| *t > Instant::now())
+        self.backoff
+            .lock()
+            .ok()
+            .and_then(|b| b.next_attempt)
+            .filter(|t| *t > Instant::now())
     }
 
     /// Starts a connection attempt in the background (for `get_state(true)`, `channel_ready`
     /// and wait-for-ready); the socket is kept for the transport's next connect.
     pub(crate) fn try_connect(self: &Arc<Self>) {
         let state = self.get();
-        if matches!(state, ChannelConnectivity::Ready | ChannelConnectivity::Connecting | ChannelConnectivity::Shutdown) {
+        if matches!(
+            state,
+            ChannelConnectivity::Ready | ChannelConnectivity::Connecting | ChannelConnectivity::Shutdown
+        ) {
             return;
         }
         if tokio::runtime::Handle::try_current().is_err() || self.next_attempt().is_some() {
@@ -112,7 +123,10 @@ impl Connectivity {
         }
         if self.next_attempt().is_some() {
             let last = self.last_error().unwrap_or_default();
-            return Err(io::Error::new(io::ErrorKind::ConnectionRefused, format!("failed to connect to {}: {last} (in backoff)", self.target)));
+            return Err(io::Error::new(
+                io::ErrorKind::ConnectionRefused,
+                format!("failed to connect to {}: {last} (in backoff)", self.target),
+            ));
         }
         self.set(ChannelConnectivity::Connecting);
         let connect = async {
@@ -132,7 +146,11 @@ impl Connectivity {
         match result {
             Ok(sock) => {
                 if let Ok(mut b) = self.backoff.lock() {
-                    *b = Backoff { next_attempt: None, current: self.initial_backoff, last_error: None };
+                    *b = Backoff {
+                        next_attempt: None,
+                        current: self.initial_backoff,
+                        last_error: None,
+                    };
                 }
                 self.set(ChannelConnectivity::Ready);
                 Ok(sock)
@@ -190,7 +208,12 @@ impl tower::Service<http::Uri> for ObservedConnector {
             drop(slot);
             conn.set(ChannelConnectivity::Ready);
             let generation = conn.generation.fetch_add(1, Ordering::AcqRel) + 1;
-            Ok(TokioIo::new(ObservedIo { sock, conn, generation, lost: AtomicBool::new(false) }))
+            Ok(TokioIo::new(ObservedIo {
+                sock,
+                conn,
+                generation,
+                lost: AtomicBool::new(false),
+            }))
         })
     }
 }

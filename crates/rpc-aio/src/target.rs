@@ -37,13 +37,19 @@ impl Target {
             if host.parse::<std::net::Ipv4Addr>().is_err() {
                 return Err(bad("not an IPv4 address"));
             }
-            return Ok(Target::Tcp { host, port: parse_port(port, &bad)? });
+            return Ok(Target::Tcp {
+                host,
+                port: parse_port(port, &bad)?,
+            });
         } else if let Some(r) = t.strip_prefix("ipv6:") {
             let (host, port) = split_host_port(r).ok_or_else(|| bad("expected ipv6:[ADDR]:PORT"))?;
             if host.parse::<std::net::Ipv6Addr>().is_err() {
                 return Err(bad("not an IPv6 address"));
             }
-            return Ok(Target::Tcp { host, port: parse_port(port, &bad)? });
+            return Ok(Target::Tcp {
+                host,
+                port: parse_port(port, &bad)?,
+            });
         } else if t.contains("://") {
             return Err(bad("unsupported scheme (use host:port, dns:, ipv4:, ipv6: or unix:)"));
         } else {
@@ -53,7 +59,10 @@ impl Target {
         if host.is_empty() || host.chars().any(|c| c.is_whitespace() || c == '/' || c == '@') {
             return Err(bad("the host is empty or has invalid characters"));
         }
-        Ok(Target::Tcp { host, port: parse_port(port, &bad)? })
+        Ok(Target::Tcp {
+            host,
+            port: parse_port(port, &bad)?,
+        })
     }
 
     /// The `:authority` to send (`host:port`, IPv6 in brackets; `localhost` for Unix sockets).
@@ -106,7 +115,10 @@ mod tests {
 
     #[test]
     fn parses_the_supported_forms_and_rejects_garbage() {
-        let tcp = |h: &str, p| Target::Tcp { host: h.to_owned(), port: p };
+        let tcp = |h: &str, p| Target::Tcp {
+            host: h.to_owned(),
+            port: p,
+        };
         assert_eq!(Target::parse("localhost:50051").unwrap(), tcp("localhost", 50051));
         assert_eq!(Target::parse("dns:example.com:443").unwrap(), tcp("example.com", 443));
         assert_eq!(Target::parse("dns:///example.com:443").unwrap(), tcp("example.com", 443));
@@ -115,7 +127,18 @@ mod tests {
         assert_eq!(Target::parse("[::1]:8080").unwrap().authority(), "[::1]:8080");
         assert_eq!(Target::parse("unix:/tmp/s").unwrap(), Target::Unix("/tmp/s".into()));
         assert_eq!(Target::parse("unix:///tmp/s").unwrap(), Target::Unix("/tmp/s".into()));
-        for bad in ["", "localhost", "host:notaport", "host:70000", "ipv4:::1:80", "ipv6:1.2.3.4:5", "unix:", "http://x:1", "::1:80", ":80"] {
+        for bad in [
+            "",
+            "localhost",
+            "host:notaport",
+            "host:70000",
+            "ipv4:::1:80",
+            "ipv6:1.2.3.4:5",
+            "unix:",
+            "http://x:1",
+            "::1:80",
+            ":80",
+        ] {
             assert!(Target::parse(bad).is_err(), "{bad}");
         }
     }

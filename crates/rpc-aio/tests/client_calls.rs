@@ -10,7 +10,11 @@ use rpc_aio::{ChannelOptions, Metadata, MetadataValue, Request, StatusCode, Writ
 async fn unary_round_trip_with_metadata_both_ways() {
     let server = start().await;
     let ch = insecure_channel(&server.target(), ChannelOptions::default()).unwrap();
-    let md = Metadata::new().with("x-user", "ada").unwrap().with("x-data-bin", vec![0u8, 1, 254]).unwrap();
+    let md = Metadata::new()
+        .with("x-user", "ada")
+        .unwrap()
+        .with("x-data-bin", vec![0u8, 1, 254])
+        .unwrap();
     let call = ch.unary_unary::<Msg, Msg>(UNARY).call(Request::new(msg("hi")).metadata(md));
     let initial = guard(call.initial_metadata()).await.unwrap();
     assert_eq!(initial.get_str("x-echo"), Some("ada"));
@@ -44,7 +48,9 @@ async fn with_call_gives_response_and_details() {
     let server = start().await;
     let ch = insecure_channel(&server.target(), ChannelOptions::default()).unwrap();
     let md = Metadata::new().with("x-user", "bob").unwrap();
-    let (resp, details) = guard(ch.unary_unary::<Msg, Msg>(UNARY).with_call(Request::new(msg("a")).metadata(md))).await.unwrap();
+    let (resp, details) = guard(ch.unary_unary::<Msg, Msg>(UNARY).with_call(Request::new(msg("a")).metadata(md)))
+        .await
+        .unwrap();
     assert_eq!(resp.text, "echo:a");
     assert_eq!(details.code(), StatusCode::Ok);
     assert_eq!(details.initial_metadata().get_str("x-echo"), Some("bob"));
@@ -71,7 +77,9 @@ async fn unary_stream_error_after_messages() {
     let server = start().await;
     let ch = insecure_channel(&server.target(), ChannelOptions::default()).unwrap();
     let md = Metadata::new().with("x-fail-after", "1").unwrap();
-    let mut call = ch.unary_stream::<Msg, Msg>(SERVER_STREAM).call(Request::new(Msg { n: 1, ..msg("") }).metadata(md));
+    let mut call = ch
+        .unary_stream::<Msg, Msg>(SERVER_STREAM)
+        .call(Request::new(Msg { n: 1, ..msg("") }).metadata(md));
     assert!(guard(call.read()).await.unwrap().is_some());
     let err = guard(call.read()).await.unwrap_err();
     assert_eq!(err.code(), StatusCode::Aborted);
@@ -128,7 +136,9 @@ async fn stream_stream_writer_and_reader() {
 async fn unknown_method_is_unimplemented() {
     let server = start().await;
     let ch = insecure_channel(&server.target(), ChannelOptions::default()).unwrap();
-    let err = guard(ch.unary_unary::<Msg, Msg>("/test.Svc/Nope").call(msg("x"))).await.unwrap_err();
+    let err = guard(ch.unary_unary::<Msg, Msg>("/test.Svc/Nope").call(msg("x")))
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), StatusCode::Unimplemented);
 }
 

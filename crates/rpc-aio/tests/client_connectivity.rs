@@ -7,7 +7,9 @@ use rpc_aio::{ChannelConnectivity as C, ChannelOptions, Metadata, Request, Statu
 use std::time::Duration;
 
 fn fast_backoff() -> ChannelOptions {
-    ChannelOptions::default().initial_reconnect_backoff(Duration::from_millis(50)).max_reconnect_backoff(Duration::from_millis(200))
+    ChannelOptions::default()
+        .initial_reconnect_backoff(Duration::from_millis(50))
+        .max_reconnect_backoff(Duration::from_millis(200))
 }
 
 #[tokio::test]
@@ -50,7 +52,9 @@ async fn wait_for_ready_survives_a_late_server() {
     let port = free_port().await;
     let target = format!("127.0.0.1:{port}");
     let ch = insecure_channel(&target, fast_backoff()).unwrap();
-    let waiting = ch.unary_unary::<Msg, Msg>(UNARY).call(Request::new(msg("late")).wait_for_ready(true).timeout(Duration::from_secs(15)));
+    let waiting = ch
+        .unary_unary::<Msg, Msg>(UNARY)
+        .call(Request::new(msg("late")).wait_for_ready(true).timeout(Duration::from_secs(15)));
     let fail_fast = guard(ch.unary_unary::<Msg, Msg>(UNARY).call(msg("now"))).await.unwrap_err();
     assert_eq!(fail_fast.code(), StatusCode::Unavailable);
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -66,9 +70,12 @@ async fn wait_for_ready_survives_a_late_server() {
 async fn wait_for_ready_ends_at_the_deadline() {
     let port = free_port().await;
     let ch = insecure_channel(&format!("127.0.0.1:{port}"), fast_backoff()).unwrap();
-    let err = guard(ch.unary_unary::<Msg, Msg>(UNARY).call(Request::new(msg("x")).wait_for_ready(true).timeout(Duration::from_millis(300))))
-        .await
-        .unwrap_err();
+    let err = guard(
+        ch.unary_unary::<Msg, Msg>(UNARY)
+            .call(Request::new(msg("x")).wait_for_ready(true).timeout(Duration::from_millis(300))),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(err.code(), StatusCode::DeadlineExceeded);
 }
 

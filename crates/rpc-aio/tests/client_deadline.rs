@@ -11,7 +11,9 @@ async fn deadline_exceeded_and_grpc_timeout_sent() {
     let server = start().await;
     let ch = insecure_channel(&server.target(), ChannelOptions::default()).unwrap();
     let md = Metadata::new().with("x-sleep-ms", "5000").unwrap();
-    let call = ch.unary_unary::<Msg, Msg>(UNARY).call(Request::new(msg("x")).metadata(md).timeout(Duration::from_millis(200)));
+    let call = ch
+        .unary_unary::<Msg, Msg>(UNARY)
+        .call(Request::new(msg("x")).metadata(md).timeout(Duration::from_millis(200)));
     assert!(call.time_remaining().is_some_and(|t| t <= Duration::from_millis(200)));
     let err = guard(call).await.unwrap_err();
     assert_eq!(err.code(), StatusCode::DeadlineExceeded, "{err}");
@@ -24,7 +26,9 @@ async fn deadline_exceeded_and_grpc_timeout_sent() {
 async fn deadline_reported_to_every_accessor_of_a_stream() {
     let server = start().await;
     let ch = insecure_channel(&server.target(), ChannelOptions::default()).unwrap();
-    let mut call = ch.unary_stream::<Msg, Msg>(SERVER_STREAM).call(Request::new(Msg { n: -1, ..msg("") }).timeout(Duration::from_millis(150)));
+    let mut call = ch
+        .unary_stream::<Msg, Msg>(SERVER_STREAM)
+        .call(Request::new(Msg { n: -1, ..msg("") }).timeout(Duration::from_millis(150)));
     let err = loop {
         match guard(call.read()).await {
             Ok(Some(_)) => continue,

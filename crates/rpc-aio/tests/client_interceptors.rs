@@ -42,7 +42,10 @@ async fn short_circuit_and_error_send_nothing() {
     let ch = Channel::builder(&server.target())
         .interceptor(|details: ClientCallDetails, next: Next| async move {
             if details.method.ends_with("/Unary") {
-                Ok(single_response(Msg { text: "cached".into(), ..Default::default() }))
+                Ok(single_response(Msg {
+                    text: "cached".into(),
+                    ..Default::default()
+                }))
             } else if details.method.ends_with("/ClientStream") {
                 Err(RpcError::permission_denied("blocked by interceptor"))
             } else {
@@ -51,8 +54,13 @@ async fn short_circuit_and_error_send_nothing() {
         })
         .build()
         .unwrap();
-    assert_eq!(guard(ch.unary_unary::<Msg, Msg>(UNARY).call(msg("x"))).await.unwrap().text, "cached");
-    let err = guard(ch.stream_unary::<Msg, Msg>(CLIENT_STREAM).call(vec![msg("a")])).await.unwrap_err();
+    assert_eq!(
+        guard(ch.unary_unary::<Msg, Msg>(UNARY).call(msg("x"))).await.unwrap().text,
+        "cached"
+    );
+    let err = guard(ch.stream_unary::<Msg, Msg>(CLIENT_STREAM).call(vec![msg("a")]))
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), StatusCode::PermissionDenied);
     assert_eq!(server.seen.calls(), 0);
     let n = guard(ch.unary_stream::<Msg, Msg>(SERVER_STREAM).call(Msg { n: 2, ..msg("") }).count()).await;
@@ -77,7 +85,13 @@ async fn response_stream_wrapping() {
         })
         .build()
         .unwrap();
-    let got: Vec<String> = guard(ch.stream_stream::<Msg, Msg>(BIDI).call(vec![msg("a"), msg("b")]).map(|r| r.unwrap().text).collect()).await;
+    let got: Vec<String> = guard(
+        ch.stream_stream::<Msg, Msg>(BIDI)
+            .call(vec![msg("a"), msg("b")])
+            .map(|r| r.unwrap().text)
+            .collect(),
+    )
+    .await;
     assert_eq!(got, ["wrapped:echo:a", "wrapped:echo:b"]);
     let call = ch.unary_unary::<Msg, Msg>(UNARY).call(msg("u"));
     assert_eq!(guard(call).await.unwrap().text, "wrapped:echo:u");

@@ -10,7 +10,12 @@ use rpc_aio::{CallCredentials, ChannelOptions, Compression, Request, StatusCode,
 async fn gzip_round_trip() {
     let server = start().await;
     let ch = insecure_channel(&server.target(), ChannelOptions::default()).unwrap();
-    let req = Request::new(Msg { text: "z".repeat(1000), n: 5000, ..Default::default() }).compression(Compression::Gzip);
+    let req = Request::new(Msg {
+        text: "z".repeat(1000),
+        n: 5000,
+        ..Default::default()
+    })
+    .compression(Compression::Gzip);
     let resp = guard(ch.unary_unary::<Msg, Msg>(UNARY).call(req)).await.unwrap();
     assert_eq!(resp.payload.len(), 5000);
     assert_eq!(server.seen.header("grpc-encoding").as_deref(), Some("gzip"));
@@ -23,7 +28,9 @@ async fn gzip_round_trip() {
 async fn receive_limit_is_resource_exhausted() {
     let server = start().await;
     let ch = insecure_channel(&server.target(), ChannelOptions::default().max_receive_message_length(1024)).unwrap();
-    let err = guard(ch.unary_unary::<Msg, Msg>(UNARY).call(Msg { n: 4096, ..msg("") })).await.unwrap_err();
+    let err = guard(ch.unary_unary::<Msg, Msg>(UNARY).call(Msg { n: 4096, ..msg("") }))
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), StatusCode::ResourceExhausted, "{err}");
     assert!(err.details().contains("1024"), "{err}");
 }
@@ -32,10 +39,17 @@ async fn receive_limit_is_resource_exhausted() {
 async fn send_limit_is_resource_exhausted() {
     let server = start().await;
     let ch = insecure_channel(&server.target(), ChannelOptions::default().max_send_message_length(100)).unwrap();
-    let err = guard(ch.unary_unary::<Msg, Msg>(UNARY).call(msg(&"x".repeat(500)))).await.unwrap_err();
+    let err = guard(ch.unary_unary::<Msg, Msg>(UNARY).call(msg(&"x".repeat(500))))
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), StatusCode::ResourceExhausted, "{err}");
     assert!(err.details().contains("100"), "{err}");
-    let err = guard(ch.stream_unary::<Msg, Msg>(CLIENT_STREAM).call(vec![msg("small"), msg(&"x".repeat(500))])).await.unwrap_err();
+    let err = guard(
+        ch.stream_unary::<Msg, Msg>(CLIENT_STREAM)
+            .call(vec![msg("small"), msg(&"x".repeat(500))]),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(err.code(), StatusCode::ResourceExhausted, "{err}");
 }
 
@@ -72,11 +86,17 @@ async fn unix_socket_target() {
     let svc = TestService(seen.clone());
     let task = tokio::spawn(async move {
         let incoming = tokio_stream::wrappers::UnixListenerStream::new(listener);
-        let _ = tonic::transport::Server::builder().add_service(svc).serve_with_incoming(incoming).await;
+        let _ = tonic::transport::Server::builder()
+            .add_service(svc)
+            .serve_with_incoming(incoming)
+            .await;
     });
     for target in [format!("unix:{}", path.display()), format!("unix://{}", path.display())] {
         let ch = insecure_channel(&target, ChannelOptions::default()).unwrap();
-        assert_eq!(guard(ch.unary_unary::<Msg, Msg>(UNARY).call(msg("uds"))).await.unwrap().text, "echo:uds");
+        assert_eq!(
+            guard(ch.unary_unary::<Msg, Msg>(UNARY).call(msg("uds"))).await.unwrap().text,
+            "echo:uds"
+        );
     }
     assert_eq!(seen.calls(), 2);
     task.abort();

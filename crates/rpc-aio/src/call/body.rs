@@ -29,7 +29,12 @@ impl tower::Service<http::Request<tonic::body::Body>> for CallService {
         match self.shared.clone() {
             Some(shared) => {
                 let failed: BoxFuture<'static, bool> = Box::pin(async move { shared.outcome().await.is_err() });
-                let req = req.map(|inner| tonic::body::Body::new(FailBody { inner, failed: Some(failed) }));
+                let req = req.map(|inner| {
+                    tonic::body::Body::new(FailBody {
+                        inner,
+                        failed: Some(failed),
+                    })
+                });
                 self.inner.call(req)
             }
             None => self.inner.call(req),
@@ -48,12 +53,12 @@ impl Body for FailBody {
     type Error = tonic::Status;
 
     fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<bytes::Bytes>, tonic::Status>>> {
-        if let Some(f) = self.failed.as_mut() {
-            if let Poll::Ready(failed) = f.as_mut().poll(cx) {
-                self.failed = None;
-                if failed {
-                    return Poll::Ready(Some(Err(tonic::Status::cancelled("call cancelled"))));
-                }
+        if let Some(f) = self.failed.as_mut()
+            && let Poll::Ready(failed) = f.as_mut().poll(cx)
+        {
+            self.failed = None;
+            if failed {
+                return Poll::Ready(Some(Err(tonic::Status::cancelled("call cancelled"))));
             }
         }
         Pin::new(&mut self.inner).poll_frame(cx)

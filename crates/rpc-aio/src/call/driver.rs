@@ -36,21 +36,33 @@ impl<Resp> Drop for Finisher<Resp> {
 }
 
 /// Starts a call: computes its deadline and spawns its task.
-pub(crate) fn start<Req, Resp>(inner: &Arc<ChannelInner>, path: &str, options: CallOptions, body: Body<Req>, capacity: usize) -> CallCore<Resp>
+pub(crate) fn start<Req, Resp>(
+    inner: &Arc<ChannelInner>,
+    path: &str,
+    options: CallOptions,
+    body: Body<Req>,
+    capacity: usize,
+) -> CallCore<Resp>
 where
     Req: prost::Message + Send + 'static,
     Resp: prost::Message + Default + Send + 'static,
 {
     let now = Instant::now();
     let mut deadline = options.deadline_from(now);
-    if !options.ignore_inherited_deadline {
-        if let Some(inherited) = crate::deadline::inherited_deadline() {
-            deadline = Some(deadline.map_or(inherited, |d| d.min(inherited)));
-        }
+    if !options.ignore_inherited_deadline
+        && let Some(inherited) = crate::deadline::inherited_deadline()
+    {
+        deadline = Some(deadline.map_or(inherited, |d| d.min(inherited)));
     }
     let shared = CallShared::new(deadline);
     let (tx, rx) = mpsc::channel(capacity);
-    let mut core = CallCore { shared: shared.clone(), rx, task: None, terminated: false, cancelled_locally: false };
+    let mut core = CallCore {
+        shared: shared.clone(),
+        rx,
+        task: None,
+        terminated: false,
+        cancelled_locally: false,
+    };
     let Some(guard) = inner.begin_call() else {
         shared.finish(Err(RpcError::cancelled("channel closed: no new calls are accepted")));
         return core;
@@ -130,16 +142,20 @@ where
         };
     }
     let (inner2, shared2) = (inner.clone(), shared.clone());
-    let terminal = Box::new(move |details: ClientCallDetails| -> futures::future::BoxFuture<'static, Result<AnyResponses, RpcError>> {
-        Box::pin(async move {
-            let (_, stream) = send::<Req, Resp>(&inner2, &shared2, details, body).await?;
-            Ok(erase(inner2, shared2, stream))
-        })
-    });
+    let terminal = Box::new(
+        move |details: ClientCallDetails| -> futures::future::BoxFuture<'static, Result<AnyResponses, RpcError>> {
+            Box::pin(async move {
+                let (_, stream) = send::<Req, Resp>(&inner2, &shared2, details, body).await?;
+                Ok(erase(inner2, shared2, stream))
+            })
+        },
+    );
     let next = Next::new(inner.interceptors.clone(), terminal);
     let mut responses = next.run(details).await?;
     while let Some(item) = responses.next().await {
-        let m = item?.downcast::<Resp>().map_err(|_| RpcError::internal("an interceptor produced a response of the wrong message type"))?;
+        let m = item?
+            .downcast::<Resp>()
+            .map_err(|_| RpcError::internal("an interceptor produced a response of the wrong message type"))?;
         if tx.send(m).await.is_err() {
             return Err(RpcError::cancelled("the call object was dropped"));
         }
@@ -196,7 +212,11 @@ where
                 "call credentials need a secure channel (TLS or local credentials); the call was not sent",
             ));
         }
-        let (service, method) = details.method.trim_start_matches('/').split_once('/').unwrap_or(("", &details.method));
+        let (service, method) = details
+            .method
+            .trim_start_matches('/')
+            .split_once('/')
+            .unwrap_or(("", &details.method));
         let ctx = AuthMetadataContext {
             service_url: format!("https://{}/{}", inner.authority, service),
             method_name: method.to_owned(),
@@ -209,10 +229,10 @@ where
         wait_ready(inner).await?;
     }
     let max_send = inner.options.max_send_message_length;
-    if let (Some(max), Body::Unary(m)) = (max_send, &body) {
-        if m.encoded_len() > max {
-            return Err(too_large(m.encoded_len(), max));
-        }
+    if let (Some(max), Body::Unary(m)) = (max_send, &body)
+        && m.encoded_len() > max
+    {
+        return Err(too_large(m.encoded_len(), max));
     }
     let streaming_body = matches!(body, Body::Source(..));
     let stream: BoxStream<Req> = match body {
@@ -256,17 +276,19 @@ where
         inner: inner.tonic.clone(),
         shared: streaming_body.then(|| shared.clone()),
     })
-        .accept_compressed(CompressionEncoding::Gzip)
-        .accept_compressed(CompressionEncoding::Deflate)
-        .accept_compressed(CompressionEncoding::Zstd)
-        .max_decoding_message_size(inner.options.max_receive_message_length);
+    .accept_compressed(CompressionEncoding::Gzip)
+    .accept_compressed(CompressionEncoding::Deflate)
+    .accept_compressed(CompressionEncoding::Zstd)
+    .max_decoding_message_size(inner.options.max_receive_message_length);
     if let Some(max) = inner.options.max_send_message_length {
         grpc = grpc.max_encoding_message_size(max);
     }
     if let Some(enc) = crate::compression::to_tonic(details.compression.unwrap_or(inner.options.default_compression)) {
         grpc = grpc.send_compressed(enc);
     }
-    grpc.ready().await.map_err(|e| RpcError::unavailable(format!("channel to {} is not usable: {e}", inner.target)))?;
+    grpc.ready()
+        .await
+        .map_err(|e| RpcError::unavailable(format!("channel to {} is not usable: {e}", inner.target)))?;
     let codec = tonic_prost::ProstCodec::<Req, Resp>::default();
     let response = grpc.streaming(request, path, codec).await.map_err(|s| inner.map_status(&s, true))?;
     let initial = Metadata::from_tonic(response.metadata());
@@ -316,7 +338,6 @@ impl ChannelInner {
         err
     }
 }
-
 
 fn too_large(len: usize, max: usize) -> RpcError {
     RpcError::resource_exhausted(format!("trying to send a message larger than the maximum ({len} vs. {max} bytes)"))

@@ -14,9 +14,21 @@ fn split_source<Req>(source: RequestSource<Req>) -> (Body<Req>, Writer<Req>) {
     match source {
         RequestSource::Writer => {
             let (tx, rx) = mpsc::channel(1);
-            (Body::Source(RequestSource::Writer, Some(rx)), Writer { tx: Some(tx), has_source: false })
+            (
+                Body::Source(RequestSource::Writer, Some(rx)),
+                Writer {
+                    tx: Some(tx),
+                    has_source: false,
+                },
+            )
         }
-        other => (Body::Source(other, None), Writer { tx: None, has_source: true }),
+        other => (
+            Body::Source(other, None),
+            Writer {
+                tx: None,
+                has_source: true,
+            },
+        ),
     }
 }
 
@@ -36,7 +48,9 @@ impl Channel {
         Resp: prost::Message + Default + Send + 'static,
     {
         let (message, options) = request.into_parts();
-        UnaryStreamCall { core: start(self.inner(), path, options, Body::Unary(message), STREAM_BUFFER) }
+        UnaryStreamCall {
+            core: start(self.inner(), path, options, Body::Unary(message), STREAM_BUFFER),
+        }
     }
 
     pub(crate) fn start_stream_unary<Req, Resp>(&self, path: &str, request: Request<RequestSource<Req>>) -> StreamUnaryCall<Req, Resp>
@@ -46,7 +60,11 @@ impl Channel {
     {
         let (source, options) = request.into_parts();
         let (body, writer) = split_source(source);
-        StreamUnaryCall { core: start(self.inner(), path, options, body, 1), writer, response: None }
+        StreamUnaryCall {
+            core: start(self.inner(), path, options, body, 1),
+            writer,
+            response: None,
+        }
     }
 
     pub(crate) fn start_stream_stream<Req, Resp>(&self, path: &str, request: Request<RequestSource<Req>>) -> StreamStreamCall<Req, Resp>
@@ -56,6 +74,9 @@ impl Channel {
     {
         let (source, options) = request.into_parts();
         let (body, writer) = split_source(source);
-        StreamStreamCall { core: start(self.inner(), path, options, body, STREAM_BUFFER), writer }
+        StreamStreamCall {
+            core: start(self.inner(), path, options, body, STREAM_BUFFER),
+            writer,
+        }
     }
 }

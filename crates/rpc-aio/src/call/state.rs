@@ -51,7 +51,10 @@ pub(crate) struct CallShared {
 
 impl fmt::Debug for CallShared {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CallShared").field("done", &self.is_done()).field("deadline", &self.deadline).finish()
+        f.debug_struct("CallShared")
+            .field("done", &self.is_done())
+            .field("deadline", &self.deadline)
+            .finish()
     }
 }
 
@@ -95,11 +98,11 @@ impl CallShared {
         if won {
             self.set_initial(initial_from_error);
             let callbacks = self.callbacks.lock().map(|mut c| std::mem::take(&mut *c)).unwrap_or_default();
-            if !callbacks.is_empty() {
-                if let Some(details) = self.details_now() {
-                    for cb in callbacks {
-                        cb(&details);
-                    }
+            if !callbacks.is_empty()
+                && let Some(details) = self.details_now()
+            {
+                for cb in callbacks {
+                    cb(&details);
                 }
             }
         }
@@ -118,7 +121,12 @@ impl CallShared {
         let outcome = self.outcome_now()?;
         let initial_metadata = self.initial.borrow().clone().unwrap_or_default();
         Some(match outcome {
-            Ok(trailing) => CallDetails { initial_metadata, trailing_metadata: trailing, code: StatusCode::Ok, details: String::new() },
+            Ok(trailing) => CallDetails {
+                initial_metadata,
+                trailing_metadata: trailing,
+                code: StatusCode::Ok,
+                details: String::new(),
+            },
             Err(e) => CallDetails {
                 initial_metadata,
                 trailing_metadata: e.trailing_metadata().clone(),
@@ -161,11 +169,11 @@ impl CallShared {
     }
 
     fn add_callback(&self, cb: DoneCallback) {
-        if let Ok(mut cbs) = self.callbacks.lock() {
-            if !self.is_done() {
-                cbs.push(cb);
-                return;
-            }
+        if let Ok(mut cbs) = self.callbacks.lock()
+            && !self.is_done()
+        {
+            cbs.push(cb);
+            return;
         }
         if let Some(d) = self.details_now() {
             cb(&d);
@@ -185,11 +193,11 @@ pub(crate) struct CallCore<Resp> {
 
 impl<Resp> Drop for CallCore<Resp> {
     fn drop(&mut self) {
-        if let Some(task) = self.task.take() {
-            if !task.is_finished() {
-                self.shared.finish(Err(RpcError::cancelled("call dropped before it finished")));
-                task.abort();
-            }
+        if let Some(task) = self.task.take()
+            && !task.is_finished()
+        {
+            self.shared.finish(Err(RpcError::cancelled("call dropped before it finished")));
+            task.abort();
         }
     }
 }
@@ -284,6 +292,8 @@ impl<Resp> CallCore<Resp> {
     }
 
     pub(crate) async fn read(&mut self) -> Result<Option<Resp>, RpcError> {
-        futures::future::poll_fn(|cx| self.poll_next_message(cx)).map(|r| r.transpose()).await
+        futures::future::poll_fn(|cx| self.poll_next_message(cx))
+            .map(|r| r.transpose())
+            .await
     }
 }

@@ -54,7 +54,9 @@ pub(crate) struct Writer<Req> {
 impl<Req> Writer<Req> {
     async fn write<Resp>(&mut self, core: &CallCore<Resp>, request: Req) -> Result<(), RpcError> {
         if self.has_source {
-            return Err(RpcError::failed_precondition("write() is only for calls made with WriteRequests; this call has a request source"));
+            return Err(RpcError::failed_precondition(
+                "write() is only for calls made with WriteRequests; this call has a request source",
+            ));
         }
         let Some(tx) = &self.tx else {
             return Err(RpcError::failed_precondition("write() after done_writing()"));

@@ -25,7 +25,11 @@ pub struct Msg {
 }
 
 pub fn msg(text: &str) -> Msg {
-    Msg { text: text.to_owned(), payload: Vec::new(), n: 0 }
+    Msg {
+        text: text.to_owned(),
+        payload: Vec::new(),
+        n: 0,
+    }
 }
 
 pub const UNARY: &str = "/test.Svc/Unary";
@@ -119,7 +123,11 @@ impl tonic::server::UnaryService<Msg> for UnarySvc {
             let mut md = MetadataMap::new();
             echo_headers(req.metadata(), &mut md);
             let m = req.into_inner();
-            let reply = Msg { text: format!("echo:{}", m.text), payload: vec![7u8; m.n.max(0) as usize], n: m.n };
+            let reply = Msg {
+                text: format!("echo:{}", m.text),
+                payload: vec![7u8; m.n.max(0) as usize],
+                n: m.n,
+            };
             let mut resp = Response::new(reply);
             *resp.metadata_mut() = md;
             Ok(resp)
@@ -138,10 +146,10 @@ impl Stream for Tracked {
     type Item = Result<Msg, Status>;
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let r = self.inner.as_mut().poll_next(cx);
-        if let Poll::Ready(None) = r {
-            if let Some(g) = self.guard.take() {
-                g.disarm();
-            }
+        if let Poll::Ready(None) = r
+            && let Some(g) = self.guard.take()
+        {
+            g.disarm();
         }
         r
     }
@@ -165,14 +173,30 @@ impl tonic::server::ServerStreamingService<Msg> for ServerStreamSvc {
             let inner: MsgStream = if n < 0 {
                 Box::pin(futures::stream::unfold(0, |i| async move {
                     tokio::time::sleep(Duration::from_millis(20)).await;
-                    Some((Ok(Msg { text: format!("{i}"), payload: vec![], n: i }), i + 1))
+                    Some((
+                        Ok(Msg {
+                            text: format!("{i}"),
+                            payload: vec![],
+                            n: i,
+                        }),
+                        i + 1,
+                    ))
                 }))
             } else {
-                let items = (0..n).map(|i| Ok(Msg { text: format!("{i}"), payload: vec![], n: i }));
+                let items = (0..n).map(|i| {
+                    Ok(Msg {
+                        text: format!("{i}"),
+                        payload: vec![],
+                        n: i,
+                    })
+                });
                 let tail = fail_after.then(|| Err(Status::aborted("stream aborted")));
                 Box::pin(futures::stream::iter(items.chain(tail)))
             };
-            let mut resp = Response::new(Tracked { inner, guard: Some(CancelGuard(Some(seen))) });
+            let mut resp = Response::new(Tracked {
+                inner,
+                guard: Some(CancelGuard(Some(seen))),
+            });
             *resp.metadata_mut() = md;
             Ok(resp)
         })
@@ -196,7 +220,11 @@ impl tonic::server::ClientStreamingService<Msg> for ClientStreamSvc {
                 texts.push(m.text);
             }
             guard.disarm();
-            Ok(Response::new(Msg { text: texts.join(","), payload: vec![], n: texts.len() as i32 }))
+            Ok(Response::new(Msg {
+                text: texts.join(","),
+                payload: vec![],
+                n: texts.len() as i32,
+            }))
         })
     }
 }
@@ -212,8 +240,16 @@ impl tonic::server::StreamingService<Msg> for BidiSvc {
         Box::pin(async move {
             seen.record(&req);
             let s = req.into_inner();
-            let inner: MsgStream = Box::pin(futures::StreamExt::map(s, |r| r.map(|m| Msg { text: format!("echo:{}", m.text), ..m })));
-            Ok(Response::new(Tracked { inner, guard: Some(CancelGuard(Some(seen))) }))
+            let inner: MsgStream = Box::pin(futures::StreamExt::map(s, |r| {
+                r.map(|m| Msg {
+                    text: format!("echo:{}", m.text),
+                    ..m
+                })
+            }));
+            Ok(Response::new(Tracked {
+                inner,
+                guard: Some(CancelGuard(Some(seen))),
+            }))
         })
     }
 }
@@ -281,7 +317,10 @@ pub fn serve_on(listener: tokio::net::TcpListener) -> TestServer {
     let svc = TestService(seen.clone());
     let task = tokio::spawn(async move {
         let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
-        let _ = tonic::transport::Server::builder().add_service(svc).serve_with_incoming(incoming).await;
+        let _ = tonic::transport::Server::builder()
+            .add_service(svc)
+            .serve_with_incoming(incoming)
+            .await;
     });
     TestServer { addr, seen, task }
 }
