@@ -342,3 +342,30 @@ impl ChannelInner {
 fn too_large(len: usize, max: usize) -> RpcError {
     RpcError::resource_exhausted(format!("trying to send a message larger than the maximum ({len} vs. {max} bytes)"))
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::{ChannelOptions, Request, StatusCode, insecure_channel};
+    use std::time::{Duration, Instant};
+
+    #[derive(Clone, PartialEq, prost::Message)]
+    struct Empty {}
+
+    #[tokio::test]
+    async fn calls_inherit_the_served_rpc_deadline_unless_told_not_to() {
+        let ch = insecure_channel("127.0.0.1:1", ChannelOptions::default()).unwrap();
+        let mc = ch.unary_unary::<Empty, Empty>("/x.Y/Z");
+        let deadline = Instant::now() + Duration::from_millis(200);
+        crate::deadline::scope_async(Some(deadline), async {
+            let call = mc.call(Request::new(Empty {}).wait_for_ready(true));
+            assert!(call.time_remaining().is_some_and(|t| t <= Duration::from_millis(200)));
+            let own = mc.call(Request::new(Empty {}).timeout(Duration::from_millis(50)));
+            assert!(own.time_remaining().is_some_and(|t| t <= Duration::from_millis(50)));
+            let free = mc.call(Request::new(Empty {}).ignore_inherited_deadline());
+            assert_eq!(free.time_remaining(), None);
+            let err = tokio::time::timeout(Duration::from_secs(20), call).await.unwrap().unwrap_err();
+            assert_eq!(err.code(), StatusCode::DeadlineExceeded);
+        })
+        .await;
+    }
+}
