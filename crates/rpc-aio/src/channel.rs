@@ -183,6 +183,7 @@ impl ChannelBuilder {
                 .keep_alive_while_idle(o.keepalive_permit_without_calls);
         }
         ep = ep
+            .http2_max_header_list_size(o.max_header_list_size)
             .initial_stream_window_size(o.initial_stream_window_size)
             .initial_connection_window_size(o.initial_connection_window_size);
         if let Some(tls) = tls {
@@ -193,6 +194,7 @@ impl ChannelBuilder {
             o.connect_timeout,
             o.initial_reconnect_backoff,
             o.max_reconnect_backoff,
+            runtime.clone(),
         );
         let tonic = ep.connect_with_connector_lazy(ObservedConnector {
             conn: connectivity.clone(),

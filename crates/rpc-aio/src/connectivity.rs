@@ -35,10 +35,17 @@ pub(crate) struct Connectivity {
     connect_timeout: Duration,
     initial_backoff: Duration,
     max_backoff: Duration,
+    runtime: tokio::runtime::Handle,
 }
 
 impl Connectivity {
-    pub(crate) fn new(target: Target, connect_timeout: Duration, initial_backoff: Duration, max_backoff: Duration) -> Arc<Connectivity> {
+    pub(crate) fn new(
+        target: Target,
+        connect_timeout: Duration,
+        initial_backoff: Duration,
+        max_backoff: Duration,
+        runtime: tokio::runtime::Handle,
+    ) -> Arc<Connectivity> {
         Arc::new(Connectivity {
             state: watch::channel(ChannelConnectivity::Idle).0,
             backoff: Mutex::new(Backoff {
@@ -52,6 +59,7 @@ impl Connectivity {
             connect_timeout,
             initial_backoff,
             max_backoff: max_backoff.max(initial_backoff),
+            runtime,
         })
     }
 
@@ -101,11 +109,11 @@ impl Connectivity {
         ) {
             return;
         }
-        if tokio::runtime::Handle::try_current().is_err() || self.next_attempt().is_some() {
+        if self.next_attempt().is_some() {
             return;
         }
         let this = self.clone();
-        tokio::spawn(async move {
+        self.runtime.spawn(async move {
             let mut slot = this.attempt.lock().await;
             if slot.is_some() || matches!(this.get(), ChannelConnectivity::Ready | ChannelConnectivity::Shutdown) {
                 return;

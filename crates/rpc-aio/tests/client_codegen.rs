@@ -8,10 +8,30 @@ use futures::StreamExt;
 use rpc_aio::codegen::{Channel as CodegenChannel, MethodDescriptor, MethodKind};
 use rpc_aio::{ChannelOptions, IntoRequest, IntoStreamingRequest, StatusCode, insecure_channel};
 
-static UNARY_M: MethodDescriptor = MethodDescriptor { service: "test.Svc", name: "Unary", path: UNARY, kind: MethodKind::UnaryUnary };
-static SS_M: MethodDescriptor = MethodDescriptor { service: "test.Svc", name: "ServerStream", path: SERVER_STREAM, kind: MethodKind::UnaryStream };
-static CS_M: MethodDescriptor = MethodDescriptor { service: "test.Svc", name: "ClientStream", path: CLIENT_STREAM, kind: MethodKind::StreamUnary };
-static BIDI_M: MethodDescriptor = MethodDescriptor { service: "test.Svc", name: "Bidi", path: BIDI, kind: MethodKind::StreamStream };
+static UNARY_M: MethodDescriptor = MethodDescriptor {
+    service: "test.Svc",
+    name: "Unary",
+    path: UNARY,
+    kind: MethodKind::UnaryUnary,
+};
+static SS_M: MethodDescriptor = MethodDescriptor {
+    service: "test.Svc",
+    name: "ServerStream",
+    path: SERVER_STREAM,
+    kind: MethodKind::UnaryStream,
+};
+static CS_M: MethodDescriptor = MethodDescriptor {
+    service: "test.Svc",
+    name: "ClientStream",
+    path: CLIENT_STREAM,
+    kind: MethodKind::StreamUnary,
+};
+static BIDI_M: MethodDescriptor = MethodDescriptor {
+    service: "test.Svc",
+    name: "Bidi",
+    path: BIDI,
+    kind: MethodKind::StreamStream,
+};
 
 /// What a generated stub looks like.
 struct Stub<C>(C);

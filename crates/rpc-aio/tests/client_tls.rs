@@ -18,12 +18,26 @@ async fn tls_with_name_override_and_call_credentials() {
     let tls = ServerTlsConfig::new().identity(Identity::from_pem(&cert, &key));
     let task = tokio::spawn(async move {
         let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
-        let _ = tonic::transport::Server::builder().tls_config(tls).unwrap().add_service(svc).serve_with_incoming(incoming).await;
+        let _ = tonic::transport::Server::builder()
+            .tls_config(tls)
+            .unwrap()
+            .add_service(svc)
+            .serve_with_incoming(incoming)
+            .await;
     });
-    let creds = ChannelCredentials::ssl(Some(cert.as_bytes()), None, None).unwrap().with_call_credentials(CallCredentials::access_token("t1"));
+    let creds = ChannelCredentials::ssl(Some(cert.as_bytes()), None, None)
+        .unwrap()
+        .with_call_credentials(CallCredentials::access_token("t1"));
     let target = format!("127.0.0.1:{port}");
-    let ch = secure_channel(&target, creds.clone(), ChannelOptions::default().ssl_target_name_override("test.example".to_owned())).unwrap();
-    let resp = guard(ch.unary_unary::<Msg, Msg>(UNARY).call(Request::new(msg("tls")))).await.unwrap();
+    let ch = secure_channel(
+        &target,
+        creds.clone(),
+        ChannelOptions::default().ssl_target_name_override("test.example".to_owned()),
+    )
+    .unwrap();
+    let resp = guard(ch.unary_unary::<Msg, Msg>(UNARY).call(Request::new(msg("tls"))))
+        .await
+        .unwrap();
     assert_eq!(resp.text, "echo:tls");
     assert_eq!(seen.header("authorization").as_deref(), Some("Bearer t1"));
 
