@@ -1,4 +1,11 @@
 //! The async `Channel`: construction (insecure, TLS, builder), connectivity, and `close`.
+//!
+//! # Implementation
+//!
+//! A channel is a lazily connected `tonic::transport::Channel` whose connector is our own
+//! ([`crate::connectivity`]): it opens the TCP or Unix socket, so the connectivity state is
+//! what really happened (IDLE, CONNECTING, READY, TRANSIENT_FAILURE with backoff, IDLE again
+//! when the socket ends, SHUTDOWN after `close`). TLS is tonic's, on top of that socket.
 
 use crate::client_interceptor::ClientInterceptor;
 use crate::connectivity::{Connectivity, ObservedConnector};
@@ -66,6 +73,22 @@ impl ChannelInner {
 
 /// An async gRPC channel (grpc.aio's `Channel`). Cheap to clone; the clones share one
 /// connection. Dropping the last clone closes it without grace (active calls are cancelled).
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), rpc_aio::RpcError> {
+/// use rpc_aio::{ChannelOptions, Request, insecure_channel};
+/// use std::time::Duration;
+///
+/// let channel = insecure_channel("localhost:50051", ChannelOptions::default())?;
+/// let echo = channel.unary_unary::<String, String>("/echo.Echo/Say");
+/// let call = echo.call(Request::new("hi".to_owned()).timeout(Duration::from_secs(1)));
+/// let headers = call.initial_metadata().await?;
+/// let reply = call.await?;
+/// # let _ = (headers, reply);
+/// channel.close(Some(Duration::from_secs(5))).await;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct Channel {
     pub(crate) handle: Arc<Handle>,

@@ -322,8 +322,7 @@ impl ChannelInner {
         if err.code() == StatusCode::Cancelled && status.message() == "Timeout expired" {
             return RpcError::deadline_exceeded("deadline exceeded");
         }
-        let from_transport = std::error::Error::source(status).is_some();
-        if from_transport && err.code() == StatusCode::Cancelled {
+        if err.code() == StatusCode::Cancelled && connection_dropped(status) {
             return RpcError::unavailable(format!("connection to {} lost: {}", self.target, status.message()))
                 .with_debug_error_string(format!("{status:?}"));
         }
@@ -337,6 +336,19 @@ impl ChannelInner {
         }
         err
     }
+}
+
+/// Whether tonic's status comes from hyper giving up on a dropped connection (as opposed to
+/// an HTTP/2 reset with CANCEL from the peer, which stays CANCELLED).
+fn connection_dropped(status: &tonic::Status) -> bool {
+    let mut source = std::error::Error::source(status);
+    while let Some(e) = source {
+        if let Some(h) = e.downcast_ref::<hyper::Error>() {
+            return h.is_canceled() || h.is_closed() || h.is_incomplete_message();
+        }
+        source = e.source();
+    }
+    false
 }
 
 fn too_large(len: usize, max: usize) -> RpcError {
