@@ -154,3 +154,20 @@ async fn done_callback_runs() {
     guard(call).await.unwrap();
     assert_eq!(guard(rx).await.unwrap(), StatusCode::Ok);
 }
+
+#[tokio::test]
+async fn a_blocking_iterator_does_not_block_the_runtime() {
+    // On this current-thread runtime, pulling the iterator on the runtime thread would
+    // deadlock: its items come from a task on the same runtime.
+    let server = start().await;
+    let ch = insecure_channel(&server.target(), ChannelOptions::default()).unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<Msg>();
+    let call = ch.stream_unary::<Msg, Msg>(CLIENT_STREAM).call(rx.into_iter());
+    tokio::spawn(async move {
+        for i in 0..3 {
+            tx.send(msg(&i.to_string())).unwrap();
+            tokio::task::yield_now().await;
+        }
+    });
+    assert_eq!(guard(call).await.unwrap().text, "0,1,2");
+}

@@ -96,3 +96,27 @@ async fn response_stream_wrapping() {
     let call = ch.unary_unary::<Msg, Msg>(UNARY).call(msg("u"));
     assert_eq!(guard(call).await.unwrap().text, "wrapped:echo:u");
 }
+
+#[tokio::test]
+async fn interceptors_can_change_method_and_timeout() {
+    let server = start().await;
+    let ch = Channel::builder(&server.target())
+        .interceptor(|mut details: ClientCallDetails, next: Next| async move {
+            if details.method == "/test.Svc/Renamed" {
+                details.method = UNARY.to_owned();
+            }
+            details.set_timeout(std::time::Duration::from_secs(30));
+            next.run(details).await
+        })
+        .build()
+        .unwrap();
+    assert_eq!(
+        guard(ch.unary_unary::<Msg, Msg>("/test.Svc/Renamed").call(msg("r")))
+            .await
+            .unwrap()
+            .text,
+        "echo:r"
+    );
+    let sent = server.seen.header("grpc-timeout").expect("grpc-timeout set by the interceptor");
+    assert!(rpc_core::timeout::parse_grpc_timeout(sent.as_bytes()).unwrap() <= std::time::Duration::from_secs(30));
+}
