@@ -165,8 +165,10 @@ impl Connectivity {
             }
             Err(e) => {
                 if let Ok(mut b) = self.backoff.lock() {
-                    b.next_attempt = Some(Instant::now() + b.current);
-                    b.current = b.current.mul_f64(1.6).min(self.max_backoff);
+                    b.next_attempt = Instant::now().checked_add(b.current);
+                    b.current = Duration::try_from_secs_f64(b.current.as_secs_f64() * 1.6)
+                        .unwrap_or(self.max_backoff)
+                        .min(self.max_backoff);
                     b.last_error = Some(e.to_string());
                 }
                 self.set(ChannelConnectivity::TransientFailure);
