@@ -49,7 +49,7 @@ impl fmt::Debug for AnyMessage {
 pub type AnyResponses = Pin<Box<dyn futures::Stream<Item = Result<AnyMessage, RpcError>> + Send>>;
 
 /// What an interceptor may read and change about a call.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 #[non_exhaustive]
 pub struct ClientCallDetails {
     /// The method path, e.g. `/helloworld.Greeter/SayHello`.
@@ -64,6 +64,9 @@ pub struct ClientCallDetails {
     pub wait_for_ready: Option<bool>,
     /// Request compression (`None`: the channel's default).
     pub compression: Option<Compression>,
+    /// The request message of a unary-request call (`None` for request-streaming calls);
+    /// an interceptor may read it or replace it with another message of the same type.
+    pub request: Option<AnyMessage>,
 }
 
 impl ClientCallDetails {

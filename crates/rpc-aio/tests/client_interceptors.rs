@@ -105,6 +105,9 @@ async fn interceptors_can_change_method_and_timeout() {
             if details.method == "/test.Svc/Renamed" {
                 details.method = UNARY.to_owned();
             }
+            if let Some(m) = details.request.as_mut().and_then(|r| r.downcast_mut::<Msg>()) {
+                m.text = format!("{}+", m.text);
+            }
             details.set_timeout(std::time::Duration::from_secs(30));
             next.run(details).await
         })

@@ -75,6 +75,7 @@ where
         credentials: options.credentials,
         wait_for_ready: options.wait_for_ready,
         compression: options.compression,
+        request: None,
     };
     let inner2 = inner.clone();
     let task = inner.runtime.spawn(async move {
@@ -142,9 +143,26 @@ where
         };
     }
     let (inner2, shared2) = (inner.clone(), shared.clone());
+    // Interceptors see (and may replace) the request of a unary-request call.
+    let mut details = details;
+    let body = match body {
+        Body::Unary(m) => {
+            details.request = Some(AnyMessage::new(m));
+            None
+        }
+        other => Some(other),
+    };
     let terminal = Box::new(
-        move |details: ClientCallDetails| -> futures::future::BoxFuture<'static, Result<AnyResponses, RpcError>> {
+        move |mut details: ClientCallDetails| -> futures::future::BoxFuture<'static, Result<AnyResponses, RpcError>> {
             Box::pin(async move {
+                let body = match (body, details.request.take()) {
+                    (Some(body), _) => body,
+                    (None, Some(any)) => Body::Unary(
+                        any.downcast::<Req>()
+                            .map_err(|_| RpcError::internal("an interceptor replaced the request with a message of another type"))?,
+                    ),
+                    (None, None) => return Err(RpcError::internal("an interceptor removed the request message")),
+                };
                 let (_, stream) = send::<Req, Resp>(&inner2, &shared2, details, body).await?;
                 Ok(erase(inner2, shared2, stream))
             })
