@@ -118,7 +118,7 @@ async fn interceptors_can_change_method_and_timeout() {
             .await
             .unwrap()
             .text,
-        "echo:r"
+        "echo:r+"
     );
     let sent = server.seen.header("grpc-timeout").expect("grpc-timeout set by the interceptor");
     assert!(rpc_core::timeout::parse_grpc_timeout(sent.as_bytes()).unwrap() <= std::time::Duration::from_secs(30));
