@@ -123,3 +123,22 @@ async fn interceptors_can_change_method_and_timeout() {
     let sent = server.seen.header("grpc-timeout").expect("grpc-timeout set by the interceptor");
     assert!(rpc_core::timeout::parse_grpc_timeout(sent.as_bytes()).unwrap() <= std::time::Duration::from_secs(30));
 }
+
+#[tokio::test]
+async fn a_deadline_shortened_by_an_interceptor_is_enforced() {
+    let server = start().await;
+    let ch = Channel::builder(&server.target())
+        .interceptor(|mut details: ClientCallDetails, next: Next| async move {
+            details.set_timeout(std::time::Duration::from_millis(100));
+            next.run(details).await
+        })
+        .build()
+        .unwrap();
+    let call = ch.unary_stream::<Msg, Msg>(SERVER_STREAM).call(Msg { n: -1, ..msg("") });
+    let results: Vec<_> = guard(call.collect::<Vec<_>>()).await;
+    let err = results
+        .into_iter()
+        .find_map(Result::err)
+        .expect("the endless stream ends with an error");
+    assert_eq!(err.code(), StatusCode::DeadlineExceeded, "{err}");
+}

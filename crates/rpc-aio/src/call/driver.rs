@@ -92,17 +92,11 @@ where
     Resp: prost::Message + Default + Send + 'static,
 {
     let mut cancel = inner.cancel_all.subscribe();
-    let deadline = details.deadline;
     let shared = fin.shared.clone();
     let tx = fin.tx.take();
     let result = {
         let work = perform(inner.clone(), shared.clone(), tx, details, body);
-        let expire = async {
-            match deadline {
-                Some(d) => tokio::time::sleep_until(d.into()).await,
-                None => std::future::pending().await,
-            }
-        };
+        let expire = shared.expired();
         tokio::select! {
             r = work => r,
             _ = expire => Err(RpcError::deadline_exceeded("deadline exceeded")),
@@ -222,6 +216,7 @@ where
 {
     let path = http::uri::PathAndQuery::try_from(details.method.as_str())
         .map_err(|_| RpcError::internal(format!("invalid method path {:?}", details.method)))?;
+    shared.set_deadline(details.deadline);
     let mut metadata = details.metadata;
     let channel_creds = inner.credentials.call_credentials();
     if details.credentials.is_some() || !channel_creds.is_empty() {

@@ -46,14 +46,14 @@ pub(crate) struct CallShared {
     outcome: watch::Sender<Option<Result<Metadata, RpcError>>>,
     callbacks: Mutex<Vec<DoneCallback>>,
     pub(crate) trailers: Mutex<Option<Metadata>>,
-    pub(crate) deadline: Option<Instant>,
+    deadline: watch::Sender<Option<Instant>>,
 }
 
 impl fmt::Debug for CallShared {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CallShared")
             .field("done", &self.is_done())
-            .field("deadline", &self.deadline)
+            .field("deadline", &*self.deadline.borrow())
             .finish()
     }
 }
@@ -65,8 +65,34 @@ impl CallShared {
             outcome: watch::channel(None).0,
             callbacks: Mutex::new(Vec::new()),
             trailers: Mutex::new(None),
-            deadline,
+            deadline: watch::channel(deadline).0,
         })
+    }
+
+    /// The call's deadline (an interceptor may have changed it).
+    pub(crate) fn deadline(&self) -> Option<Instant> {
+        *self.deadline.borrow()
+    }
+
+    /// Changes the deadline (after interceptors ran).
+    pub(crate) fn set_deadline(&self, deadline: Option<Instant>) {
+        self.deadline.send_if_modified(|d| {
+            let changed = *d != deadline;
+            *d = deadline;
+            changed
+        });
+    }
+
+    /// Resolves when the deadline (as it is at the time) passes.
+    pub(crate) async fn expired(&self) {
+        let mut rx = self.deadline.subscribe();
+        loop {
+            let d = *rx.borrow_and_update();
+            tokio::select! {
+                _ = async { match d { Some(d) => tokio::time::sleep_until(d.into()).await, None => std::future::pending().await } } => return,
+                r = rx.changed() => if r.is_err() { std::future::pending::<()>().await },
+            }
+        }
     }
 
     pub(crate) fn set_initial(&self, md: Metadata) {
@@ -224,7 +250,7 @@ impl<Resp> CallCore<Resp> {
     }
 
     pub(crate) fn time_remaining(&self) -> Option<Duration> {
-        self.shared.deadline.map(|d| d.saturating_duration_since(Instant::now()))
+        self.shared.deadline().map(|d| d.saturating_duration_since(Instant::now()))
     }
 
     pub(crate) fn add_done_callback(&self, cb: impl FnOnce(&CallDetails) + Send + 'static) {
