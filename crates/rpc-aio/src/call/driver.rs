@@ -61,7 +61,7 @@ where
         rx,
         task: None,
         terminated: false,
-        cancelled_locally: false,
+        cancelled_locally: Default::default(),
     };
     let Some(guard) = inner.begin_call() else {
         shared.finish(Err(RpcError::cancelled("channel closed: no new calls are accepted")));

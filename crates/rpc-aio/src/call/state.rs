@@ -214,7 +214,7 @@ pub(crate) struct CallCore<Resp> {
     pub(crate) rx: mpsc::Receiver<Resp>,
     pub(crate) task: Option<JoinHandle<()>>,
     pub(crate) terminated: bool,
-    pub(crate) cancelled_locally: bool,
+    pub(crate) cancelled_locally: std::sync::atomic::AtomicBool,
 }
 
 impl<Resp> Drop for CallCore<Resp> {
@@ -229,9 +229,9 @@ impl<Resp> Drop for CallCore<Resp> {
 }
 
 impl<Resp> CallCore<Resp> {
-    pub(crate) fn cancel(&mut self) -> bool {
+    pub(crate) fn cancel(&self) -> bool {
         if self.shared.finish(Err(RpcError::cancelled("call cancelled by the client"))) {
-            self.cancelled_locally = true;
+            self.cancelled_locally.store(true, std::sync::atomic::Ordering::Release);
             if let Some(task) = &self.task {
                 task.abort();
             }
@@ -278,7 +278,7 @@ impl<Resp> CallCore<Resp> {
         if self.terminated {
             return Poll::Ready(None);
         }
-        if self.cancelled_locally {
+        if self.cancelled_locally.load(std::sync::atomic::Ordering::Acquire) {
             self.terminated = true;
             return Poll::Ready(Some(Err(RpcError::cancelled("call cancelled by the client"))));
         }

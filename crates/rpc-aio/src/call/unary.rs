@@ -43,7 +43,7 @@ macro_rules! call_accessors {
         }
 
         /// Cancels the call (the server sees it cancelled); `false` if it had already ended.
-        pub fn cancel(&mut self) -> bool {
+        pub fn cancel(&self) -> bool {
             self.core.cancel()
         }
 
