@@ -13,3 +13,17 @@ pub use rpc_core::{
     RequestStream, ResponseIterator, ResponseStream, RpcError, ServerCredentials, ServerOptions, ServicerContext, StatusCode,
     WriteRequests, codegen, details, stream,
 };
+
+// client
+mod call;
+mod channel;
+mod client_interceptor;
+mod codegen_impl;
+mod compression;
+mod connectivity;
+mod multicallable;
+mod target;
+pub use call::{CallDetails, StreamStreamCall, StreamUnaryCall, StreamUnaryWithCall, UnaryCall, UnaryStreamCall, UnaryWithCall};
+pub use channel::{Channel, ChannelBuilder, insecure_channel, secure_channel};
+pub use client_interceptor::{AnyMessage, AnyResponses, ClientCallDetails, ClientInterceptor, Next, single_response};
+pub use multicallable::{StreamStreamMultiCallable, StreamUnaryMultiCallable, UnaryStreamMultiCallable, UnaryUnaryMultiCallable};

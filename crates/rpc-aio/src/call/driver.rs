@@ -1,0 +1,396 @@
+//! The task that runs one RPC on tonic: credentials, interceptors, wait-for-ready, the
+//! deadline, the request body, and publishing metadata, messages and status.
+
+use super::state::{CallCore, CallShared};
+use crate::channel::ChannelInner;
+use crate::client_interceptor::{AnyMessage, AnyResponses, ClientCallDetails, Next};
+use futures::{Stream, StreamExt};
+use rpc_core::{AuthMetadataContext, CallOptions, ChannelConnectivity, Metadata, RequestSource, RpcError, StatusCode};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::sync::mpsc;
+use tonic::codec::CompressionEncoding;
+
+type BoxStream<T> = Pin<Box<dyn Stream<Item = T> + Send>>;
+
+/// Where the requests of a call come from.
+pub(crate) enum Body<Req> {
+    /// One message.
+    Unary(Req),
+    /// A request source (for `Writer`, the receiver of the call object's writes).
+    Source(RequestSource<Req>, Option<mpsc::Receiver<Req>>),
+}
+
+/// Owns the response sender; finishing through it (or dropping it) records the outcome
+/// before the sender is dropped, so a reader that sees the end always finds a status.
+struct Finisher<Resp> {
+    shared: Arc<CallShared>,
+    tx: Option<mpsc::Sender<Resp>>,
+}
+
+impl<Resp> Drop for Finisher<Resp> {
+    fn drop(&mut self) {
+        self.shared.finish(Err(RpcError::cancelled("call task ended")));
+    }
+}
+
+/// Starts a call: computes its deadline and spawns its task.
+pub(crate) fn start<Req, Resp>(
+    inner: &Arc<ChannelInner>,
+    path: &str,
+    options: CallOptions,
+    body: Body<Req>,
+    capacity: usize,
+) -> CallCore<Resp>
+where
+    Req: prost::Message + Send + 'static,
+    Resp: prost::Message + Default + Send + 'static,
+{
+    let now = Instant::now();
+    let mut deadline = options.deadline_from(now);
+    if !options.ignore_inherited_deadline
+        && let Some(inherited) = crate::deadline::inherited_deadline()
+    {
+        deadline = Some(deadline.map_or(inherited, |d| d.min(inherited)));
+    }
+    let shared = CallShared::new(deadline);
+    let (tx, rx) = mpsc::channel(capacity);
+    let mut core = CallCore {
+        shared: shared.clone(),
+        rx,
+        task: None,
+        terminated: false,
+        cancelled_locally: Default::default(),
+    };
+    let Some(guard) = inner.begin_call() else {
+        shared.finish(Err(RpcError::cancelled("channel closed: no new calls are accepted")));
+        return core;
+    };
+    let fin = Finisher { shared, tx: Some(tx) };
+    let details = ClientCallDetails {
+        method: path.to_owned(),
+        metadata: options.metadata,
+        deadline,
+        credentials: options.credentials,
+        wait_for_ready: options.wait_for_ready,
+        compression: options.compression,
+        request: None,
+    };
+    let inner2 = inner.clone();
+    let task = inner.runtime.spawn(async move {
+        let _guard = guard;
+        drive(inner2, fin, details, body).await;
+    });
+    core.task = Some(task);
+    core
+}
+
+async fn drive<Req, Resp>(inner: Arc<ChannelInner>, mut fin: Finisher<Resp>, details: ClientCallDetails, body: Body<Req>)
+where
+    Req: prost::Message + Send + 'static,
+    Resp: prost::Message + Default + Send + 'static,
+{
+    let mut cancel = inner.cancel_all.subscribe();
+    let shared = fin.shared.clone();
+    let tx = fin.tx.take();
+    let result = {
+        let work = perform(inner.clone(), shared.clone(), tx, details, body);
+        let expire = shared.expired();
+        tokio::select! {
+            r = work => r,
+            _ = expire => Err(RpcError::deadline_exceeded("deadline exceeded")),
+            _ = cancel.wait_for(|c| *c) => Err(RpcError::cancelled("channel closed while the call was in flight")),
+        }
+    };
+    fin.shared.finish(result);
+}
+
+async fn perform<Req, Resp>(
+    inner: Arc<ChannelInner>,
+    shared: Arc<CallShared>,
+    tx: Option<mpsc::Sender<Resp>>,
+    details: ClientCallDetails,
+    body: Body<Req>,
+) -> Result<Metadata, RpcError>
+where
+    Req: prost::Message + Send + 'static,
+    Resp: prost::Message + Default + Send + 'static,
+{
+    let tx = tx.ok_or_else(|| RpcError::internal("call started twice"))?;
+    if inner.interceptors.is_empty() {
+        let (_, mut stream) = send(&inner, &shared, details, body).await?;
+        loop {
+            match stream.message().await {
+                Ok(Some(m)) => {
+                    if tx.send(m).await.is_err() {
+                        return Err(RpcError::cancelled("the call object was dropped"));
+                    }
+                }
+                Ok(None) => break,
+                Err(s) => return Err(inner.map_status(&s, false)),
+            }
+        }
+        return match stream.trailers().await {
+            Ok(t) => Ok(t.map(|t| Metadata::from_tonic(&t)).unwrap_or_default()),
+            Err(s) => Err(inner.map_status(&s, false)),
+        };
+    }
+    let (inner2, shared2) = (inner.clone(), shared.clone());
+    // Interceptors see (and may replace) the request of a unary-request call.
+    let mut details = details;
+    let body = match body {
+        Body::Unary(m) => {
+            details.request = Some(AnyMessage::new(m));
+            None
+        }
+        other => Some(other),
+    };
+    let terminal = Box::new(
+        move |mut details: ClientCallDetails| -> futures::future::BoxFuture<'static, Result<AnyResponses, RpcError>> {
+            Box::pin(async move {
+                let body = match (body, details.request.take()) {
+                    (Some(body), _) => body,
+                    (None, Some(any)) => Body::Unary(
+                        any.downcast::<Req>()
+                            .map_err(|_| RpcError::internal("an interceptor replaced the request with a message of another type"))?,
+                    ),
+                    (None, None) => return Err(RpcError::internal("an interceptor removed the request message")),
+                };
+                let (_, stream) = send::<Req, Resp>(&inner2, &shared2, details, body).await?;
+                Ok(erase(inner2, shared2, stream))
+            })
+        },
+    );
+    let next = Next::new(inner.interceptors.clone(), terminal);
+    let mut responses = next.run(details).await?;
+    while let Some(item) = responses.next().await {
+        let m = item?
+            .downcast::<Resp>()
+            .map_err(|_| RpcError::internal("an interceptor produced a response of the wrong message type"))?;
+        if tx.send(m).await.is_err() {
+            return Err(RpcError::cancelled("the call object was dropped"));
+        }
+    }
+    Ok(shared.trailers.lock().ok().and_then(|mut t| t.take()).unwrap_or_default())
+}
+
+/// Type-erases a tonic response stream for interceptors; trailers go to the shared state.
+fn erase<Resp>(inner: Arc<ChannelInner>, shared: Arc<CallShared>, stream: tonic::codec::Streaming<Resp>) -> AnyResponses
+where
+    Resp: prost::Message + Default + Send + 'static,
+{
+    let s = futures::stream::unfold(Some(stream), move |state| {
+        let (inner, shared) = (inner.clone(), shared.clone());
+        async move {
+            let mut stream = state?;
+            match stream.message().await {
+                Ok(Some(m)) => Some((Ok(AnyMessage::new(m)), Some(stream))),
+                Ok(None) => match stream.trailers().await {
+                    Ok(t) => {
+                        if let Ok(mut slot) = shared.trailers.lock() {
+                            *slot = Some(t.map(|t| Metadata::from_tonic(&t)).unwrap_or_default());
+                        }
+                        None
+                    }
+                    Err(s) => Some((Err(inner.map_status(&s, false)), None)),
+                },
+                Err(s) => Some((Err(inner.map_status(&s, false)), None)),
+            }
+        }
+    });
+    Box::pin(s)
+}
+
+/// Applies credentials, waits for readiness if asked, and sends the request; publishes the
+/// initial metadata.
+async fn send<Req, Resp>(
+    inner: &Arc<ChannelInner>,
+    shared: &Arc<CallShared>,
+    details: ClientCallDetails,
+    body: Body<Req>,
+) -> Result<(Metadata, tonic::codec::Streaming<Resp>), RpcError>
+where
+    Req: prost::Message + Send + 'static,
+    Resp: prost::Message + Default + Send + 'static,
+{
+    let path = http::uri::PathAndQuery::try_from(details.method.as_str())
+        .map_err(|_| RpcError::internal(format!("invalid method path {:?}", details.method)))?;
+    shared.set_deadline(details.deadline);
+    let mut metadata = details.metadata;
+    let channel_creds = inner.credentials.call_credentials();
+    if details.credentials.is_some() || !channel_creds.is_empty() {
+        if !inner.credentials.permits_call_credentials() {
+            return Err(RpcError::unauthenticated(
+                "call credentials need a secure channel (TLS or local credentials); the call was not sent",
+            ));
+        }
+        let (service, method) = details
+            .method
+            .trim_start_matches('/')
+            .split_once('/')
+            .unwrap_or(("", &details.method));
+        let ctx = AuthMetadataContext {
+            service_url: format!("https://{}/{}", inner.authority, service),
+            method_name: method.to_owned(),
+        };
+        for creds in channel_creds.iter().chain(details.credentials.as_ref()) {
+            metadata.extend(creds.metadata(&ctx)?);
+        }
+    }
+    if details.wait_for_ready.unwrap_or(inner.options.wait_for_ready) {
+        wait_ready(inner).await?;
+    }
+    let max_send = inner.options.max_send_message_length;
+    if let (Some(max), Body::Unary(m)) = (max_send, &body)
+        && m.encoded_len() > max
+    {
+        return Err(too_large(m.encoded_len(), max));
+    }
+    let streaming_body = matches!(body, Body::Source(..));
+    let stream: BoxStream<Req> = match body {
+        Body::Unary(m) => Box::pin(futures::stream::once(std::future::ready(m))),
+        Body::Source(RequestSource::Stream(s), _) => s,
+        Body::Source(RequestSource::Iter(iter), _) => {
+            let (tx, rx) = mpsc::channel(4);
+            inner.runtime.spawn_blocking(move || {
+                for item in iter {
+                    if tx.blocking_send(item).is_err() {
+                        break;
+                    }
+                }
+            });
+            Box::pin(tokio_stream::wrappers::ReceiverStream::new(rx))
+        }
+        Body::Source(RequestSource::Writer, rx) => match rx {
+            Some(rx) => Box::pin(tokio_stream::wrappers::ReceiverStream::new(rx)),
+            None => Box::pin(futures::stream::empty()),
+        },
+    };
+    let stream: BoxStream<Req> = match max_send {
+        Some(max) if streaming_body => {
+            let shared = shared.clone();
+            Box::pin(stream.take_while(move |m| {
+                let len = m.encoded_len();
+                std::future::ready(len <= max || !shared.finish(Err(too_large(len, max))))
+            }))
+        }
+        _ => stream,
+    };
+    let mut request = tonic::Request::new(stream);
+    metadata.write_to_tonic(request.metadata_mut());
+    if let Some(d) = details.deadline {
+        let left = d.saturating_duration_since(Instant::now());
+        if let Ok(v) = rpc_core::timeout::encode_grpc_timeout(left).parse() {
+            request.metadata_mut().insert("grpc-timeout", v);
+        }
+    }
+    let mut grpc = tonic::client::Grpc::new(super::body::CallService {
+        inner: inner.tonic.clone(),
+        shared: streaming_body.then(|| shared.clone()),
+    })
+    .accept_compressed(CompressionEncoding::Gzip)
+    .accept_compressed(CompressionEncoding::Deflate)
+    .accept_compressed(CompressionEncoding::Zstd)
+    .max_decoding_message_size(inner.options.max_receive_message_length);
+    if let Some(max) = inner.options.max_send_message_length {
+        grpc = grpc.max_encoding_message_size(max);
+    }
+    if let Some(enc) = crate::compression::to_tonic(details.compression.unwrap_or(inner.options.default_compression)) {
+        grpc = grpc.send_compressed(enc);
+    }
+    grpc.ready()
+        .await
+        .map_err(|e| RpcError::unavailable(format!("channel to {} is not usable: {e}", inner.target)))?;
+    let codec = tonic_prost::ProstCodec::<Req, Resp>::default();
+    let response = grpc.streaming(request, path, codec).await.map_err(|s| inner.map_status(&s, true))?;
+    let initial = Metadata::from_tonic(response.metadata());
+    shared.set_initial(initial.clone());
+    Ok((initial, response.into_inner()))
+}
+
+/// Waits until the channel is READY, triggering connection attempts (with backoff).
+pub(crate) async fn wait_ready(inner: &ChannelInner) -> Result<(), RpcError> {
+    let mut rx = inner.connectivity.subscribe();
+    loop {
+        let state = *rx.borrow_and_update();
+        match state {
+            ChannelConnectivity::Ready => return Ok(()),
+            ChannelConnectivity::Shutdown => return Err(RpcError::cancelled("channel closed")),
+            _ => inner.connectivity.try_connect(),
+        }
+        let wake = inner.connectivity.next_attempt();
+        tokio::select! {
+            r = rx.changed() => if r.is_err() { return Err(RpcError::cancelled("channel closed")) },
+            _ = async { match wake { Some(w) => tokio::time::sleep_until(w.into()).await, None => std::future::pending().await } } => {}
+        }
+    }
+}
+
+impl ChannelInner {
+    /// Maps a tonic status: tonic's local timeout is DEADLINE_EXCEEDED; a transport failure
+    /// before any response is UNAVAILABLE naming the target.
+    pub(crate) fn map_status(&self, status: &tonic::Status, before_headers: bool) -> RpcError {
+        let err = RpcError::from_tonic(status);
+        if err.code() == StatusCode::Cancelled && status.message() == "Timeout expired" {
+            return RpcError::deadline_exceeded("deadline exceeded");
+        }
+        if err.code() == StatusCode::Cancelled && connection_dropped(status) {
+            return RpcError::unavailable(format!("connection to {} lost: {}", self.target, status.message()))
+                .with_debug_error_string(format!("{status:?}"));
+        }
+        if before_headers && matches!(err.code(), StatusCode::Unavailable | StatusCode::Unknown) && status.metadata().is_empty() {
+            let state = self.connectivity.get();
+            if state != ChannelConnectivity::Ready || err.code() == StatusCode::Unavailable {
+                let why = self.connectivity.last_error().unwrap_or_else(|| status.message().to_owned());
+                return RpcError::unavailable(format!("failed to connect to {}: {why}", self.target))
+                    .with_debug_error_string(status.message().to_owned());
+            }
+        }
+        err
+    }
+}
+
+/// Whether tonic's status comes from hyper giving up on a dropped connection (as opposed to
+/// an HTTP/2 reset with CANCEL from the peer, which stays CANCELLED).
+fn connection_dropped(status: &tonic::Status) -> bool {
+    let mut source = std::error::Error::source(status);
+    while let Some(e) = source {
+        if let Some(h) = e.downcast_ref::<hyper::Error>() {
+            return h.is_canceled() || h.is_closed() || h.is_incomplete_message();
+        }
+        source = e.source();
+    }
+    false
+}
+
+fn too_large(len: usize, max: usize) -> RpcError {
+    RpcError::resource_exhausted(format!("trying to send a message larger than the maximum ({len} vs. {max} bytes)"))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{ChannelOptions, Request, StatusCode, insecure_channel};
+    use std::time::{Duration, Instant};
+
+    #[derive(Clone, PartialEq, prost::Message)]
+    struct Empty {}
+
+    #[tokio::test]
+    async fn calls_inherit_the_served_rpc_deadline_unless_told_not_to() {
+        let ch = insecure_channel("127.0.0.1:1", ChannelOptions::default()).unwrap();
+        let mc = ch.unary_unary::<Empty, Empty>("/x.Y/Z");
+        let deadline = Instant::now() + Duration::from_millis(200);
+        crate::deadline::scope_async(Some(deadline), async {
+            let call = mc.call(Request::new(Empty {}).wait_for_ready(true));
+            assert!(call.time_remaining().is_some_and(|t| t <= Duration::from_millis(200)));
+            let own = mc.call(Request::new(Empty {}).timeout(Duration::from_millis(50)));
+            assert!(own.time_remaining().is_some_and(|t| t <= Duration::from_millis(50)));
+            let free = mc.call(Request::new(Empty {}).ignore_inherited_deadline());
+            assert_eq!(free.time_remaining(), None);
+            let err = tokio::time::timeout(Duration::from_secs(20), call).await.unwrap().unwrap_err();
+            assert_eq!(err.code(), StatusCode::DeadlineExceeded);
+        })
+        .await;
+    }
+}

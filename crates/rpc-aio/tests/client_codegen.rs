@@ -1,0 +1,95 @@
+//! The codegen contract: a stub generic over `rpc_core::codegen::Channel` driven by the
+//! async channel, for all four kinds, `with_call` and `future`.
+
+mod common;
+
+use common::*;
+use futures::StreamExt;
+use rpc_aio::codegen::{Channel as CodegenChannel, MethodDescriptor, MethodKind};
+use rpc_aio::{ChannelOptions, IntoRequest, IntoStreamingRequest, StatusCode, insecure_channel};
+
+static UNARY_M: MethodDescriptor = MethodDescriptor {
+    service: "test.Svc",
+    name: "Unary",
+    path: UNARY,
+    kind: MethodKind::UnaryUnary,
+};
+static SS_M: MethodDescriptor = MethodDescriptor {
+    service: "test.Svc",
+    name: "ServerStream",
+    path: SERVER_STREAM,
+    kind: MethodKind::UnaryStream,
+};
+static CS_M: MethodDescriptor = MethodDescriptor {
+    service: "test.Svc",
+    name: "ClientStream",
+    path: CLIENT_STREAM,
+    kind: MethodKind::StreamUnary,
+};
+static BIDI_M: MethodDescriptor = MethodDescriptor {
+    service: "test.Svc",
+    name: "Bidi",
+    path: BIDI,
+    kind: MethodKind::StreamStream,
+};
+
+/// What a generated stub looks like.
+struct Stub<C>(C);
+
+impl<C: CodegenChannel> Stub<C> {
+    fn unary(&self, r: impl IntoRequest<Msg>) -> C::Unary<Msg> {
+        self.0.unary_unary(&UNARY_M, r.into_request())
+    }
+    fn unary_with_call(&self, r: impl IntoRequest<Msg>) -> C::UnaryWithCall<Msg> {
+        self.0.unary_unary_with_call(&UNARY_M, r.into_request())
+    }
+    fn unary_future(&self, r: impl IntoRequest<Msg>) -> C::UnaryFuture<Msg> {
+        self.0.unary_unary_future(&UNARY_M, r.into_request())
+    }
+    fn server_stream(&self, r: impl IntoRequest<Msg>) -> C::Streaming<Msg> {
+        self.0.unary_stream(&SS_M, r.into_request())
+    }
+    fn client_stream(&self, r: impl IntoStreamingRequest<Msg>) -> C::StreamUnary<Msg, Msg> {
+        self.0.stream_unary(&CS_M, r.into_streaming_request())
+    }
+    fn client_stream_with_call(&self, r: impl IntoStreamingRequest<Msg>) -> C::StreamUnaryWithCall<Msg, Msg> {
+        self.0.stream_unary_with_call(&CS_M, r.into_streaming_request())
+    }
+    fn bidi(&self, r: impl IntoStreamingRequest<Msg>) -> C::StreamStream<Msg, Msg> {
+        self.0.stream_stream(&BIDI_M, r.into_streaming_request())
+    }
+}
+
+#[tokio::test]
+async fn a_generic_stub_works_with_the_async_channel() {
+    let server = start().await;
+    let stub = Stub(insecure_channel(&server.target(), ChannelOptions::default()).unwrap());
+    assert_eq!(guard(stub.unary(msg("a"))).await.unwrap().text, "echo:a");
+    let (resp, details) = guard(stub.unary_with_call(msg("b"))).await.unwrap();
+    assert_eq!((resp.text.as_str(), details.code()), ("echo:b", StatusCode::Ok));
+    let fut = stub.unary_future(msg("c"));
+    assert_eq!(guard(fut.code()).await, StatusCode::Ok);
+    assert_eq!(guard(fut).await.unwrap().text, "echo:c");
+    assert_eq!(guard(stub.server_stream(Msg { n: 4, ..msg("") }).count()).await, 4);
+    assert_eq!(guard(stub.client_stream(vec![msg("x"), msg("y")])).await.unwrap().text, "x,y");
+    let (resp, _) = guard(stub.client_stream_with_call(vec![msg("z")])).await.unwrap();
+    assert_eq!(resp.text, "z");
+    let got: Vec<_> = guard(stub.bidi(vec![msg("p")]).map(|r| r.unwrap().text).collect::<Vec<_>>()).await;
+    assert_eq!(got, ["echo:p"]);
+}
+
+#[test]
+fn public_types_are_send_and_sync() {
+    fn send<T: Send>() {}
+    fn sync<T: Sync>() {}
+    send::<rpc_aio::Channel>();
+    sync::<rpc_aio::Channel>();
+    send::<rpc_aio::UnaryCall<Msg>>();
+    sync::<rpc_aio::UnaryCall<Msg>>();
+    send::<rpc_aio::UnaryStreamCall<Msg>>();
+    send::<rpc_aio::StreamUnaryCall<Msg, Msg>>();
+    send::<rpc_aio::StreamStreamCall<Msg, Msg>>();
+    send::<rpc_aio::UnaryWithCall<rpc_aio::UnaryCall<Msg>>>();
+    send::<rpc_aio::UnaryUnaryMultiCallable<Msg, Msg>>();
+    sync::<rpc_aio::UnaryUnaryMultiCallable<Msg, Msg>>();
+}

@@ -1,0 +1,144 @@
+//! Client interceptors: metadata added, order, short-circuit, error, response wrapping.
+
+mod common;
+
+use common::*;
+use futures::StreamExt;
+use rpc_aio::{AnyMessage, Channel, ClientCallDetails, Next, RpcError, StatusCode, single_response};
+use std::sync::{Arc, Mutex};
+
+fn tagging(tag: &'static str, order: Arc<Mutex<Vec<&'static str>>>) -> impl rpc_aio::ClientInterceptor {
+    move |mut details: ClientCallDetails, next: Next| {
+        order.lock().unwrap().push(tag);
+        async move {
+            details.metadata.add("x-user", tag).unwrap();
+            next.run(details).await
+        }
+    }
+}
+
+#[tokio::test]
+async fn interceptors_add_metadata_in_order() {
+    let server = start().await;
+    let order = Arc::new(Mutex::new(Vec::new()));
+    let ch = Channel::builder(&server.target())
+        .interceptor(tagging("first", order.clone()))
+        .interceptor(tagging("second", order.clone()))
+        .build()
+        .unwrap();
+    let call = ch.unary_unary::<Msg, Msg>(UNARY).call(msg("x"));
+    let initial = guard(call.initial_metadata()).await.unwrap();
+    assert_eq!(guard(call).await.unwrap().text, "echo:x");
+    assert_eq!(*order.lock().unwrap(), ["first", "second"]);
+    let sent = server.seen.last_headers.lock().unwrap().clone().unwrap();
+    let users: Vec<_> = sent.get_all("x-user").iter().map(|v| v.to_str().unwrap().to_owned()).collect();
+    assert_eq!(users, ["first", "second"]);
+    assert_eq!(initial.get_str("x-echo"), Some("first"));
+}
+
+#[tokio::test]
+async fn short_circuit_and_error_send_nothing() {
+    let server = start().await;
+    let ch = Channel::builder(&server.target())
+        .interceptor(|details: ClientCallDetails, next: Next| async move {
+            if details.method.ends_with("/Unary") {
+                Ok(single_response(Msg {
+                    text: "cached".into(),
+                    ..Default::default()
+                }))
+            } else if details.method.ends_with("/ClientStream") {
+                Err(RpcError::permission_denied("blocked by interceptor"))
+            } else {
+                next.run(details).await
+            }
+        })
+        .build()
+        .unwrap();
+    assert_eq!(
+        guard(ch.unary_unary::<Msg, Msg>(UNARY).call(msg("x"))).await.unwrap().text,
+        "cached"
+    );
+    let err = guard(ch.stream_unary::<Msg, Msg>(CLIENT_STREAM).call(vec![msg("a")]))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), StatusCode::PermissionDenied);
+    assert_eq!(server.seen.calls(), 0);
+    let n = guard(ch.unary_stream::<Msg, Msg>(SERVER_STREAM).call(Msg { n: 2, ..msg("") }).count()).await;
+    assert_eq!(n, 2);
+    assert_eq!(server.seen.calls(), 1);
+}
+
+#[tokio::test]
+async fn response_stream_wrapping() {
+    let server = start().await;
+    let ch = Channel::builder(&server.target())
+        .interceptor(|details: ClientCallDetails, next: Next| async move {
+            let responses = next.run(details).await?;
+            Ok(Box::pin(responses.map(|r| {
+                r.map(|mut m: AnyMessage| {
+                    if let Some(msg) = m.downcast_mut::<Msg>() {
+                        msg.text = format!("wrapped:{}", msg.text);
+                    }
+                    m
+                })
+            })) as rpc_aio::AnyResponses)
+        })
+        .build()
+        .unwrap();
+    let got: Vec<String> = guard(
+        ch.stream_stream::<Msg, Msg>(BIDI)
+            .call(vec![msg("a"), msg("b")])
+            .map(|r| r.unwrap().text)
+            .collect(),
+    )
+    .await;
+    assert_eq!(got, ["wrapped:echo:a", "wrapped:echo:b"]);
+    let call = ch.unary_unary::<Msg, Msg>(UNARY).call(msg("u"));
+    assert_eq!(guard(call).await.unwrap().text, "wrapped:echo:u");
+}
+
+#[tokio::test]
+async fn interceptors_can_change_method_and_timeout() {
+    let server = start().await;
+    let ch = Channel::builder(&server.target())
+        .interceptor(|mut details: ClientCallDetails, next: Next| async move {
+            if details.method == "/test.Svc/Renamed" {
+                details.method = UNARY.to_owned();
+            }
+            if let Some(m) = details.request.as_mut().and_then(|r| r.downcast_mut::<Msg>()) {
+                m.text = format!("{}+", m.text);
+            }
+            details.set_timeout(std::time::Duration::from_secs(30));
+            next.run(details).await
+        })
+        .build()
+        .unwrap();
+    assert_eq!(
+        guard(ch.unary_unary::<Msg, Msg>("/test.Svc/Renamed").call(msg("r")))
+            .await
+            .unwrap()
+            .text,
+        "echo:r+"
+    );
+    let sent = server.seen.header("grpc-timeout").expect("grpc-timeout set by the interceptor");
+    assert!(rpc_core::timeout::parse_grpc_timeout(sent.as_bytes()).unwrap() <= std::time::Duration::from_secs(30));
+}
+
+#[tokio::test]
+async fn a_deadline_shortened_by_an_interceptor_is_enforced() {
+    let server = start().await;
+    let ch = Channel::builder(&server.target())
+        .interceptor(|mut details: ClientCallDetails, next: Next| async move {
+            details.set_timeout(std::time::Duration::from_millis(100));
+            next.run(details).await
+        })
+        .build()
+        .unwrap();
+    let call = ch.unary_stream::<Msg, Msg>(SERVER_STREAM).call(Msg { n: -1, ..msg("") });
+    let results: Vec<_> = guard(call.collect::<Vec<_>>()).await;
+    let err = results
+        .into_iter()
+        .find_map(Result::err)
+        .expect("the endless stream ends with an error");
+    assert_eq!(err.code(), StatusCode::DeadlineExceeded, "{err}");
+}
