@@ -15,7 +15,11 @@ thread_local! {
 
 /// The deadline of the RPC being served on this task or thread, if any.
 pub(crate) fn inherited_deadline() -> Option<Instant> {
-    TASK_DEADLINE.try_with(|d| *d).ok().flatten().or_else(|| THREAD_DEADLINE.with(Cell::get))
+    TASK_DEADLINE
+        .try_with(|d| *d)
+        .ok()
+        .flatten()
+        .or_else(|| THREAD_DEADLINE.with(Cell::get))
 }
 
 /// Runs an async handler future with `deadline` as the inherited deadline.
