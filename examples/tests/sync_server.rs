@@ -86,7 +86,7 @@ fn stop_terminates_with_every_worker_stuck() {
 fn wait_for_termination_times_out_then_sees_stop_from_many_threads() {
     let gate = Gate::default();
     let (server, _channel) = serve(ServerOptions::default(), &gate);
-    assert_eq!(server.wait_for_termination(Some(Duration::from_millis(50))).unwrap(), false);
+    assert!(!server.wait_for_termination(Some(Duration::from_millis(50))).unwrap());
     let waiters: Vec<_> = (0..4)
         .map(|_| {
             let server = server.clone();
