@@ -29,3 +29,13 @@ pub fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
 }
+
+/// Seconds from `--name SECONDS` (fractions allowed), or `default`.
+pub fn seconds(name: &str, default: f64) -> std::time::Duration {
+    std::time::Duration::from_secs_f64(flag(name).and_then(|s| s.parse().ok()).unwrap_or(default).max(0.0))
+}
+
+/// Whether `--name` is on the command line.
+pub fn switch(name: &str) -> bool {
+    std::env::args().skip(1).any(|a| a == name)
+}

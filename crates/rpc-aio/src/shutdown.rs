@@ -128,6 +128,7 @@ pub struct Shutdown {
     signals_seen: usize,
     startup: Vec<(String, Hook)>,
     on_signal: Vec<Box<dyn FnOnce() + Send>>,
+    on_started: Vec<Box<dyn FnOnce() + Send>>,
     finalizers: Vec<(String, Hook)>,
     events_tx: mpsc::UnboundedSender<ShutdownReason>,
     events_rx: mpsc::UnboundedReceiver<ShutdownReason>,
@@ -157,6 +158,7 @@ impl Shutdown {
             signals_seen: 0,
             startup: Vec::new(),
             on_signal: Vec::new(),
+            on_started: Vec::new(),
             finalizers: Vec::new(),
             events_tx,
             events_rx,
@@ -203,6 +205,12 @@ impl Shutdown {
         self
     }
 
+    /// Runs right after the server has started (e.g. to print "listening on PORT").
+    pub fn on_started(mut self, hook: impl FnOnce() + Send + 'static) -> Self {
+        self.on_started.push(Box::new(hook));
+        self
+    }
+
     /// Runs at once when the first signal lands (the lame-duck switch), e.g.
     /// `move || health.enter_graceful_shutdown()`.
     pub fn on_signal(mut self, hook: impl FnOnce() + Send + 'static) -> Self {
@@ -244,6 +252,9 @@ impl Shutdown {
             server.stop(None).await;
             self.run_finalizers().await;
             return Err(e);
+        }
+        for hook in std::mem::take(&mut self.on_started) {
+            hook();
         }
         tracing::info!("serving until SIGINT or SIGTERM");
         let reason = self.events_rx.recv().await.unwrap_or(ShutdownReason::Triggered);

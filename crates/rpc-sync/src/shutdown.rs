@@ -62,6 +62,11 @@ impl Shutdown {
         Shutdown { inner: self.inner.startup_blocking(name, hook) }
     }
 
+    /// Runs right after the server has started (e.g. to print "listening on PORT").
+    pub fn on_started(self, hook: impl FnOnce() + Send + 'static) -> Self {
+        Shutdown { inner: self.inner.on_started(hook) }
+    }
+
     /// Runs at once when the first signal lands (e.g. health's `enter_graceful_shutdown`).
     pub fn on_signal(self, hook: impl FnOnce() + Send + 'static) -> Self {
         Shutdown { inner: self.inner.on_signal(hook) }
