@@ -127,7 +127,7 @@ fn sigterm_with_fifty_slow_calls_in_flight() {
             }
         }
         for r in &long {
-            assert_ne!(r.as_ref().map_err(RpcError::code).err(), None, "{bin}: a 10-minute call cannot have finished");
+            assert!(r.is_err(), "{bin}: a 10-minute call cannot have finished");
         }
         assert!(!status.success(), "{bin}: cancelled calls make the shutdown unclean");
         assert_finalizers_in_reverse_order(&server);
