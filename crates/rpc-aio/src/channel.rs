@@ -26,7 +26,6 @@ pub(crate) struct ChannelInner {
     pub(crate) options: ChannelOptions,
     pub(crate) credentials: ChannelCredentials,
     pub(crate) connectivity: Arc<Connectivity>,
-    pub(crate) interceptors: Arc<[Arc<dyn ClientInterceptor>]>,
     pub(crate) runtime: tokio::runtime::Handle,
     pub(crate) cancel_all: watch::Sender<bool>,
     closed: AtomicBool,
@@ -92,7 +91,12 @@ impl ChannelInner {
 #[derive(Clone)]
 pub struct Channel {
     pub(crate) handle: Arc<Handle>,
+    /// The interceptors of this view of the connection (see [`Channel::with_interceptors`]).
+    pub(crate) interceptors: Interceptors,
 }
+
+/// A chain of client interceptors, in the order they run.
+pub(crate) type Interceptors = Arc<[Arc<dyn ClientInterceptor>]>;
 
 pub(crate) struct Handle {
     pub(crate) inner: Arc<ChannelInner>,
@@ -229,7 +233,6 @@ impl ChannelBuilder {
             options: self.options,
             credentials: self.credentials,
             connectivity,
-            interceptors: self.interceptors.into(),
             runtime,
             cancel_all: watch::channel(false).0,
             closed: AtomicBool::new(false),
@@ -238,6 +241,7 @@ impl ChannelBuilder {
         });
         Ok(Channel {
             handle: Arc::new(Handle { inner }),
+            interceptors: self.interceptors.into(),
         })
     }
 }
@@ -255,6 +259,21 @@ impl Channel {
 
     pub(crate) fn inner(&self) -> &Arc<ChannelInner> {
         &self.handle.inner
+    }
+
+    /// A channel over the same connection whose calls run through `interceptors` first (in
+    /// the order given), then through this channel's own interceptors, as gRPC Python's
+    /// `intercept_channel` wraps a channel.
+    ///
+    /// The result is a clone of this channel in every other respect: the connection, its
+    /// connectivity state and `close` are shared, and the connection stays open until the
+    /// last clone of either is dropped.
+    pub fn with_interceptors(&self, interceptors: impl IntoIterator<Item = Arc<dyn ClientInterceptor>>) -> Channel {
+        let chain: Vec<_> = interceptors.into_iter().chain(self.interceptors.iter().cloned()).collect();
+        Channel {
+            handle: self.handle.clone(),
+            interceptors: chain.into(),
+        }
     }
 
     /// The target this channel was made for, normalised (`host:port` or `unix:path`).

@@ -142,3 +142,32 @@ async fn a_deadline_shortened_by_an_interceptor_is_enforced() {
         .expect("the endless stream ends with an error");
     assert_eq!(err.code(), StatusCode::DeadlineExceeded, "{err}");
 }
+
+#[tokio::test]
+async fn with_interceptors_wraps_a_channel_and_shares_its_connection() {
+    let server = start().await;
+    let order = Arc::new(Mutex::new(Vec::new()));
+    let base = Channel::builder(&server.target())
+        .interceptor(tagging("inner", order.clone()))
+        .build()
+        .unwrap();
+    let outer = base.with_interceptors([Arc::new(tagging("outer", order.clone())) as Arc<dyn rpc_aio::ClientInterceptor>]);
+    assert_eq!(
+        guard(outer.unary_unary::<Msg, Msg>(UNARY).call(msg("x"))).await.unwrap().text,
+        "echo:x"
+    );
+    assert_eq!(*order.lock().unwrap(), ["outer", "inner"]);
+    // The base channel keeps only its own interceptor.
+    order.lock().unwrap().clear();
+    guard(base.unary_unary::<Msg, Msg>(UNARY).call(msg("y"))).await.unwrap();
+    assert_eq!(*order.lock().unwrap(), ["inner"]);
+    // One connection: the view sees the base's state, and dropping the view leaves it open.
+    assert_eq!(outer.get_state(false), rpc_aio::ChannelConnectivity::Ready);
+    drop(outer);
+    guard(base.unary_unary::<Msg, Msg>(UNARY).call(msg("z"))).await.unwrap();
+    // Closing the base closes the view too.
+    let view = base.with_interceptors([]);
+    guard(base.close(None)).await;
+    let err = guard(view.unary_unary::<Msg, Msg>(UNARY).call(msg("w"))).await.unwrap_err();
+    assert_eq!(err.code(), StatusCode::Cancelled, "{err}");
+}

@@ -2,7 +2,7 @@
 //! deadline, the request body, and publishing metadata, messages and status.
 
 use super::state::{CallCore, CallShared};
-use crate::channel::ChannelInner;
+use crate::channel::{ChannelInner, Interceptors};
 use crate::client_interceptor::{AnyMessage, AnyResponses, ClientCallDetails, Next};
 use futures::{Stream, StreamExt};
 use rpc_core::{AuthMetadataContext, CallOptions, ChannelConnectivity, Metadata, RequestSource, RpcError, StatusCode};
@@ -38,6 +38,7 @@ impl<Resp> Drop for Finisher<Resp> {
 /// Starts a call: computes its deadline and spawns its task.
 pub(crate) fn start<Req, Resp>(
     inner: &Arc<ChannelInner>,
+    interceptors: &Interceptors,
     path: &str,
     options: CallOptions,
     body: Body<Req>,
@@ -77,25 +78,32 @@ where
         compression: options.compression,
         request: None,
     };
-    let inner2 = inner.clone();
+    let (inner2, interceptors) = (inner.clone(), interceptors.clone());
     let task = inner.runtime.spawn(async move {
         let _guard = guard;
-        drive(inner2, fin, details, body).await;
+        drive(inner2, interceptors, fin, details, body).await;
     });
     core.task = Some(task);
     core
 }
 
-async fn drive<Req, Resp>(inner: Arc<ChannelInner>, mut fin: Finisher<Resp>, details: ClientCallDetails, body: Body<Req>)
-where
+async fn drive<Req, Resp>(
+    inner: Arc<ChannelInner>,
+    interceptors: Interceptors,
+    fin: Finisher<Resp>,
+    details: ClientCallDetails,
+    body: Body<Req>,
+) where
     Req: prost::Message + Send + 'static,
     Resp: prost::Message + Default + Send + 'static,
 {
     let mut cancel = inner.cancel_all.subscribe();
     let shared = fin.shared.clone();
-    let tx = fin.tx.take();
+    // A clone: the Finisher keeps its sender until the outcome is recorded, so a reader
+    // that sees the response channel close always finds the status.
+    let tx = fin.tx.clone();
     let result = {
-        let work = perform(inner.clone(), shared.clone(), tx, details, body);
+        let work = perform(inner.clone(), interceptors, shared.clone(), tx, details, body);
         let expire = shared.expired();
         tokio::select! {
             r = work => r,
@@ -108,6 +116,7 @@ where
 
 async fn perform<Req, Resp>(
     inner: Arc<ChannelInner>,
+    interceptors: Interceptors,
     shared: Arc<CallShared>,
     tx: Option<mpsc::Sender<Resp>>,
     details: ClientCallDetails,
@@ -118,7 +127,7 @@ where
     Resp: prost::Message + Default + Send + 'static,
 {
     let tx = tx.ok_or_else(|| RpcError::internal("call started twice"))?;
-    if inner.interceptors.is_empty() {
+    if interceptors.is_empty() {
         let (_, mut stream) = send(&inner, &shared, details, body).await?;
         loop {
             match stream.message().await {
@@ -162,7 +171,7 @@ where
             })
         },
     );
-    let next = Next::new(inner.interceptors.clone(), terminal);
+    let next = Next::new(interceptors, terminal);
     let mut responses = next.run(details).await?;
     while let Some(item) = responses.next().await {
         let m = item?

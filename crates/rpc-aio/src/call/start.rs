@@ -39,7 +39,7 @@ impl Channel {
         Resp: prost::Message + Default + Send + 'static,
     {
         let (message, options) = request.into_parts();
-        UnaryCall::new(start(self.inner(), path, options, Body::Unary(message), 1))
+        UnaryCall::new(start(self.inner(), &self.interceptors, path, options, Body::Unary(message), 1))
     }
 
     pub(crate) fn start_unary_stream<Req, Resp>(&self, path: &str, request: Request<Req>) -> UnaryStreamCall<Resp>
@@ -49,7 +49,7 @@ impl Channel {
     {
         let (message, options) = request.into_parts();
         UnaryStreamCall {
-            core: start(self.inner(), path, options, Body::Unary(message), STREAM_BUFFER),
+            core: start(self.inner(), &self.interceptors, path, options, Body::Unary(message), STREAM_BUFFER),
         }
     }
 
@@ -61,7 +61,7 @@ impl Channel {
         let (source, options) = request.into_parts();
         let (body, writer) = split_source(source);
         StreamUnaryCall {
-            core: start(self.inner(), path, options, body, 1),
+            core: start(self.inner(), &self.interceptors, path, options, body, 1),
             writer,
             response: None,
         }
@@ -75,7 +75,7 @@ impl Channel {
         let (source, options) = request.into_parts();
         let (body, writer) = split_source(source);
         StreamStreamCall {
-            core: start(self.inner(), path, options, body, STREAM_BUFFER),
+            core: start(self.inner(), &self.interceptors, path, options, body, STREAM_BUFFER),
             writer,
         }
     }
