@@ -27,3 +27,13 @@ pub use call::{CallDetails, StreamStreamCall, StreamUnaryCall, StreamUnaryWithCa
 pub use channel::{Channel, ChannelBuilder, insecure_channel, secure_channel};
 pub use client_interceptor::{AnyMessage, AnyResponses, ClientCallDetails, ClientInterceptor, Next, single_response};
 pub use multicallable::{StreamStreamMultiCallable, StreamUnaryMultiCallable, UnaryStreamMultiCallable, UnaryUnaryMultiCallable};
+
+// server
+mod server;
+mod shutdown;
+pub use server::{
+    Continuation, GenericRpcHandler, HandlerCallDetails, RpcMethodHandler, Server, ServerInterceptor, StopHandle,
+    method_handlers_generic_handler, server, stream_stream_rpc_method_handler, stream_unary_rpc_method_handler,
+    unary_stream_rpc_method_handler, unary_unary_rpc_method_handler,
+};
+pub use shutdown::{Shutdown, ShutdownOutcome, ShutdownReason, ShutdownTrigger};

@@ -1,0 +1,195 @@
+//! `RpcMethodHandler` (the behaviour of one method, type-erased, blocking or async),
+//! its `*_rpc_method_handler` constructors, and `GenericRpcHandler` with
+//! `method_handlers_generic_handler`, for servers built without generated code.
+
+use super::invoke;
+use super::rpc::Rpc;
+use super::body::LimitedBody;
+use futures::future::BoxFuture;
+use rpc_core::codegen::{MethodHandler, MethodKind};
+use rpc_core::{Metadata, RequestStream, ResponseStream, RpcError, ServicerContext, StatusCode};
+use std::collections::HashMap;
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+
+/// What an erased handler does with one RPC.
+pub(crate) trait ErasedMethod: Send + Sync + 'static {
+    fn serve(&self, request: http::Request<LimitedBody>, rpc: Rpc) -> BoxFuture<'static, http::Response<tonic::body::Body>>;
+}
+
+struct Typed<Req, Resp>(MethodHandler<Req, Resp>);
+
+impl<Req, Resp> ErasedMethod for Typed<Req, Resp>
+where
+    Req: prost::Message + Default + Send + 'static,
+    Resp: prost::Message + Send + 'static,
+{
+    fn serve(&self, request: http::Request<LimitedBody>, rpc: Rpc) -> BoxFuture<'static, http::Response<tonic::body::Body>> {
+        invoke::serve(self.0.clone(), request, rpc)
+    }
+}
+
+struct Abort(RpcError);
+
+impl ErasedMethod for Abort {
+    fn serve(&self, _request: http::Request<LimitedBody>, rpc: Rpc) -> BoxFuture<'static, http::Response<tonic::body::Body>> {
+        let status = rpc.finish_with_error(self.0.clone());
+        Box::pin(std::future::ready(status.into_http()))
+    }
+}
+
+/// The behaviour of one method (gRPC Python's `RpcMethodHandler`): one of the four kinds,
+/// blocking or async, with its message types erased so handlers of every method can be
+/// stored, chosen by interceptors and registered together. Cheap to clone.
+///
+/// Blocking behaviours run on the server's bounded worker pool; async ones on the runtime.
+#[derive(Clone)]
+pub struct RpcMethodHandler {
+    pub(crate) inner: Arc<dyn ErasedMethod>,
+    kind: MethodKind,
+    blocking: bool,
+}
+
+impl RpcMethodHandler {
+    /// Erases a typed behaviour (what generated registration code builds).
+    pub fn new<Req, Resp>(handler: MethodHandler<Req, Resp>) -> RpcMethodHandler
+    where
+        Req: prost::Message + Default + Send + 'static,
+        Resp: prost::Message + Send + 'static,
+    {
+        RpcMethodHandler {
+            kind: handler.kind(),
+            blocking: handler.is_blocking(),
+            inner: Arc::new(Typed(handler)),
+        }
+    }
+
+    /// A handler that ends every RPC at once with `code` and `details` (e.g. returned by an
+    /// interceptor that rejects a call). An OK code becomes UNKNOWN, as with `abort`.
+    pub fn abort(code: StatusCode, details: impl Into<String>) -> RpcMethodHandler {
+        let code = if code == StatusCode::Ok { StatusCode::Unknown } else { code };
+        RpcMethodHandler::abort_with_status(RpcError::new(code, details))
+    }
+
+    /// A handler that ends every RPC at once with `status` (its trailing metadata and rich
+    /// details included).
+    pub fn abort_with_status(status: RpcError) -> RpcMethodHandler {
+        RpcMethodHandler {
+            inner: Arc::new(Abort(status)),
+            kind: MethodKind::UnaryUnary,
+            blocking: false,
+        }
+    }
+
+    /// The kind of method this handler serves.
+    pub fn kind(&self) -> MethodKind {
+        self.kind
+    }
+
+    /// Whether the behaviour blocks (it runs on the worker pool).
+    pub fn is_blocking(&self) -> bool {
+        self.blocking
+    }
+}
+
+impl fmt::Debug for RpcMethodHandler {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RpcMethodHandler")
+            .field("kind", &self.kind)
+            .field("blocking", &self.blocking)
+            .finish()
+    }
+}
+
+/// An async unary-unary handler from an async function of the request and the context.
+pub fn unary_unary_rpc_method_handler<Req, Resp, F, Fut>(behaviour: F) -> RpcMethodHandler
+where
+    Req: prost::Message + Default + Send + 'static,
+    Resp: prost::Message + Send + 'static,
+    F: Fn(Req, ServicerContext) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<Resp, RpcError>> + Send + 'static,
+{
+    RpcMethodHandler::new(MethodHandler::AsyncUnaryUnary(Arc::new(move |r, c| Box::pin(behaviour(r, c)))))
+}
+
+/// An async unary-stream handler: the function returns the stream of responses.
+pub fn unary_stream_rpc_method_handler<Req, Resp, F, Fut>(behaviour: F) -> RpcMethodHandler
+where
+    Req: prost::Message + Default + Send + 'static,
+    Resp: prost::Message + Send + 'static,
+    F: Fn(Req, ServicerContext) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<ResponseStream<Resp>, RpcError>> + Send + 'static,
+{
+    RpcMethodHandler::new(MethodHandler::AsyncUnaryStream(Arc::new(move |r, c| Box::pin(behaviour(r, c)))))
+}
+
+/// An async stream-unary handler: the function gets the stream of requests.
+pub fn stream_unary_rpc_method_handler<Req, Resp, F, Fut>(behaviour: F) -> RpcMethodHandler
+where
+    Req: prost::Message + Default + Send + 'static,
+    Resp: prost::Message + Send + 'static,
+    F: Fn(RequestStream<Req>, ServicerContext) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<Resp, RpcError>> + Send + 'static,
+{
+    RpcMethodHandler::new(MethodHandler::AsyncStreamUnary(Arc::new(move |r, c| Box::pin(behaviour(r, c)))))
+}
+
+/// An async stream-stream handler.
+pub fn stream_stream_rpc_method_handler<Req, Resp, F, Fut>(behaviour: F) -> RpcMethodHandler
+where
+    Req: prost::Message + Default + Send + 'static,
+    Resp: prost::Message + Send + 'static,
+    F: Fn(RequestStream<Req>, ServicerContext) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<ResponseStream<Resp>, RpcError>> + Send + 'static,
+{
+    RpcMethodHandler::new(MethodHandler::AsyncStreamStream(Arc::new(move |r, c| Box::pin(behaviour(r, c)))))
+}
+
+/// What a generic handler and an interceptor know about an RPC before a handler is chosen
+/// (gRPC Python's `HandlerCallDetails`).
+#[derive(Clone, Debug)]
+pub struct HandlerCallDetails {
+    /// The full method path, `/package.Service/Method`.
+    pub method: String,
+    /// The metadata the client sent.
+    pub invocation_metadata: Metadata,
+}
+
+type Lookup = dyn Fn(&HandlerCallDetails) -> Option<RpcMethodHandler> + Send + Sync;
+
+/// Chooses the handler of an RPC from its details (gRPC Python's `GenericRpcHandler`);
+/// `None` passes the RPC on to the next generic handler (and finally UNIMPLEMENTED).
+#[derive(Clone)]
+pub struct GenericRpcHandler {
+    lookup: Arc<Lookup>,
+}
+
+impl GenericRpcHandler {
+    /// A generic handler from a lookup function.
+    pub fn new(lookup: impl Fn(&HandlerCallDetails) -> Option<RpcMethodHandler> + Send + Sync + 'static) -> GenericRpcHandler {
+        GenericRpcHandler { lookup: Arc::new(lookup) }
+    }
+
+    /// The handler for the RPC, if this generic handler serves it.
+    pub fn service(&self, details: &HandlerCallDetails) -> Option<RpcMethodHandler> {
+        (self.lookup)(details)
+    }
+}
+
+impl fmt::Debug for GenericRpcHandler {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("GenericRpcHandler")
+    }
+}
+
+/// A generic handler serving the methods of one service by name (gRPC Python's
+/// `method_handlers_generic_handler`): `handlers` maps method names (`SayHello`) to handlers,
+/// served at `/{service}/{name}`.
+pub fn method_handlers_generic_handler<K: Into<String>>(
+    service: &str,
+    handlers: impl IntoIterator<Item = (K, RpcMethodHandler)>,
+) -> GenericRpcHandler {
+    let table: HashMap<String, RpcMethodHandler> = handlers.into_iter().map(|(name, h)| (format!("/{service}/{}", name.into()), h)).collect();
+    GenericRpcHandler::new(move |details| table.get(&details.method).cloned())
+}

@@ -1,0 +1,84 @@
+//! The response stream of an RPC: the handler's responses, then one final item carrying
+//! the status and trailing metadata, or the status of a deadline or cancellation that
+//! came first. Dropped before its end (the client went away), it cancels the RPC.
+
+use super::rpc::{Rpc, Watch, panicked};
+use futures::Stream;
+use rpc_core::{ResponseStream, RpcError};
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use tokio::sync::mpsc;
+
+/// Where the responses come from.
+pub(crate) enum Source<Resp> {
+    /// One response (unary-response methods).
+    One(Option<Resp>),
+    /// An async handler's stream.
+    Stream(ResponseStream<Resp>),
+    /// A blocking handler's iterator, pulled on its worker.
+    Channel(mpsc::Receiver<Result<Resp, RpcError>>),
+}
+
+/// The responses of one RPC, as tonic encodes them. The final status is an `Err` item,
+/// which tonic's encoder turns into the trailers (an OK code included).
+pub(crate) struct OutStream<Resp> {
+    source: Source<Resp>,
+    watch: Watch,
+    rpc: Option<Rpc>,
+}
+
+impl<Resp> OutStream<Resp> {
+    pub(crate) fn new(source: Source<Resp>, rpc: Rpc) -> OutStream<Resp> {
+        OutStream {
+            source,
+            watch: rpc.watch(),
+            rpc: Some(rpc),
+        }
+    }
+
+    fn poll_source(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Resp, RpcError>>> {
+        match &mut self.source {
+            Source::One(m) => Poll::Ready(m.take().map(Ok)),
+            Source::Stream(s) => std::panic::catch_unwind(AssertUnwindSafe(|| Pin::new(s).poll_next(cx)))
+                .unwrap_or_else(|p| Poll::Ready(Some(Err(panicked(p.as_ref()))))),
+            Source::Channel(rx) => rx.poll_recv(cx),
+        }
+    }
+}
+
+// Nothing in the stream is pinned in place.
+impl<Resp> Unpin for OutStream<Resp> {}
+
+impl<Resp> Stream for OutStream<Resp> {
+    type Item = Result<Resp, tonic::Status>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
+        let Some(rpc) = this.rpc.as_ref() else {
+            return Poll::Ready(None);
+        };
+        let end = if rpc.control.is_cancelled() {
+            // Cancelled between polls (a stop's grace ended, or a deadline seen elsewhere).
+            match this.watch.poll_ended(cx) {
+                Poll::Ready(e) => Err(e),
+                Poll::Pending => Err(rpc.shared.cancel_error()),
+            }
+        } else {
+            match this.poll_source(cx) {
+                Poll::Ready(Some(Ok(m))) => return Poll::Ready(Some(Ok(m))),
+                Poll::Ready(Some(Err(e))) => Err(e),
+                Poll::Ready(None) => Ok(()),
+                Poll::Pending => match this.watch.poll_ended(cx) {
+                    Poll::Ready(e) => Err(e),
+                    Poll::Pending => return Poll::Pending,
+                },
+            }
+        };
+        let status = match this.rpc.take() {
+            Some(rpc) => rpc.final_status(end),
+            None => return Poll::Ready(None),
+        };
+        Poll::Ready(Some(Err(status)))
+    }
+}

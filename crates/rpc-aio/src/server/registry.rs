@@ -1,0 +1,72 @@
+//! The server's handler tables: registered methods by path, generic handlers in order,
+//! the interceptor chain, and the service descriptors (for health and reflection).
+
+use super::handler::{GenericRpcHandler, HandlerCallDetails, RpcMethodHandler};
+use super::interceptor::ServerInterceptor;
+use rpc_core::codegen::ServiceDescriptor;
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    // Nothing panics while holding these locks, so a poisoned one is still consistent.
+    lock.read().unwrap_or_else(|p| p.into_inner())
+}
+
+fn write<T>(lock: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+    lock.write().unwrap_or_else(|p| p.into_inner())
+}
+
+#[derive(Default)]
+pub(crate) struct Registry {
+    methods: RwLock<HashMap<String, RpcMethodHandler>>,
+    generic: RwLock<Vec<GenericRpcHandler>>,
+    interceptors: RwLock<Option<Arc<[Arc<dyn ServerInterceptor>]>>>,
+    services: RwLock<Vec<&'static ServiceDescriptor>>,
+}
+
+impl Registry {
+    pub(crate) fn add_method(&self, path: String, handler: RpcMethodHandler) {
+        write(&self.methods).insert(path, handler);
+    }
+
+    pub(crate) fn add_generic(&self, handlers: impl IntoIterator<Item = GenericRpcHandler>) {
+        write(&self.generic).extend(handlers);
+    }
+
+    pub(crate) fn add_interceptor(&self, interceptor: Arc<dyn ServerInterceptor>) {
+        let mut slot = write(&self.interceptors);
+        let mut chain: Vec<_> = slot.as_deref().unwrap_or_default().to_vec();
+        chain.push(interceptor);
+        *slot = Some(chain.into());
+    }
+
+    /// The interceptor chain, `None` when there is none (the fast path).
+    pub(crate) fn interceptors(&self) -> Option<Arc<[Arc<dyn ServerInterceptor>]>> {
+        read(&self.interceptors).clone()
+    }
+
+    pub(crate) fn add_service(&self, service: &'static ServiceDescriptor) {
+        let mut services = write(&self.services);
+        if !services.iter().any(|s| s.name == service.name) {
+            services.push(service);
+        }
+    }
+
+    pub(crate) fn services(&self) -> Vec<&'static ServiceDescriptor> {
+        read(&self.services).clone()
+    }
+
+    /// The handler for `path`: a registered method, else the first generic handler that
+    /// serves it (`details` is built only if generic handlers are asked).
+    pub(crate) fn lookup(&self, path: &str, details: impl FnOnce() -> HandlerCallDetails) -> Option<RpcMethodHandler> {
+        if let Some(h) = read(&self.methods).get(path) {
+            return Some(h.clone());
+        }
+        let generic = read(&self.generic);
+        if generic.is_empty() {
+            return None;
+        }
+        let details = details();
+        generic.iter().find_map(|g| g.service(&details))
+    }
+}

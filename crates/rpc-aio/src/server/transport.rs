@@ -1,0 +1,214 @@
+//! Ports and connections: binding listeners (at `add_*_port`, so the port is known at
+//! once), accept loops, TLS handshakes, and one HTTP/2 connection task per client, each
+//! following the server's connection phase (serve, drain with GOAWAY, close).
+
+use super::dispatch::{ConnectionService, Peer};
+use super::shared::ServerShared;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use rpc_core::{AuthContext, RpcError};
+use std::net::{SocketAddr, TcpListener as StdListener, ToSocketAddrs};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpListener;
+use tokio::sync::{Notify, watch};
+use tokio_rustls::rustls;
+
+/// How long a TLS handshake may take before the connection is dropped.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What connections are told to do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum ConnPhase {
+    /// Serve.
+    Serve,
+    /// Send GOAWAY, finish the streams in flight, close.
+    Drain,
+    /// Close now.
+    Close,
+}
+
+/// A bound port waiting for `start`.
+pub(crate) struct Port {
+    listener: StdListener,
+    tls: Option<Arc<rustls::ServerConfig>>,
+}
+
+/// Binds `address` (`host:port`, `[::1]:port`, `0.0.0.0:0`...); returns the port and its port number.
+pub(crate) fn bind(address: &str, tls: Option<Arc<rustls::ServerConfig>>) -> Result<(Port, u16), RpcError> {
+    let addrs: Vec<SocketAddr> = address
+        .to_socket_addrs()
+        .map_err(|e| RpcError::invalid_argument(format!("cannot resolve the server address {address:?}: {e}")))?
+        .collect();
+    let mut last = None;
+    for addr in addrs {
+        match StdListener::bind(addr).and_then(|l| l.set_nonblocking(true).map(|_| l)) {
+            Ok(listener) => {
+                let port = listener.local_addr().map(|a| a.port()).unwrap_or(addr.port());
+                return Ok((Port { listener, tls }, port));
+            }
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(RpcError::unavailable(match last {
+        Some(e) => format!("could not bind {address}: {e}"),
+        None => format!("could not bind {address}: it resolves to no address"),
+    }))
+}
+
+/// The live connections of a server.
+#[derive(Default)]
+pub(crate) struct Connections {
+    count: AtomicUsize,
+    gone: Notify,
+}
+
+impl Connections {
+    pub(crate) fn count(&self) -> usize {
+        self.count.load(Ordering::Acquire)
+    }
+
+    /// Waits until no connection is open.
+    pub(crate) async fn wait_closed(&self) {
+        loop {
+            let notified = self.gone.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if self.count() == 0 {
+                return;
+            }
+            notified.await;
+        }
+    }
+}
+
+struct Counted(Arc<Connections>);
+
+impl Counted {
+    fn new(c: &Arc<Connections>) -> Counted {
+        c.count.fetch_add(1, Ordering::AcqRel);
+        Counted(c.clone())
+    }
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        if self.0.count.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.0.gone.notify_waiters();
+        }
+    }
+}
+
+/// Starts accepting on `port` until the phase leaves `Serve`. Must run inside a runtime.
+pub(crate) fn serve_port(
+    port: Port,
+    shared: Arc<ServerShared>,
+    connections: Arc<Connections>,
+    phase: watch::Receiver<ConnPhase>,
+) -> Result<(), RpcError> {
+    let listener = TcpListener::from_std(port.listener).map_err(|e| RpcError::unavailable(format!("cannot listen: {e}")))?;
+    let tls = port.tls.map(tokio_rustls::TlsAcceptor::from);
+    tokio::spawn(accept_loop(listener, tls, shared, connections, phase));
+    Ok(())
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    shared: Arc<ServerShared>,
+    connections: Arc<Connections>,
+    mut phase: watch::Receiver<ConnPhase>,
+) {
+    loop {
+        let accepted = tokio::select! {
+            a = listener.accept() => a,
+            _ = phase.wait_for(|p| *p != ConnPhase::Serve) => return,
+        };
+        let (stream, addr) = match accepted {
+            Ok(a) => a,
+            Err(e) => {
+                // Out of file descriptors and the like: back off a little, keep serving.
+                tracing::warn!("accept failed: {e}");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let address = match addr {
+            SocketAddr::V4(a) => format!("ipv4:{a}"),
+            SocketAddr::V6(a) => format!("ipv6:{a}"),
+        };
+        let counted = Counted::new(&connections);
+        let (shared, phase, tls) = (shared.clone(), phase.clone(), tls.clone());
+        tokio::spawn(async move {
+            let _counted = counted;
+            match tls {
+                None => {
+                    let mut auth = AuthContext::new();
+                    auth.add_property("transport_security_type", "insecure");
+                    serve_connection(stream, Peer { address, auth }, shared, phase).await;
+                }
+                Some(acceptor) => match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+                    Ok(Ok(tls_stream)) => {
+                        let auth = super::tls::auth_context(tls_stream.get_ref().1);
+                        serve_connection(tls_stream, Peer { address, auth }, shared, phase).await;
+                    }
+                    Ok(Err(e)) => tracing::debug!(peer = %address, "TLS handshake failed: {e}"),
+                    Err(_) => tracing::debug!(peer = %address, "TLS handshake timed out"),
+                },
+            }
+        });
+    }
+}
+
+async fn serve_connection<IO>(io: IO, peer: Peer, shared: Arc<ServerShared>, mut phase: watch::Receiver<ConnPhase>)
+where
+    IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let o = &shared.options;
+    let mut builder = hyper::server::conn::http2::Builder::new(TokioExecutor::new());
+    builder
+        .timer(TokioTimer::new())
+        .max_concurrent_streams(o.max_concurrent_streams)
+        .max_header_list_size(o.max_header_list_size)
+        .initial_stream_window_size(o.initial_stream_window_size)
+        .initial_connection_window_size(o.initial_connection_window_size)
+        .keep_alive_interval(o.keepalive_time)
+        .keep_alive_timeout(o.keepalive_timeout);
+    let service = ConnectionService {
+        shared: shared.clone(),
+        peer: Arc::new(peer),
+    };
+    let conn = builder.serve_connection(TokioIo::new(io), service);
+    tokio::pin!(conn);
+    let mut draining = false;
+    match *phase.borrow_and_update() {
+        ConnPhase::Serve => {}
+        ConnPhase::Drain => {
+            draining = true;
+            conn.as_mut().graceful_shutdown();
+        }
+        ConnPhase::Close => return,
+    }
+    loop {
+        tokio::select! {
+            r = conn.as_mut() => {
+                if let Err(e) = r {
+                    tracing::debug!("connection ended: {e}");
+                }
+                return;
+            }
+            changed = phase.changed() => {
+                let now = *phase.borrow_and_update();
+                if changed.is_err() || now == ConnPhase::Close {
+                    return;
+                }
+                if now == ConnPhase::Drain && !draining {
+                    draining = true;
+                    conn.as_mut().graceful_shutdown();
+                }
+            }
+        }
+    }
+}
