@@ -19,3 +19,13 @@ mod runtime;
 #[doc(no_inline)]
 pub use rpc_core::{RpcError, StatusCode};
 pub use runtime::RuntimeHandle;
+
+// server
+mod server;
+mod shutdown;
+pub use server::{
+    Continuation, GenericRpcHandler, HandlerCallDetails, RpcMethodHandler, Server, ServerInterceptor, StopHandle,
+    method_handlers_generic_handler, server, stream_stream_rpc_method_handler, stream_unary_rpc_method_handler,
+    unary_stream_rpc_method_handler, unary_unary_rpc_method_handler,
+};
+pub use shutdown::{Shutdown, ShutdownOutcome, ShutdownReason, ShutdownTrigger};

@@ -34,22 +34,30 @@ impl fmt::Debug for Shutdown {
 impl Shutdown {
     /// A shutdown that stops with `grace` (`None`: cancel RPCs at once).
     pub fn new(grace: Option<Duration>) -> Shutdown {
-        Shutdown { inner: rpc_aio::Shutdown::new(grace) }
+        Shutdown {
+            inner: rpc_aio::Shutdown::new(grace),
+        }
     }
 
     /// Keeps serving for `delay` after the signal (lame duck) before stopping.
     pub fn drain_delay(self, delay: Duration) -> Self {
-        Shutdown { inner: self.inner.drain_delay(delay) }
+        Shutdown {
+            inner: self.inner.drain_delay(delay),
+        }
     }
 
     /// Does not listen to OS signals: only [`ShutdownTrigger`]s stop the server.
     pub fn without_signals(self) -> Self {
-        Shutdown { inner: self.inner.without_signals() }
+        Shutdown {
+            inner: self.inner.without_signals(),
+        }
     }
 
     /// Exits the process (code 130) on a third signal, even during finalizers.
     pub fn force_exit_on_third_signal(self) -> Self {
-        Shutdown { inner: self.inner.force_exit_on_third_signal() }
+        Shutdown {
+            inner: self.inner.force_exit_on_third_signal(),
+        }
     }
 
     /// A trigger that acts like a signal.
@@ -59,23 +67,31 @@ impl Shutdown {
 
     /// A blocking start-up hook; signals wait until it is done.
     pub fn startup(self, name: &str, hook: impl FnOnce() -> Result<(), String> + Send + 'static) -> Self {
-        Shutdown { inner: self.inner.startup_blocking(name, hook) }
+        Shutdown {
+            inner: self.inner.startup_blocking(name, hook),
+        }
     }
 
     /// Runs right after the server has started (e.g. to print "listening on PORT").
     pub fn on_started(self, hook: impl FnOnce() + Send + 'static) -> Self {
-        Shutdown { inner: self.inner.on_started(hook) }
+        Shutdown {
+            inner: self.inner.on_started(hook),
+        }
     }
 
     /// Runs at once when the first signal lands (e.g. health's `enter_graceful_shutdown`).
     pub fn on_signal(self, hook: impl FnOnce() + Send + 'static) -> Self {
-        Shutdown { inner: self.inner.on_signal(hook) }
+        Shutdown {
+            inner: self.inner.on_signal(hook),
+        }
     }
 
     /// A blocking finalizer, run after the server has terminated, in reverse order of
     /// registration, exactly once, on a thread of its own (never a server worker).
     pub fn finalizer(self, name: &str, hook: impl FnOnce() -> Result<(), String> + Send + 'static) -> Self {
-        Shutdown { inner: self.inner.finalizer_blocking(name, hook) }
+        Shutdown {
+            inner: self.inner.finalizer_blocking(name, hook),
+        }
     }
 
     /// An async finalizer, run on the private runtime.
@@ -84,7 +100,9 @@ impl Shutdown {
         F: FnOnce() -> Fut + Send + 'static,
         Fut: std::future::Future<Output = Result<(), String>> + Send + 'static,
     {
-        Shutdown { inner: self.inner.finalizer(name, hook) }
+        Shutdown {
+            inner: self.inner.finalizer(name, hook),
+        }
     }
 
     /// Starts `server`, blocks until a signal, stops it and finalizes; returns how it went.

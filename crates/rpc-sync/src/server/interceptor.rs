@@ -52,21 +52,34 @@ struct Adapter<I> {
 }
 
 impl<I: ServerInterceptor> rpc_aio::ServerInterceptor for Adapter<I> {
-    fn intercept_service(&self, continuation: rpc_aio::Continuation, details: HandlerCallDetails) -> BoxFuture<'static, Option<RpcMethodHandler>> {
+    fn intercept_service(
+        &self,
+        continuation: rpc_aio::Continuation,
+        details: HandlerCallDetails,
+    ) -> BoxFuture<'static, Option<RpcMethodHandler>> {
         let interceptor = self.interceptor.clone();
         let runtime = self.runtime.clone();
         Box::pin(async move {
-            let cont = Continuation { inner: continuation, runtime: runtime.clone() };
+            let cont = Continuation {
+                inner: continuation,
+                runtime: runtime.clone(),
+            };
             // A panicking interceptor fails this RPC's handler choice (UNIMPLEMENTED is wrong
             // for that), so it is answered as an internal error.
             match runtime.spawn_blocking(move || interceptor.intercept_service(cont, details)).await {
                 Ok(handler) => handler,
-                Err(_) => Some(RpcMethodHandler::abort(rpc_core::StatusCode::Internal, "server interceptor panicked")),
+                Err(_) => Some(RpcMethodHandler::abort(
+                    rpc_core::StatusCode::Internal,
+                    "server interceptor panicked",
+                )),
             }
         })
     }
 }
 
 pub(super) fn adapt<I: ServerInterceptor>(interceptor: I, runtime: RuntimeHandle) -> impl rpc_aio::ServerInterceptor {
-    Adapter { interceptor: Arc::new(interceptor), runtime }
+    Adapter {
+        interceptor: Arc::new(interceptor),
+        runtime,
+    }
 }

@@ -5,10 +5,16 @@
 //! named threads, `max_queued_rpcs` waiting RPCs; beyond that, RESOURCE_EXHAUSTED at
 //! once); async handlers run on the private runtime. Every protocol rule lives in rpc-aio.
 
+mod handler;
 mod interceptor;
 mod stop;
 
+pub use handler::{
+    stream_stream_rpc_method_handler, stream_unary_rpc_method_handler, unary_stream_rpc_method_handler, unary_unary_rpc_method_handler,
+};
 pub use interceptor::{Continuation, ServerInterceptor};
+#[doc(no_inline)]
+pub use rpc_aio::{GenericRpcHandler, HandlerCallDetails, RpcMethodHandler, method_handlers_generic_handler};
 pub use stop::StopHandle;
 
 use crate::runtime::RuntimeHandle;
@@ -36,7 +42,10 @@ pub struct Server {
 impl Server {
     /// Creates a server with `options`; see [`server`].
     pub fn new(options: ServerOptions) -> Result<Server, RpcError> {
-        Ok(Server { inner: rpc_aio::Server::new(options), runtime: RuntimeHandle::shared()? })
+        Ok(Server {
+            inner: rpc_aio::Server::new(options),
+            runtime: RuntimeHandle::shared()?,
+        })
     }
 
     /// The async server this one drives (to share it with async code).
@@ -55,12 +64,16 @@ impl Server {
     }
 
     /// Registers generic handlers (gRPC Python's `add_generic_rpc_handlers`).
-    pub fn add_generic_rpc_handlers(&self, handlers: impl IntoIterator<Item = rpc_aio::GenericRpcHandler>) {
+    pub fn add_generic_rpc_handlers(&self, handlers: impl IntoIterator<Item = GenericRpcHandler>) {
         self.inner.add_generic_rpc_handlers(handlers);
     }
 
     /// Registers method handlers of one service (gRPC Python's `add_registered_method_handlers`).
-    pub fn add_registered_method_handlers(&self, service: &str, handlers: impl IntoIterator<Item = (String, rpc_aio::RpcMethodHandler)>) {
+    pub fn add_registered_method_handlers<K: Into<String>>(
+        &self,
+        service: &str,
+        handlers: impl IntoIterator<Item = (K, RpcMethodHandler)>,
+    ) {
         self.inner.add_registered_method_handlers(service, handlers);
     }
 
@@ -97,6 +110,16 @@ impl Server {
     pub fn wait_for_termination(&self, timeout: Option<Duration>) -> Result<bool, RpcError> {
         let inner = self.inner.clone();
         self.runtime.block_on(async move { inner.wait_for_termination(timeout).await })
+    }
+
+    /// Registers the handler of one method by its full path (`/package.Service/Method`).
+    pub fn add_method_handler(&self, path: &str, handler: RpcMethodHandler) {
+        self.inner.add_method_handler(path, handler);
+    }
+
+    /// RPCs in flight now.
+    pub fn active_rpcs(&self) -> usize {
+        self.inner.active_rpcs()
     }
 
     /// Whether the server has terminated.
