@@ -51,7 +51,10 @@ impl Hook {
 }
 
 fn panic_message(p: &Box<dyn std::any::Any + Send>) -> String {
-    let msg = p.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| p.downcast_ref::<String>().cloned());
+    let msg = p
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| p.downcast_ref::<String>().cloned());
     format!("panicked: {}", msg.unwrap_or_else(|| "(no message)".into()))
 }
 
@@ -101,7 +104,11 @@ impl ShutdownOutcome {
 
     /// 0 when clean, 1 otherwise: return it from `main`.
     pub fn exit_code(&self) -> std::process::ExitCode {
-        if self.is_clean() { std::process::ExitCode::SUCCESS } else { std::process::ExitCode::FAILURE }
+        if self.is_clean() {
+            std::process::ExitCode::SUCCESS
+        } else {
+            std::process::ExitCode::FAILURE
+        }
     }
 }
 
@@ -186,7 +193,9 @@ impl Shutdown {
 
     /// A trigger that acts like a signal.
     pub fn trigger(&self) -> ShutdownTrigger {
-        ShutdownTrigger { tx: self.events_tx.clone() }
+        ShutdownTrigger {
+            tx: self.events_tx.clone(),
+        }
     }
 
     /// An async start-up hook, run before the server starts; signals wait until it is done.
@@ -225,7 +234,8 @@ impl Shutdown {
         F: FnOnce() -> Fut + Send + 'static,
         Fut: std::future::Future<Output = Result<(), String>> + Send + 'static,
     {
-        self.finalizers.push((name.to_owned(), Hook::Async(Box::new(move || hook().boxed()))));
+        self.finalizers
+            .push((name.to_owned(), Hook::Async(Box::new(move || hook().boxed()))));
         self
     }
 
@@ -294,13 +304,20 @@ impl Shutdown {
         let calls_cancelled = server.cancelled_rpcs() > 0;
         tracing::info!(cancelled = server.cancelled_rpcs(), "server terminated");
         let failed_finalizers = self.run_finalizers().await;
-        Ok(ShutdownOutcome { reason, grace_cut_short, calls_cancelled, failed_finalizers })
+        Ok(ShutdownOutcome {
+            reason,
+            grace_cut_short,
+            calls_cancelled,
+            failed_finalizers,
+        })
     }
 
     async fn run_startup(&mut self, server: &Server) -> Result<(), rpc_core::RpcError> {
         for (name, hook) in std::mem::take(&mut self.startup) {
             tracing::info!(hook = %name, "start-up hook running (signals are held)");
-            hook.run().await.map_err(|e| rpc_core::RpcError::internal(format!("start-up hook {name:?} failed: {e}")))?;
+            hook.run()
+                .await
+                .map_err(|e| rpc_core::RpcError::internal(format!("start-up hook {name:?} failed: {e}")))?;
         }
         server.start().await
     }
@@ -343,8 +360,10 @@ fn spawn_signal_listeners(tx: mpsc::UnboundedSender<ShutdownReason>) -> Result<(
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        let mut int = signal(SignalKind::interrupt()).map_err(|e| rpc_core::RpcError::internal(format!("cannot listen for SIGINT: {e}")))?;
-        let mut term = signal(SignalKind::terminate()).map_err(|e| rpc_core::RpcError::internal(format!("cannot listen for SIGTERM: {e}")))?;
+        let mut int =
+            signal(SignalKind::interrupt()).map_err(|e| rpc_core::RpcError::internal(format!("cannot listen for SIGINT: {e}")))?;
+        let mut term =
+            signal(SignalKind::terminate()).map_err(|e| rpc_core::RpcError::internal(format!("cannot listen for SIGTERM: {e}")))?;
         tokio::spawn(async move {
             loop {
                 let reason = tokio::select! {

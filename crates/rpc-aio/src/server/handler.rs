@@ -2,9 +2,9 @@
 //! its `*_rpc_method_handler` constructors, and `GenericRpcHandler` with
 //! `method_handlers_generic_handler`, for servers built without generated code.
 
+use super::body::LimitedBody;
 use super::invoke;
 use super::rpc::Rpc;
-use super::body::LimitedBody;
 use futures::future::BoxFuture;
 use rpc_core::codegen::{MethodHandler, MethodKind};
 use rpc_core::{Metadata, RequestStream, ResponseStream, RpcError, ServicerContext, StatusCode};
@@ -190,6 +190,9 @@ pub fn method_handlers_generic_handler<K: Into<String>>(
     service: &str,
     handlers: impl IntoIterator<Item = (K, RpcMethodHandler)>,
 ) -> GenericRpcHandler {
-    let table: HashMap<String, RpcMethodHandler> = handlers.into_iter().map(|(name, h)| (format!("/{service}/{}", name.into()), h)).collect();
+    let table: HashMap<String, RpcMethodHandler> = handlers
+        .into_iter()
+        .map(|(name, h)| (format!("/{service}/{}", name.into()), h))
+        .collect();
     GenericRpcHandler::new(move |details| table.get(&details.method).cloned())
 }

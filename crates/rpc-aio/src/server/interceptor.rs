@@ -69,6 +69,8 @@ impl Continuation {
 
 impl fmt::Debug for Continuation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Continuation").field("remaining", &(self.chain.len() - self.next)).finish()
+        f.debug_struct("Continuation")
+            .field("remaining", &(self.chain.len() - self.next))
+            .finish()
     }
 }

@@ -131,7 +131,9 @@ where
     fn call(&mut self, request: tonic::Request<Req>) -> Answer<Resp> {
         match self.0.take() {
             Some(f) => f(request.into_inner()),
-            None => Box::pin(std::future::ready(Err(Status::internal("the handler was called twice for one RPC")))),
+            None => Box::pin(std::future::ready(Err(Status::internal(
+                "the handler was called twice for one RPC",
+            )))),
         }
     }
 }
@@ -151,7 +153,9 @@ where
     fn call(&mut self, request: tonic::Request<Streaming<Req>>) -> Answer<Resp> {
         match self.0.take() {
             Some(f) => f(request.into_inner()),
-            None => Box::pin(std::future::ready(Err(Status::internal("the handler was called twice for one RPC")))),
+            None => Box::pin(std::future::ready(Err(Status::internal(
+                "the handler was called twice for one RPC",
+            )))),
         }
     }
 }
@@ -183,7 +187,10 @@ fn guard_async<T: Send + 'static>(rpc: &Rpc, fut: BoxFuture<'static, Result<T, R
     Guarded::new(rpc, fut, true)
 }
 
-async fn async_unary<Resp: Send + 'static>(rpc: Rpc, fut: BoxFuture<'static, Result<Resp, RpcError>>) -> Result<tonic::Response<OutStream<Resp>>, Status> {
+async fn async_unary<Resp: Send + 'static>(
+    rpc: Rpc,
+    fut: BoxFuture<'static, Result<Resp, RpcError>>,
+) -> Result<tonic::Response<OutStream<Resp>>, Status> {
     match guard_async(&rpc, fut).await {
         Ok(m) => respond(rpc, Source::One(Some(m))),
         Err(e) => Err(rpc.finish_with_error(e)),
@@ -269,7 +276,11 @@ where
     if let Err(e) = submitted {
         return Err(rpc.finish_with_error(e));
     }
-    let wait = Guarded::new(&rpc, Box::pin(async move { started_rx.await.unwrap_or_else(|_| Err(not_run())) }), false);
+    let wait = Guarded::new(
+        &rpc,
+        Box::pin(async move { started_rx.await.unwrap_or_else(|_| Err(not_run())) }),
+        false,
+    );
     match wait.await {
         Ok(()) => respond(rpc, Source::Channel(items_rx)),
         Err(e) => Err(rpc.finish_with_error(e)),

@@ -130,7 +130,11 @@ impl Server {
 
     /// Registers the handlers of one service by method name (grpc's
     /// `add_registered_method_handlers`), served at `/{service}/{name}`.
-    pub fn add_registered_method_handlers<K: Into<String>>(&self, service: &str, handlers: impl IntoIterator<Item = (K, RpcMethodHandler)>) {
+    pub fn add_registered_method_handlers<K: Into<String>>(
+        &self,
+        service: &str,
+        handlers: impl IntoIterator<Item = (K, RpcMethodHandler)>,
+    ) {
         for (name, handler) in handlers {
             self.add_method_handler(&format!("/{service}/{}", name.into()), handler);
         }
@@ -186,7 +190,9 @@ impl Server {
             .map_err(|_| RpcError::failed_precondition("an rpc_aio server must be started inside a tokio runtime"))?;
         let mut lifecycle = self.lifecycle();
         if lifecycle.stop.is_some() {
-            return Err(RpcError::failed_precondition("the server was stopped; a stopped server cannot start again"));
+            return Err(RpcError::failed_precondition(
+                "the server was stopped; a stopped server cannot start again",
+            ));
         }
         if lifecycle.started || !self.inner.shared.set_runtime(runtime) {
             return Err(RpcError::failed_precondition("the server was already started"));
@@ -215,7 +221,9 @@ impl Server {
     /// The stop runs on the server's runtime whether or not the handle is kept.
     pub fn stop(&self, grace: Option<Duration>) -> StopHandle {
         let end = Instant::now() + grace.unwrap_or(Duration::ZERO);
-        self.inner.grace_end.send_modify(|current| *current = Some(current.map_or(end, |c| c.min(end))));
+        self.inner
+            .grace_end
+            .send_modify(|current| *current = Some(current.map_or(end, |c| c.min(end))));
         let mut lifecycle = self.lifecycle();
         if let Some(stop) = &lifecycle.stop {
             return stop.clone();

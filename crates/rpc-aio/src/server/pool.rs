@@ -141,10 +141,7 @@ fn work(inner: &Inner) {
                     return;
                 }
                 st.idle += 1;
-                let (next, timeout) = inner
-                    .available
-                    .wait_timeout(st, IDLE_LIFETIME)
-                    .unwrap_or_else(|p| p.into_inner());
+                let (next, timeout) = inner.available.wait_timeout(st, IDLE_LIFETIME).unwrap_or_else(|p| p.into_inner());
                 st = next;
                 st.idle -= 1;
                 if timeout.timed_out() && st.queue.is_empty() {

@@ -11,7 +11,9 @@ fn bad(what: &str, e: impl std::fmt::Display) -> RpcError {
 }
 
 fn certs(pem: &[u8], what: &str) -> Result<Vec<CertificateDer<'static>>, RpcError> {
-    let certs: Vec<_> = rustls_pemfile::certs(&mut &pem[..]).collect::<Result<_, _>>().map_err(|e| bad(what, e))?;
+    let certs: Vec<_> = rustls_pemfile::certs(&mut &pem[..])
+        .collect::<Result<_, _>>()
+        .map_err(|e| bad(what, e))?;
     if certs.is_empty() {
         return Err(bad(what, "no CERTIFICATE block"));
     }
@@ -46,7 +48,11 @@ pub(crate) fn server_config(credentials: &ServerCredentials) -> Result<Option<Ar
                 roots.add(cert).map_err(|e| bad("root certificates", e))?;
             }
             let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider);
-            let verifier = if *require_client_auth { verifier } else { verifier.allow_unauthenticated() };
+            let verifier = if *require_client_auth {
+                verifier
+            } else {
+                verifier.allow_unauthenticated()
+            };
             builder.with_client_cert_verifier(verifier.build().map_err(|e| bad("client verifier", e))?)
         }
         None => builder.with_no_client_auth(),
