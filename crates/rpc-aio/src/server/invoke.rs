@@ -1,12 +1,14 @@
-//! Running one typed handler for one RPC: tonic decodes the requests and encodes the
-//! responses (framing, compression, limits); this module feeds the handler, blocking ones
-//! on the worker pool and async ones inline, and turns what it returns into a response
-//! stream that always ends with the final status and the trailing metadata.
+//! Running one typed handler for one RPC: tonic decodes the requests (framing, request
+//! compression) and encodes the responses; this module feeds the handler, blocking ones
+//! on the worker pool and async ones inline, turns what it returns into a response stream
+//! that always ends with the final status and the trailing metadata, and compresses the
+//! responses as the handler chose ([`super::compress`]).
 //!
 //! Every kind goes through tonic's streaming-response path, so that trailing metadata can
 //! follow an OK response (tonic's unary path has no trailers of its own).
 
 use super::body::LimitedBody;
+use super::compress::ResponseCompression;
 use super::out::{OutStream, Source};
 use super::rpc::{Guarded, Rpc, panicked};
 use crate::deadline;
@@ -39,31 +41,32 @@ where
     Resp: prost::Message + Send + 'static,
 {
     let grpc = codec::<Req, Resp>(&rpc);
+    let compression = ResponseCompression::new(rpc.control.clone(), rpc.shared.options.compression, request.headers());
     use MethodHandler::*;
     match handler {
-        BlockingUnaryUnary(f) => unary_request(grpc, request, move |m| Box::pin(blocking_unary(rpc, f, m))),
-        BlockingUnaryStream(f) => unary_request(grpc, request, move |m| Box::pin(blocking_streaming(rpc, f, m))),
-        AsyncUnaryUnary(f) => unary_request(grpc, request, move |m| {
+        BlockingUnaryUnary(f) => unary_request(grpc, request, compression, move |m| Box::pin(blocking_unary(rpc, f, m))),
+        BlockingUnaryStream(f) => unary_request(grpc, request, compression, move |m| Box::pin(blocking_streaming(rpc, f, m))),
+        AsyncUnaryUnary(f) => unary_request(grpc, request, compression, move |m| {
             let fut = f(m, rpc.ctx.clone());
             Box::pin(async_unary(rpc, fut))
         }),
-        AsyncUnaryStream(f) => unary_request(grpc, request, move |m| {
+        AsyncUnaryStream(f) => unary_request(grpc, request, compression, move |m| {
             let fut = f(m, rpc.ctx.clone());
             Box::pin(async_streaming(rpc, fut))
         }),
-        BlockingStreamUnary(f) => stream_request(grpc, request, move |s| {
+        BlockingStreamUnary(f) => stream_request(grpc, request, compression, move |s| {
             let (rpc, requests) = blocking_requests(rpc, s);
             Box::pin(blocking_unary(rpc, f, requests))
         }),
-        BlockingStreamStream(f) => stream_request(grpc, request, move |s| {
+        BlockingStreamStream(f) => stream_request(grpc, request, compression, move |s| {
             let (rpc, requests) = blocking_requests(rpc, s);
             Box::pin(blocking_streaming(rpc, f, requests))
         }),
-        AsyncStreamUnary(f) => stream_request(grpc, request, move |s| {
+        AsyncStreamUnary(f) => stream_request(grpc, request, compression, move |s| {
             let fut = f(async_requests(s), rpc.ctx.clone());
             Box::pin(async_unary(rpc, fut))
         }),
-        AsyncStreamStream(f) => stream_request(grpc, request, move |s| {
+        AsyncStreamStream(f) => stream_request(grpc, request, compression, move |s| {
             let fut = f(async_requests(s), rpc.ctx.clone());
             Box::pin(async_streaming(rpc, fut))
         }),
@@ -78,21 +81,18 @@ where
     Resp: prost::Message + Send + 'static,
 {
     let options = &rpc.shared.options;
-    let mut grpc = Grpc::new(tonic_prost::ProstCodec::<Resp, Req>::default())
+    Grpc::new(tonic_prost::ProstCodec::<Resp, Req>::default())
         .accept_compressed(CompressionEncoding::Gzip)
         .accept_compressed(CompressionEncoding::Deflate)
         .accept_compressed(CompressionEncoding::Zstd)
         .max_decoding_message_size(usize::MAX)
-        .max_encoding_message_size(options.max_send_message_length.unwrap_or(usize::MAX));
-    if let Some(enc) = crate::compression::to_tonic(options.compression) {
-        grpc = grpc.send_compressed(enc);
-    }
-    grpc
+        .max_encoding_message_size(options.max_send_message_length.unwrap_or(usize::MAX))
 }
 
 fn unary_request<Req, Resp, F>(
     mut grpc: Grpc<tonic_prost::ProstCodec<Resp, Req>>,
     request: http::Request<LimitedBody>,
+    compression: ResponseCompression,
     f: F,
 ) -> BoxFuture<'static, http::Response<tonic::body::Body>>
 where
@@ -100,12 +100,13 @@ where
     Resp: prost::Message + Send + 'static,
     F: FnOnce(Req) -> Answer<Resp> + Send + 'static,
 {
-    Box::pin(async move { grpc.server_streaming(UnaryIn(Some(f), PhantomData), request).await })
+    Box::pin(async move { compression.apply(grpc.server_streaming(UnaryIn(Some(f), PhantomData), request).await) })
 }
 
 fn stream_request<Req, Resp, F>(
     mut grpc: Grpc<tonic_prost::ProstCodec<Resp, Req>>,
     request: http::Request<LimitedBody>,
+    compression: ResponseCompression,
     f: F,
 ) -> BoxFuture<'static, http::Response<tonic::body::Body>>
 where
@@ -113,7 +114,7 @@ where
     Resp: prost::Message + Send + 'static,
     F: FnOnce(Streaming<Req>) -> Answer<Resp> + Send + 'static,
 {
-    Box::pin(async move { grpc.streaming(StreamIn(Some(f), PhantomData), request).await })
+    Box::pin(async move { compression.apply(grpc.streaming(StreamIn(Some(f), PhantomData), request).await) })
 }
 
 /// tonic's service for a one-request method: called once with the decoded request.

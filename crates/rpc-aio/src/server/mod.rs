@@ -12,6 +12,7 @@
 //! bounded pool of named worker threads, async handlers inline on the connection's task.
 
 mod body;
+mod compress;
 mod dispatch;
 mod handler;
 mod interceptor;
