@@ -17,8 +17,28 @@
 mod runtime;
 
 #[doc(no_inline)]
-pub use rpc_core::{RpcError, StatusCode};
+pub use rpc_core::{
+    AuthContext, AuthMetadataContext, AuthMetadataPlugin, CallCredentials, CallOptions, ChannelConnectivity, ChannelCredentials,
+    ChannelOptions, Compression, IntoRequest, IntoStreamingRequest, Metadata, MetadataError, MetadataValue, Request, RequestIterator,
+    RequestStream, ResponseIterator, ResponseStream, RpcError, ServerCredentials, ServerOptions, ServicerContext, StatusCode,
+    WriteRequests, codegen, details, stream,
+};
 pub use runtime::RuntimeHandle;
+
+// client
+mod call;
+mod channel;
+mod client_interceptor;
+mod codegen_impl;
+mod connectivity;
+mod multicallable;
+pub use call::{CallDetails, StreamStreamCall, StreamUnaryCall, UnaryCall, UnaryStreamCall};
+pub use channel::{Channel, ChannelBuilder, insecure_channel, secure_channel};
+pub use client_interceptor::{ClientInterceptor, Next, Responses, intercept_channel};
+pub use connectivity::{ChannelReadyFuture, SubscriptionId, channel_ready_future};
+pub use multicallable::{StreamStreamMultiCallable, StreamUnaryMultiCallable, UnaryStreamMultiCallable, UnaryUnaryMultiCallable};
+#[doc(no_inline)]
+pub use rpc_aio::{AnyMessage, ClientCallDetails};
 
 // server
 mod server;

@@ -239,6 +239,30 @@ impl RuntimeHandle {
     pub fn enter(&self) -> EnterGuard<'_> {
         self.shared.handle.enter()
     }
+
+    /// Refuses like [`block_on`](Self::block_on) when this thread may not block; checked
+    /// before a call is started, so a refused call sends nothing.
+    pub(crate) fn may_block(&self) -> Result<(), RpcError> {
+        check_may_block()
+    }
+
+    /// Blocks the calling thread until `future` finishes, polling it on this thread.
+    ///
+    /// For futures that only wait on work running on the runtime (a call object reading
+    /// what its task publishes): no task is spawned and the waker unparks this thread
+    /// directly, so the result arrives with one thread hop. Refused like `block_on`.
+    pub(crate) fn wait<F: Future>(&self, future: F) -> Result<F::Output, RpcError> {
+        check_may_block()?;
+        // Without a deadline `park_on` only returns once the future is ready.
+        park_on(future, None).ok_or_else(|| RpcError::internal("rpc-sync wait ended without a result"))
+    }
+
+    /// Like [`wait`](Self::wait), giving up at `deadline`: `Ok(None)` then (the future is
+    /// dropped, so it should be a borrow of something that goes on).
+    pub(crate) fn wait_until<F: Future>(&self, future: F, deadline: Option<std::time::Instant>) -> Result<Option<F::Output>, RpcError> {
+        check_may_block()?;
+        Ok(park_on(future, deadline))
+    }
 }
 
 impl fmt::Debug for RuntimeHandle {
@@ -246,6 +270,49 @@ impl fmt::Debug for RuntimeHandle {
         f.debug_struct("RuntimeHandle")
             .field("handles", &Arc::strong_count(&self.shared))
             .finish()
+    }
+}
+
+/// Runs `f` with blocking allowed on this thread: for user code the runtime calls on its
+/// blocking pool (a request iterator, a blocking interceptor, a callback), where blocking
+/// is safe because that thread drives no futures.
+pub(crate) fn allow_blocking<R>(f: impl FnOnce() -> R) -> R {
+    let _allowed = AllowBlocking::enter();
+    f()
+}
+
+/// Wakes a thread parked in [`park_on`].
+struct Unpark(std::thread::Thread);
+
+impl std::task::Wake for Unpark {
+    fn wake(self: Arc<Self>) {
+        self.0.unpark();
+    }
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.0.unpark();
+    }
+}
+
+/// Polls `future` on this thread, parking between polls, until it finishes (`Some`) or
+/// `deadline` passes (`None`). A spurious unpark only costs one extra poll.
+fn park_on<F: Future>(future: F, deadline: Option<std::time::Instant>) -> Option<F::Output> {
+    let mut future = std::pin::pin!(future);
+    let waker = std::task::Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut cx = std::task::Context::from_waker(&waker);
+    loop {
+        if let std::task::Poll::Ready(v) = future.as_mut().poll(&mut cx) {
+            return Some(v);
+        }
+        match deadline {
+            None => std::thread::park(),
+            Some(d) => {
+                let left = d.saturating_duration_since(std::time::Instant::now());
+                if left.is_zero() {
+                    return None;
+                }
+                std::thread::park_timeout(left);
+            }
+        }
     }
 }
 
@@ -261,7 +328,7 @@ fn check_may_block() -> Result<(), RpcError> {
     Ok(())
 }
 
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
     if let Some(s) = payload.downcast_ref::<&str>() {
         s
     } else if let Some(s) = payload.downcast_ref::<String>() {

@@ -1,0 +1,193 @@
+//! The blocking `Channel`: construction (insecure, TLS, builder), connectivity state and
+//! `close`; an `rpc_aio::Channel` on the private runtime.
+//!
+//! # Implementation
+//!
+//! A `Channel` holds an [`rpc_aio::Channel`] (built inside the private runtime, so its
+//! connection and call tasks live there) and a [`RuntimeHandle`] that keeps the runtime
+//! alive. Every rule (targets, TLS, options, connectivity) is rpc-aio's.
+
+use crate::client_interceptor::{self, ClientInterceptor};
+use crate::connectivity::Subscriptions;
+use crate::runtime::RuntimeHandle;
+use rpc_core::{ChannelConnectivity, ChannelCredentials, ChannelOptions, RpcError};
+use std::fmt;
+use std::sync::{Arc, Mutex};
+
+/// A blocking gRPC channel (gRPC Python's `grpc.Channel`). Cheap to clone; clones share one
+/// connection.
+///
+/// # Drop behavior
+/// Dropping the last clone closes the channel: active calls end CANCELLED and connectivity
+/// subscriptions stop. (Calls made through [`intercept_channel`](crate::intercept_channel)
+/// views count as clones: the connection stays open while any view lives.)
+///
+/// ```no_run
+/// # fn demo() -> Result<(), rpc_sync::RpcError> {
+/// use rpc_sync::{ChannelOptions, Request, insecure_channel};
+/// use std::time::Duration;
+///
+/// let channel = insecure_channel("localhost:50051", ChannelOptions::default())?;
+/// let echo = channel.unary_unary::<String, String>("/echo.Echo/Say");
+/// let reply = echo.call(Request::new("hi".to_owned()).timeout(Duration::from_secs(1)))?;
+/// # let _ = reply;
+/// channel.close();
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct Channel {
+    pub(crate) inner: Arc<Inner>,
+}
+
+/// What the clones of one channel (or one interceptor view) share.
+pub(crate) struct Inner {
+    pub(crate) aio: rpc_aio::Channel,
+    pub(crate) subscriptions: Mutex<Subscriptions>,
+    // Last, so the aio channel (and its calls) go before the runtime handle.
+    pub(crate) runtime: RuntimeHandle,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // Subscription tasks hold a clone of the aio channel; stop them so it closes.
+        self.subscriptions.get_mut().unwrap_or_else(|p| p.into_inner()).abort_all();
+    }
+}
+
+impl fmt::Debug for Channel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Channel").field("aio", &self.inner.aio).finish()
+    }
+}
+
+/// Creates a channel without TLS. Lazy: nothing connects until the first call or
+/// `get_state(true)`; never blocks, so it may be called anywhere (also inside a runtime).
+///
+/// # Errors
+/// `INVALID_ARGUMENT` for a bad target or option; `UNAVAILABLE` if the private runtime
+/// cannot start.
+pub fn insecure_channel(target: &str, options: ChannelOptions) -> Result<Channel, RpcError> {
+    Channel::builder(target).options(options).build()
+}
+
+/// Creates a channel with the given credentials (TLS, local or insecure). Lazy, like
+/// [`insecure_channel`].
+///
+/// # Errors
+/// As [`insecure_channel`], and `INVALID_ARGUMENT` for an unusable TLS configuration.
+pub fn secure_channel(target: &str, credentials: ChannelCredentials, options: ChannelOptions) -> Result<Channel, RpcError> {
+    Channel::builder(target).credentials(credentials).options(options).build()
+}
+
+/// Builds a [`Channel`]: target, options, credentials and blocking interceptors.
+#[must_use = "a builder does nothing until build() is called"]
+pub struct ChannelBuilder {
+    target: String,
+    options: ChannelOptions,
+    credentials: ChannelCredentials,
+    interceptors: Vec<Arc<dyn ClientInterceptor>>,
+}
+
+impl fmt::Debug for ChannelBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ChannelBuilder")
+            .field("target", &self.target)
+            .field("interceptors", &self.interceptors.len())
+            .finish()
+    }
+}
+
+impl ChannelBuilder {
+    /// Sets the options.
+    pub fn options(mut self, options: ChannelOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// Sets the credentials (default: insecure).
+    pub fn credentials(mut self, credentials: ChannelCredentials) -> Self {
+        self.credentials = credentials;
+        self
+    }
+
+    /// Adds a blocking interceptor; interceptors run in the order added.
+    pub fn interceptor(mut self, interceptor: impl ClientInterceptor) -> Self {
+        self.interceptors.push(Arc::new(interceptor));
+        self
+    }
+
+    /// Creates the channel (lazily connected) on the private runtime.
+    ///
+    /// # Errors
+    /// `INVALID_ARGUMENT` for a bad target, option or TLS configuration; `UNAVAILABLE` if
+    /// the private runtime cannot start.
+    pub fn build(self) -> Result<Channel, RpcError> {
+        let runtime = RuntimeHandle::shared()?;
+        let aio = {
+            // rpc-aio channels attach to the runtime they are built in.
+            let _entered = runtime.enter();
+            rpc_aio::Channel::builder(&self.target)
+                .options(self.options)
+                .credentials(self.credentials)
+                .build()?
+        };
+        let aio = client_interceptor::wrap(&aio, &runtime, self.interceptors);
+        Ok(Channel::from_parts(aio, runtime))
+    }
+}
+
+impl Channel {
+    /// A builder for a channel to `target`.
+    pub fn builder(target: &str) -> ChannelBuilder {
+        ChannelBuilder {
+            target: target.to_owned(),
+            options: ChannelOptions::default(),
+            credentials: ChannelCredentials::insecure(),
+            interceptors: Vec::new(),
+        }
+    }
+
+    pub(crate) fn from_parts(aio: rpc_aio::Channel, runtime: RuntimeHandle) -> Channel {
+        Channel {
+            inner: Arc::new(Inner {
+                aio,
+                subscriptions: Mutex::new(Subscriptions::default()),
+                runtime,
+            }),
+        }
+    }
+
+    pub(crate) fn runtime(&self) -> &RuntimeHandle {
+        &self.inner.runtime
+    }
+
+    /// The async channel this one wraps, for code that mixes both faces.
+    pub fn as_aio(&self) -> &rpc_aio::Channel {
+        &self.inner.aio
+    }
+
+    /// The target this channel was made for, normalised (`host:port` or `unix:path`).
+    pub fn target(&self) -> String {
+        self.inner.aio.target()
+    }
+
+    /// The connectivity state; with `try_to_connect`, an IDLE channel starts connecting.
+    /// Never blocks.
+    pub fn get_state(&self, try_to_connect: bool) -> ChannelConnectivity {
+        self.inner.aio.get_state(try_to_connect)
+    }
+
+    /// Closes the channel: new calls fail at once and active calls end CANCELLED (gRPC
+    /// Python's `close()`); the state becomes SHUTDOWN. Closing one clone closes them all.
+    ///
+    /// Blocks until the active calls have ended, except on a thread inside an async
+    /// runtime, where it closes the channel and returns without waiting for them.
+    pub fn close(&self) {
+        let aio = self.inner.aio.clone();
+        if self.runtime().block_on(async move { aio.close(None).await }).is_err() {
+            let aio = self.inner.aio.clone();
+            drop(self.runtime().spawn(async move { aio.close(None).await }));
+        }
+    }
+}

@@ -1,0 +1,284 @@
+//! Blocking client interceptors for all four kinds of call, and `intercept_channel`.
+//!
+//! # Implementation
+//!
+//! A blocking [`ClientInterceptor`] is adapted onto rpc-aio's async interceptor chain: when
+//! a call reaches it, the adapter runs it on the private runtime's blocking pool (where
+//! blocking is allowed) and awaits it. [`Next::run`] blocks on the rest of rpc-aio's chain;
+//! the [`Responses`] it returns pass back to rpc-aio untouched unless the interceptor
+//! replaces them. Details, short-circuits and errors mean what they mean in rpc-aio.
+
+use crate::channel::Channel;
+use crate::runtime::{RuntimeHandle, panic_message};
+use futures::StreamExt;
+use futures::future::BoxFuture;
+use rpc_aio::{AnyMessage, AnyResponses, ClientCallDetails};
+use rpc_core::RpcError;
+use std::fmt;
+use std::sync::Arc;
+use tokio::sync::oneshot;
+
+/// A blocking client interceptor for all four kinds of call (gRPC Python's four
+/// `*ClientInterceptor` classes in one).
+///
+/// It runs on the private runtime's blocking pool, so it may block and may make blocking
+/// calls. It may change `details` (method, metadata, deadline, credentials, wait-for-ready,
+/// compression, and the request of a unary-request call) and then call
+/// [`next.run(details)`](Next::run), or return responses or an error of its own without
+/// calling it (nothing is sent then). A panic fails the call with INTERNAL.
+///
+/// ```
+/// use rpc_sync::{ClientCallDetails, ClientInterceptor, Next, Responses, RpcError};
+///
+/// fn add_user(mut details: ClientCallDetails, next: Next) -> Result<Responses, RpcError> {
+///     details.metadata.add("x-user", "ada")?;
+///     next.run(details)
+/// }
+/// fn assert_interceptor(_: impl ClientInterceptor) {}
+/// assert_interceptor(add_user);
+/// ```
+pub trait ClientInterceptor: Send + Sync + 'static {
+    /// Intercepts one call.
+    fn intercept(&self, details: ClientCallDetails, next: Next) -> Result<Responses, RpcError>;
+}
+
+impl<F> ClientInterceptor for F
+where
+    F: Fn(ClientCallDetails, Next) -> Result<Responses, RpcError> + Send + Sync + 'static,
+{
+    fn intercept(&self, details: ClientCallDetails, next: Next) -> Result<Responses, RpcError> {
+        self(details, next)
+    }
+}
+
+impl<T: ClientInterceptor + ?Sized> ClientInterceptor for Arc<T> {
+    fn intercept(&self, details: ClientCallDetails, next: Next) -> Result<Responses, RpcError> {
+        (**self).intercept(details, next)
+    }
+}
+
+/// The rest of the chain: the next interceptor, or the call itself.
+///
+/// # Drop behavior
+/// Dropping it without [`run`](Self::run) sends nothing.
+pub struct Next {
+    inner: rpc_aio::Next,
+    runtime: RuntimeHandle,
+    abandoned: oneshot::Receiver<()>,
+}
+
+impl fmt::Debug for Next {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Next").field("inner", &self.inner).finish()
+    }
+}
+
+impl Next {
+    /// Continues the call with `details` and blocks until it has started (the server's
+    /// response headers arrived, or a later interceptor answered); the responses are then
+    /// read from the returned [`Responses`].
+    ///
+    /// # Errors
+    /// The call's error if it failed before responding; CANCELLED if the call was
+    /// cancelled meanwhile; FAILED_PRECONDITION when run on a thread inside an async runtime.
+    pub fn run(self, details: ClientCallDetails) -> Result<Responses, RpcError> {
+        let Next { inner, runtime, abandoned } = self;
+        let started = runtime.block_on(async move {
+            tokio::select! {
+                r = inner.run(details) => r,
+                _ = abandoned => Err(RpcError::cancelled("the call ended while its interceptor ran")),
+            }
+        })??;
+        Ok(Responses {
+            kind: Kind::Stream(started),
+            runtime: Some(runtime),
+        })
+    }
+}
+
+/// The responses of an intercepted call, as a blocking iterator of type-erased messages
+/// ending with the call's error, if any (a unary-response call uses the first message).
+///
+/// Return the `Responses` of [`Next::run`] as they are (they go back to the call untouched),
+/// wrap them (`Responses::from_iter(responses.map(..))`), or make your own
+/// ([`single`](Self::single), [`from_iter`](Self::from_iter)).
+///
+/// # Drop behavior
+/// Dropping the responses of [`Next::run`] unread, without returning them, abandons the call
+/// (the server sees it cancelled).
+pub struct Responses {
+    kind: Kind,
+    runtime: Option<RuntimeHandle>,
+}
+
+enum Kind {
+    Stream(AnyResponses),
+    Iter(Box<dyn Iterator<Item = Result<AnyMessage, RpcError>> + Send>),
+    Done,
+}
+
+impl fmt::Debug for Responses {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self.kind {
+            Kind::Stream(_) => "Responses(call)",
+            Kind::Iter(_) => "Responses(iterator)",
+            Kind::Done => "Responses(done)",
+        })
+    }
+}
+
+impl Responses {
+    /// One response message (a short-circuit).
+    pub fn single<T: Send + 'static>(message: T) -> Responses {
+        Responses {
+            kind: Kind::Stream(rpc_aio::single_response(message)),
+            runtime: None,
+        }
+    }
+
+    /// Responses from an iterator (pulled on the runtime's blocking pool as the call's
+    /// reader asks for them; it may block).
+    #[allow(clippy::should_implement_trait)] // also takes iterators that are not `Responses`
+    pub fn from_iter<I>(responses: I) -> Responses
+    where
+        I: IntoIterator<Item = Result<AnyMessage, RpcError>>,
+        I::IntoIter: Send + 'static,
+    {
+        Responses {
+            kind: Kind::Iter(Box::new(responses.into_iter())),
+            runtime: None,
+        }
+    }
+
+    /// Converts for rpc-aio: streams pass through; iterators are pumped on the blocking pool.
+    fn into_stream(self, runtime: &RuntimeHandle) -> AnyResponses {
+        match self.kind {
+            Kind::Stream(s) => s,
+            Kind::Done => Box::pin(futures::stream::empty()),
+            Kind::Iter(iter) => {
+                let runtime = runtime.clone();
+                Box::pin(futures::stream::unfold(Some(iter), move |iter| {
+                    let runtime = runtime.clone();
+                    async move {
+                        let mut iter = iter?;
+                        match runtime
+                            .spawn_blocking(move || {
+                                let item = iter.next();
+                                (iter, item)
+                            })
+                            .await
+                        {
+                            Ok((iter, Some(item))) => Some((item, Some(iter))),
+                            Ok((_, None)) => None,
+                            Err(e) => Some((Err(join_error("a response iterator of a client interceptor", e)), None)),
+                        }
+                    }
+                }))
+            }
+        }
+    }
+}
+
+impl Iterator for Responses {
+    type Item = Result<AnyMessage, RpcError>;
+
+    /// The next response; blocks until it arrives.
+    fn next(&mut self) -> Option<Self::Item> {
+        match std::mem::replace(&mut self.kind, Kind::Done) {
+            Kind::Done => None,
+            Kind::Iter(mut iter) => {
+                let item = iter.next();
+                if item.is_some() {
+                    self.kind = Kind::Iter(iter);
+                }
+                item
+            }
+            Kind::Stream(mut stream) => {
+                let runtime = match &self.runtime {
+                    Some(rt) => rt.clone(),
+                    None => match RuntimeHandle::shared() {
+                        Ok(rt) => rt,
+                        Err(e) => return Some(Err(e)),
+                    },
+                };
+                // The stream may need the runtime (timers, sockets): read it there.
+                match runtime.block_on(async move {
+                    let item = stream.next().await;
+                    (stream, item)
+                }) {
+                    Ok((stream, Some(item))) => {
+                        self.kind = Kind::Stream(stream);
+                        Some(item)
+                    }
+                    Ok((_, None)) => None,
+                    Err(e) => Some(Err(e)),
+                }
+            }
+        }
+    }
+}
+
+/// Runs a blocking interceptor as a link of rpc-aio's async chain.
+struct Adapter {
+    interceptor: Arc<dyn ClientInterceptor>,
+    runtime: RuntimeHandle,
+}
+
+impl rpc_aio::ClientInterceptor for Adapter {
+    fn intercept(&self, details: ClientCallDetails, next: rpc_aio::Next) -> BoxFuture<'static, Result<AnyResponses, RpcError>> {
+        let (abandon, abandoned) = oneshot::channel::<()>();
+        let (interceptor, runtime) = (self.interceptor.clone(), self.runtime.clone());
+        let task = self.runtime.spawn_blocking(move || {
+            let next = Next {
+                inner: next,
+                runtime: runtime.clone(),
+                abandoned,
+            };
+            interceptor.intercept(details, next).map(|r| r.into_stream(&runtime))
+        });
+        Box::pin(async move {
+            // Dropped with this future (the call ended): a blocked `Next::run` gives up.
+            let _abandon = abandon;
+            task.await.unwrap_or_else(|e| Err(join_error("client interceptor", e)))
+        })
+    }
+}
+
+fn join_error(what: &str, e: tokio::task::JoinError) -> RpcError {
+    match e.try_into_panic() {
+        Ok(panic) => RpcError::internal(format!("{what} panicked: {}", panic_message(panic.as_ref()))),
+        Err(_) => RpcError::cancelled(format!("{what} was cancelled (the rpc-sync runtime shut down)")),
+    }
+}
+
+/// Adds blocking interceptors (run first, in order) to an aio channel.
+pub(crate) fn wrap(aio: &rpc_aio::Channel, runtime: &RuntimeHandle, interceptors: Vec<Arc<dyn ClientInterceptor>>) -> rpc_aio::Channel {
+    if interceptors.is_empty() {
+        return aio.clone();
+    }
+    aio.with_interceptors(interceptors.into_iter().map(|interceptor| {
+        Arc::new(Adapter {
+            interceptor,
+            runtime: runtime.clone(),
+        }) as Arc<dyn rpc_aio::ClientInterceptor>
+    }))
+}
+
+/// A channel whose calls run through `interceptors` (in the order given), then through
+/// `channel`'s own (gRPC Python's `grpc.intercept_channel(channel, *interceptors)`).
+///
+/// The new channel shares `channel`'s connection: closing either closes both, and the
+/// connection stays open while either has a live clone. To mix interceptor types, pass
+/// `Arc<dyn ClientInterceptor>`s (or nest `intercept_channel` calls: the outer one runs first).
+pub fn intercept_channel<I>(channel: &Channel, interceptors: I) -> Channel
+where
+    I: IntoIterator,
+    I::Item: ClientInterceptor,
+{
+    let list = interceptors
+        .into_iter()
+        .map(|i| Arc::new(i) as Arc<dyn ClientInterceptor>)
+        .collect();
+    let aio = wrap(&channel.inner.aio, channel.runtime(), list);
+    Channel::from_parts(aio, channel.runtime().clone())
+}
