@@ -23,7 +23,6 @@ use std::sync::{Arc, Mutex};
 /// views count as clones: the connection stays open while any view lives.)
 ///
 /// ```no_run
-/// # fn demo() -> Result<(), rpc_sync::RpcError> {
 /// use rpc_sync::{ChannelOptions, Request, insecure_channel};
 /// use std::time::Duration;
 ///
@@ -32,8 +31,7 @@ use std::sync::{Arc, Mutex};
 /// let reply = echo.call(Request::new("hi".to_owned()).timeout(Duration::from_secs(1)))?;
 /// # let _ = reply;
 /// channel.close();
-/// # Ok(())
-/// # }
+/// # Ok::<(), rpc_sync::RpcError>(())
 /// ```
 #[derive(Clone)]
 pub struct Channel {

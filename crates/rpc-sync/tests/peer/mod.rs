@@ -5,6 +5,7 @@
 #[path = "../../../rpc-aio/tests/common/mod.rs"]
 pub mod common;
 
+#[allow(unused_imports)]
 pub use common::{BIDI, CLIENT_STREAM, Msg, SERVER_STREAM, Seen, UNARY, msg};
 use std::sync::Arc;
 use std::time::{Duration, Instant};

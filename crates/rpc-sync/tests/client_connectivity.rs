@@ -1,0 +1,112 @@
+//! Connectivity from blocking code: get_state, subscribe/unsubscribe, channel_ready_future
+//! (also with a server that starts late), and wait_for_ready.
+
+mod peer;
+
+use peer::*;
+use rpc_sync::{ChannelConnectivity, ChannelOptions, Request, StatusCode, channel_ready_future, insecure_channel};
+use std::sync::mpsc;
+use std::time::Duration;
+
+#[test]
+fn get_state_and_subscribe_follow_the_connection() {
+    let peer = Peer::start();
+    let ch = peer.channel();
+    assert_eq!(ch.get_state(false), ChannelConnectivity::Idle);
+    let (tx, rx) = mpsc::channel();
+    let id = ch.subscribe(
+        move |state| {
+            let _ = tx.send(state);
+        },
+        true,
+    );
+    assert_eq!(rx.recv_timeout(GUARD).unwrap(), ChannelConnectivity::Idle);
+    loop {
+        let state = rx.recv_timeout(GUARD).expect("no READY reported");
+        assert_ne!(state, ChannelConnectivity::Shutdown);
+        if state == ChannelConnectivity::Ready {
+            break;
+        }
+    }
+    assert_eq!(ch.get_state(false), ChannelConnectivity::Ready);
+    let (tx2, rx2) = mpsc::channel();
+    let other = ch.subscribe(
+        move |state| {
+            let _ = tx2.send(state);
+        },
+        false,
+    );
+    assert_eq!(rx2.recv_timeout(GUARD).unwrap(), ChannelConnectivity::Ready);
+    assert!(ch.unsubscribe(id));
+    assert!(!ch.unsubscribe(id));
+    ch.close();
+    assert_eq!(rx2.recv_timeout(GUARD).unwrap(), ChannelConnectivity::Shutdown);
+    // SHUTDOWN is the last call: the subscription ends and drops its callback (and sender).
+    assert_eq!(rx2.recv_timeout(GUARD), Err(mpsc::RecvTimeoutError::Disconnected));
+    let _ = ch.unsubscribe(other);
+}
+
+#[test]
+fn channel_ready_future_waits_for_a_server_that_starts_late() {
+    let port = free_port();
+    let ch = insecure_channel(&format!("127.0.0.1:{port}"), ChannelOptions::default()).unwrap();
+    let mut ready = channel_ready_future(&ch);
+    let err = ready.result(Some(Duration::from_millis(50))).unwrap_err();
+    assert_eq!(err.code(), StatusCode::DeadlineExceeded);
+    assert!(err.details().contains("not ready"), "{err}");
+    assert!(!ready.done());
+    let peer = Peer::start_on(port);
+    ready.result(Some(GUARD)).unwrap();
+    assert!(ready.done() && !ready.cancelled());
+    ready.result(None).unwrap();
+    assert_eq!(ch.get_state(false), ChannelConnectivity::Ready);
+    assert_eq!(ch.unary_unary::<Msg, Msg>(UNARY).call(msg("late")).unwrap().text, "echo:late");
+    drop(peer);
+}
+
+#[test]
+fn channel_ready_future_can_be_cancelled() {
+    let ch = insecure_channel(&format!("127.0.0.1:{}", free_port()), ChannelOptions::default()).unwrap();
+    let mut ready = channel_ready_future(&ch);
+    assert!(ready.cancel());
+    assert!(ready.cancelled());
+    assert_eq!(ready.result(Some(GUARD)).unwrap_err().code(), StatusCode::Cancelled);
+    assert!(ready.done());
+}
+
+#[test]
+fn channel_ready_future_fails_when_the_channel_closes() {
+    let ch = insecure_channel(&format!("127.0.0.1:{}", free_port()), ChannelOptions::default()).unwrap();
+    let mut ready = channel_ready_future(&ch);
+    ch.close();
+    assert_eq!(ready.result(Some(GUARD)).unwrap_err().code(), StatusCode::Cancelled);
+}
+
+#[test]
+fn wait_for_ready_waits_through_unavailable_for_a_late_server() {
+    let port = free_port();
+    let ch = insecure_channel(&format!("127.0.0.1:{port}"), ChannelOptions::default()).unwrap();
+    let fail_fast = ch.unary_unary::<Msg, Msg>(UNARY).call(msg("now")).unwrap_err();
+    assert_eq!(fail_fast.code(), StatusCode::Unavailable, "{fail_fast}");
+    let mc = ch.unary_unary::<Msg, Msg>(UNARY);
+    let mut waiting = mc.future(Request::new(msg("patient")).wait_for_ready(true).timeout(GUARD));
+    assert!(waiting.running());
+    let peer = Peer::start_on(port);
+    assert_eq!(waiting.result(Some(GUARD)).unwrap().text, "echo:patient");
+    drop(peer);
+}
+
+#[test]
+fn state_and_channel_ready_work_from_inside_an_async_runtime() {
+    let peer = Peer::start();
+    let ch = peer.channel();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let (state, refused) = rt.block_on(async {
+        let mut ready = channel_ready_future(&ch);
+        let state = ch.get_state(true);
+        (state, ready.result(None).unwrap_err().code())
+    });
+    assert_ne!(state, ChannelConnectivity::Shutdown);
+    assert_eq!(refused, StatusCode::FailedPrecondition);
+    channel_ready_future(&ch).result(Some(GUARD)).unwrap();
+}
