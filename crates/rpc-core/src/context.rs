@@ -68,6 +68,9 @@ pub struct RpcInfo {
     pub auth_context: AuthContext,
     /// The deadline the client gave, if any.
     pub deadline: Option<Instant>,
+    /// The compression the client declared for its messages (its `grpc-encoding` header);
+    /// `NoCompression` when it declared none.
+    pub request_compression: Compression,
 }
 
 type Callback = Box<dyn FnOnce() + Send>;
@@ -168,6 +171,14 @@ impl ServicerContext {
     /// The client's deadline, if it gave one.
     pub fn deadline(&self) -> Option<Instant> {
         self.inner.info.deadline
+    }
+
+    /// The compression the client declared for its request messages (`grpc-encoding`),
+    /// `NoCompression` if none. The request has already been decompressed; this only says
+    /// how it travelled. gRPC lets a client send single messages of such a call uncompressed
+    /// (each message carries a flag), so this is what the call allowed, not a per-message fact.
+    pub fn request_compression(&self) -> Compression {
+        self.inner.info.request_compression
     }
 
     /// Time left before the client's deadline (zero once passed); `None` without a deadline.

@@ -200,6 +200,7 @@ fn context_exposes_rpc_info() {
         peer: "ipv4:127.0.0.1:1".into(),
         auth_context: auth,
         deadline: None,
+        request_compression: rpc_core::Compression::Gzip,
     };
     let (ctx, control) = ServicerContext::new(info, None);
     assert_eq!(ctx.invocation_metadata().get_str("x-user"), Some("ada"));
@@ -207,6 +208,7 @@ fn context_exposes_rpc_info() {
     assert_eq!(ctx.peer_identities(), Some(vec![b"client".to_vec()]));
     assert_eq!(ctx.peer_identity_key(), Some("x509_common_name"));
     assert_eq!(control.context().method(), "/a.B/C");
+    assert_eq!(ctx.request_compression(), rpc_core::Compression::Gzip);
     assert!(format!("{ctx:?}").contains("/a.B/C"));
 }
 

@@ -9,7 +9,7 @@ use super::rpc::{InitialSlot, Rpc};
 use super::shared::ServerShared;
 use futures::future::BoxFuture;
 use hyper::body::Incoming;
-use rpc_core::{AuthContext, Metadata, RpcError, RpcInfo, ServicerContext};
+use rpc_core::{AuthContext, Compression, Metadata, RpcError, RpcInfo, ServicerContext};
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Instant;
@@ -72,6 +72,13 @@ impl ConnectionService {
             },
         };
         let method = request.uri().path().to_owned();
+        // tonic decompresses the requests itself; the handler may still ask how they travelled.
+        let request_compression = request
+            .headers()
+            .get("grpc-encoding")
+            .and_then(|v| v.to_str().ok())
+            .and_then(Compression::from_name)
+            .unwrap_or_default();
         let metadata = Metadata::from_tonic(&tonic::metadata::MetadataMap::from_headers(request.headers().clone()));
         let handler = match self.choose(&method, &metadata).await {
             Some(h) => h,
@@ -85,6 +92,7 @@ impl ConnectionService {
             peer: self.peer.address.clone(),
             auth_context: self.peer.auth.clone(),
             deadline,
+            request_compression,
         };
         let (ctx, control) = ServicerContext::new(
             info,
