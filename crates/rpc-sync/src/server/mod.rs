@@ -32,7 +32,8 @@ pub fn server(options: ServerOptions) -> Result<Server, RpcError> {
 /// A blocking gRPC server. Cloning gives another handle on the same server.
 ///
 /// # Drop behavior
-/// Dropping handles does not stop a started server: call [`stop`](Server::stop).
+/// Dropping handles does not stop a started server: call [`stop`](Server::stop). (The
+/// server keeps the private runtime alive until it terminates.)
 #[derive(Clone, Debug)]
 pub struct Server {
     inner: rpc_aio::Server,
@@ -88,9 +89,18 @@ impl Server {
     }
 
     /// Starts serving. Starting twice is an error.
+    ///
+    /// The private runtime is kept alive until the server terminates, so a started server
+    /// serves on even when every handle on it (and on the runtime) has been dropped.
     pub fn start(&self) -> Result<(), RpcError> {
         let inner = self.inner.clone();
-        self.runtime.block_on(async move { inner.start().await })?
+        self.runtime.block_on(async move { inner.start().await })??;
+        let (inner, keep_alive) = (self.inner.clone(), self.runtime.clone());
+        self.runtime.spawn(async move {
+            inner.wait_for_termination(None).await;
+            drop(keep_alive);
+        });
+        Ok(())
     }
 
     /// Stops the server: no new RPCs at once; RPCs in flight run until `grace` ends and
