@@ -13,13 +13,16 @@ pub use rpc_aio::{ShutdownOutcome, ShutdownReason, ShutdownTrigger};
 /// Serves a blocking server until SIGINT or SIGTERM; see rpc-aio's `Shutdown` for the timeline.
 ///
 /// ```no_run
-/// # fn run(server: rpc_sync::Server) -> Result<(), rpc_sync::RpcError> {
 /// use std::time::Duration;
-/// let outcome = rpc_sync::Shutdown::new(Some(Duration::from_secs(10)))
-///     .finalizer("flush logs", || Ok(()))
-///     .serve(&server)?;
-/// std::process::exit(if outcome.is_clean() { 0 } else { 1 });
-/// # }
+///
+/// fn main() -> Result<std::process::ExitCode, rpc_sync::RpcError> {
+///     let server = rpc_sync::server(rpc_sync::ServerOptions::default())?;
+///     server.add_insecure_port("127.0.0.1:50051")?;
+///     let outcome = rpc_sync::Shutdown::new(Some(Duration::from_secs(10)))
+///         .finalizer("flush logs", || Ok(()))
+///         .serve(&server)?;
+///     Ok(outcome.exit_code())
+/// }
 /// ```
 pub struct Shutdown {
     inner: rpc_aio::Shutdown,

@@ -1,6 +1,8 @@
 //! The servicers of the behaviour suite: one behaviour, written as a blocking and as an
 //! async servicer. The greeting `name` is a command: `ok`, `echo-metadata`,
 //! `abort:<code>`, `sleep:<ms>` (sleeps unless cancelled), `panic`.
+// Each face's test binary registers one of the two servicers; the other goes unused there.
+#![allow(dead_code)]
 
 use examples::pb::helloworld::{AsyncGreeterServicer, GreeterServicer, HelloReply, HelloRequest};
 use examples::pb::routeguide::{AsyncRouteGuideServicer, Point, RouteGuideServicer, RouteNote, RouteSummary};
