@@ -10,7 +10,9 @@ pub struct BlockingGreeter;
 
 impl GreeterServicer for BlockingGreeter {
     fn say_hello(&self, request: HelloRequest, _context: &ServicerContext) -> Result<HelloReply, RpcError> {
-        Ok(HelloReply { message: format!("Hello, {}! (from a blocking handler)", request.name) })
+        Ok(HelloReply {
+            message: format!("Hello, {}! (from a blocking handler)", request.name),
+        })
     }
 }
 
@@ -20,6 +22,8 @@ pub struct AsyncGreeter;
 
 impl AsyncGreeterServicer for AsyncGreeter {
     async fn say_hello(&self, request: HelloRequest, _context: &ServicerContext) -> Result<HelloReply, RpcError> {
-        Ok(HelloReply { message: format!("Hello, {}! (from an async handler)", request.name) })
+        Ok(HelloReply {
+            message: format!("Hello, {}! (from an async handler)", request.name),
+        })
     }
 }

@@ -14,14 +14,21 @@ pub fn features() -> Vec<Feature> {
         ("101 New Jersey 10, Whippany, NJ 07981, USA", 408_122_808, -743_999_179),
         ("U.S. 6, Shohola, PA 18458, USA", 413_628_156, -749_015_468),
         ("5 Conners Road, Kingston, NY 12401, USA", 419_999_544, -740_371_136),
-        ("Mid Hudson Psychiatric Center, New Hampton, NY 10958, USA", 414_008_389, -743_951_297),
+        (
+            "Mid Hudson Psychiatric Center, New Hampton, NY 10958, USA",
+            414_008_389,
+            -743_951_297,
+        ),
         ("287 Flugertown Road, Livingston Manor, NY 12758, USA", 419_611_318, -746_524_769),
         ("4001 Tremley Point Road, Linden, NJ 07036, USA", 406_109_563, -742_186_778),
         ("352 South Mountain Road, Wallkill, NY 12589, USA", 416_802_456, -742_370_183),
     ];
     places
         .into_iter()
-        .map(|(name, latitude, longitude)| Feature { name: name.to_owned(), location: Some(Point { latitude, longitude }) })
+        .map(|(name, latitude, longitude)| Feature {
+            name: name.to_owned(),
+            location: Some(Point { latitude, longitude }),
+        })
         .collect()
 }
 
@@ -29,7 +36,10 @@ fn feature_at(db: &[Feature], point: &Point) -> Feature {
     db.iter()
         .find(|f| f.location.as_ref() == Some(point))
         .cloned()
-        .unwrap_or_else(|| Feature { name: String::new(), location: Some(*point) })
+        .unwrap_or_else(|| Feature {
+            name: String::new(),
+            location: Some(*point),
+        })
 }
 
 fn in_rectangle(rect: &Rectangle, p: &Point) -> bool {
@@ -44,7 +54,10 @@ pub fn distance(a: &Point, b: &Point) -> i32 {
     let factor = 1e7_f64;
     let radius = 6_371_000_f64;
     let (lat1, lat2) = ((a.latitude as f64 / factor).to_radians(), (b.latitude as f64 / factor).to_radians());
-    let (lon1, lon2) = ((a.longitude as f64 / factor).to_radians(), (b.longitude as f64 / factor).to_radians());
+    let (lon1, lon2) = (
+        (a.longitude as f64 / factor).to_radians(),
+        (b.longitude as f64 / factor).to_radians(),
+    );
     let h = ((lat2 - lat1) / 2.0).sin().powi(2) + lat1.cos() * lat2.cos() * ((lon2 - lon1) / 2.0).sin().powi(2);
     (radius * 2.0 * h.sqrt().atan2((1.0 - h).sqrt())) as i32
 }
@@ -59,7 +72,11 @@ struct Summary {
 
 impl Summary {
     fn new() -> Summary {
-        Summary { start: Instant::now(), summary: RouteSummary::default(), previous: None }
+        Summary {
+            start: Instant::now(),
+            summary: RouteSummary::default(),
+            previous: None,
+        }
     }
 
     fn add(&mut self, db: &[Feature], point: Point) {
@@ -99,7 +116,10 @@ pub struct BlockingRouteGuide {
 impl BlockingRouteGuide {
     /// A route guide over [`features`].
     pub fn new() -> Self {
-        BlockingRouteGuide { db: features(), notes: Notes::default() }
+        BlockingRouteGuide {
+            db: features(),
+            notes: Notes::default(),
+        }
     }
 }
 
@@ -109,7 +129,12 @@ impl RouteGuideServicer for BlockingRouteGuide {
     }
 
     fn list_features(&self, request: Rectangle, _context: &ServicerContext) -> Result<ResponseIterator<Feature>, RpcError> {
-        let found: Vec<Feature> = self.db.iter().filter(|f| f.location.is_some_and(|p| in_rectangle(&request, &p))).cloned().collect();
+        let found: Vec<Feature> = self
+            .db
+            .iter()
+            .filter(|f| f.location.is_some_and(|p| in_rectangle(&request, &p)))
+            .cloned()
+            .collect();
         Ok(ResponseIterator::from_messages(found))
     }
 
@@ -121,7 +146,11 @@ impl RouteGuideServicer for BlockingRouteGuide {
         Ok(summary.finish())
     }
 
-    fn route_chat(&self, requests: RequestIterator<RouteNote>, _context: &ServicerContext) -> Result<ResponseIterator<RouteNote>, RpcError> {
+    fn route_chat(
+        &self,
+        requests: RequestIterator<RouteNote>,
+        _context: &ServicerContext,
+    ) -> Result<ResponseIterator<RouteNote>, RpcError> {
         let notes = self.notes.clone();
         // Lazy: each incoming note is answered as it arrives, on the worker thread.
         let replies = requests.flat_map(move |note| match note {
@@ -142,7 +171,10 @@ pub struct AsyncRouteGuide {
 impl AsyncRouteGuide {
     /// A route guide over [`features`].
     pub fn new() -> Self {
-        AsyncRouteGuide { db: features(), notes: Notes::default() }
+        AsyncRouteGuide {
+            db: features(),
+            notes: Notes::default(),
+        }
     }
 }
 
@@ -152,7 +184,12 @@ impl AsyncRouteGuideServicer for AsyncRouteGuide {
     }
 
     async fn list_features(&self, request: Rectangle, _context: &ServicerContext) -> Result<ResponseStream<Feature>, RpcError> {
-        let found: Vec<Feature> = self.db.iter().filter(|f| f.location.is_some_and(|p| in_rectangle(&request, &p))).cloned().collect();
+        let found: Vec<Feature> = self
+            .db
+            .iter()
+            .filter(|f| f.location.is_some_and(|p| in_rectangle(&request, &p)))
+            .cloned()
+            .collect();
         Ok(ResponseStream::from_messages(found))
     }
 
@@ -164,7 +201,11 @@ impl AsyncRouteGuideServicer for AsyncRouteGuide {
         Ok(summary.finish())
     }
 
-    async fn route_chat(&self, requests: RequestStream<RouteNote>, _context: &ServicerContext) -> Result<ResponseStream<RouteNote>, RpcError> {
+    async fn route_chat(
+        &self,
+        requests: RequestStream<RouteNote>,
+        _context: &ServicerContext,
+    ) -> Result<ResponseStream<RouteNote>, RpcError> {
         let notes = self.notes.clone();
         let replies = requests.flat_map(move |note| {
             let batch = match note {

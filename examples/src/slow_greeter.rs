@@ -11,7 +11,9 @@ fn work(name: &str) -> Duration {
 }
 
 fn reply(name: &str) -> HelloReply {
-    HelloReply { message: format!("Hello, {name}!") }
+    HelloReply {
+        message: format!("Hello, {name}!"),
+    }
 }
 
 /// The blocking slow greeter.

@@ -34,7 +34,13 @@ impl rpc_aio::ServerInterceptor for RejectMarked {
 
 impl Face for AioFace {
     fn start() -> Self {
-        let runtime = Arc::new(tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap());
+        let runtime = Arc::new(
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap(),
+        );
         let server = rpc_aio::server(ServerOptions::default());
         server.add_interceptor(RejectMarked);
         add_greeter_servicer_to_server(servicers::Async, &server);
@@ -48,7 +54,9 @@ impl Face for AioFace {
 
     fn stop(&self, grace: Option<Duration>) {
         let stop = self.server.stop(grace);
-        let done = self.runtime.block_on(async { tokio::time::timeout(Duration::from_secs(30), stop).await });
+        let done = self
+            .runtime
+            .block_on(async { tokio::time::timeout(Duration::from_secs(30), stop).await });
         assert!(done.is_ok(), "server did not terminate");
     }
 
@@ -68,7 +76,10 @@ impl Face for AioFace {
     }
 
     fn list(&self, n: i32) -> Result<Vec<Feature>, RpcError> {
-        let rect = Rectangle { lo: Some(Point { latitude: n, longitude: 0 }), hi: None };
+        let rect = Rectangle {
+            lo: Some(Point { latitude: n, longitude: 0 }),
+            hi: None,
+        };
         let stub = RouteGuideStub::new(self.channel.clone());
         self.runtime.block_on(async move { stub.list_features(rect).try_collect().await })
     }

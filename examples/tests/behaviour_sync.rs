@@ -34,7 +34,10 @@ impl Face for SyncFace {
     }
 
     fn stop(&self, grace: Option<Duration>) {
-        assert!(self.server.stop(grace).wait(Some(Duration::from_secs(30))), "server did not terminate");
+        assert!(
+            self.server.stop(grace).wait(Some(Duration::from_secs(30))),
+            "server did not terminate"
+        );
     }
 
     fn hello(&self, request: Request<HelloRequest>) -> Result<WithMetadata, RpcError> {
@@ -49,7 +52,10 @@ impl Face for SyncFace {
     }
 
     fn list(&self, n: i32) -> Result<Vec<Feature>, RpcError> {
-        let rect = Rectangle { lo: Some(Point { latitude: n, longitude: 0 }), hi: None };
+        let rect = Rectangle {
+            lo: Some(Point { latitude: n, longitude: 0 }),
+            hi: None,
+        };
         RouteGuideStub::new(self.channel.clone()).list_features(rect).collect()
     }
 

@@ -10,7 +10,10 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-const FACES: [&str; 2] = [env!("CARGO_BIN_EXE_graceful_shutdown_aio"), env!("CARGO_BIN_EXE_graceful_shutdown_sync")];
+const FACES: [&str; 2] = [
+    env!("CARGO_BIN_EXE_graceful_shutdown_aio"),
+    env!("CARGO_BIN_EXE_graceful_shutdown_sync"),
+];
 const GUARD: Duration = Duration::from_secs(60);
 
 struct Server {
@@ -22,7 +25,13 @@ struct Server {
 
 impl Server {
     fn start(bin: &str, args: &[&str]) -> Server {
-        let mut child = Command::new(bin).args(["--port", "0"]).args(args).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+        let mut child = Command::new(bin)
+            .args(["--port", "0"])
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
         let stdout = child.stdout.take().unwrap();
         let (tx, lines) = mpsc::channel();
         std::thread::spawn(move || {
@@ -32,7 +41,12 @@ impl Server {
                 }
             }
         });
-        let mut server = Server { child, lines, seen: Vec::new(), port: 0 };
+        let mut server = Server {
+            child,
+            lines,
+            seen: Vec::new(),
+            port: 0,
+        };
         let line = server.wait_for("listening on ");
         server.port = line.trim_start_matches("listening on ").parse().unwrap();
         server
@@ -46,7 +60,10 @@ impl Server {
         let limit = Instant::now() + GUARD;
         loop {
             let left = limit.saturating_duration_since(Instant::now());
-            let line = self.lines.recv_timeout(left).unwrap_or_else(|_| panic!("no line {prefix:?}; saw {:?}", self.seen));
+            let line = self
+                .lines
+                .recv_timeout(left)
+                .unwrap_or_else(|_| panic!("no line {prefix:?}; saw {:?}", self.seen));
             self.seen.push(line.clone());
             if line.starts_with(prefix) {
                 return line;
@@ -55,7 +72,10 @@ impl Server {
     }
 
     fn signal(&self, name: &str) {
-        let status = Command::new("kill").args([&format!("-{name}"), &self.child.id().to_string()]).status().unwrap();
+        let status = Command::new("kill")
+            .args([&format!("-{name}"), &self.child.id().to_string()])
+            .status()
+            .unwrap();
         assert!(status.success());
     }
 
@@ -78,7 +98,10 @@ impl Server {
     }
 
     fn position(&self, prefix: &str) -> usize {
-        self.seen.iter().position(|l| l.starts_with(prefix)).unwrap_or_else(|| panic!("no line {prefix:?} in {:?}", self.seen))
+        self.seen
+            .iter()
+            .position(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no line {prefix:?} in {:?}", self.seen))
     }
 
     fn channel(&self) -> rpc_sync::Channel {
@@ -93,7 +116,11 @@ fn greet(channel: &rpc_sync::Channel, name: &str) -> std::thread::JoinHandle<Res
 }
 
 fn assert_finalizers_in_reverse_order(server: &Server) {
-    assert!(server.position("finalizer: flush logs") < server.position("finalizer: close database"), "{:?}", server.seen);
+    assert!(
+        server.position("finalizer: flush logs") < server.position("finalizer: close database"),
+        "{:?}",
+        server.seen
+    );
 }
 
 #[test]
@@ -120,10 +147,17 @@ fn sigterm_with_fifty_slow_calls_in_flight() {
         let status = server.exit();
         let short: Vec<_> = short.into_iter().map(|c| c.join().unwrap()).collect();
         let long: Vec<_> = long.into_iter().map(|c| c.join().unwrap()).collect();
-        assert!(short.iter().filter(|r| r.is_ok()).count() > 0, "{bin}: no call finished within the grace: {short:?}");
+        assert!(
+            short.iter().filter(|r| r.is_ok()).count() > 0,
+            "{bin}: no call finished within the grace: {short:?}"
+        );
         for r in &short {
             if let Err(e) = r {
-                assert_eq!(e.code(), StatusCode::Unavailable, "{bin}: a call that fits in the grace failed: {e}");
+                assert_eq!(
+                    e.code(),
+                    StatusCode::Unavailable,
+                    "{bin}: a call that fits in the grace failed: {e}"
+                );
             }
         }
         for r in &long {
@@ -164,13 +198,22 @@ fn sigterm_during_slow_startup_is_held_until_startup_is_done() {
         let stdout = child.stdout.take().unwrap();
         let (tx, lines) = mpsc::channel();
         std::thread::spawn(move || BufReader::new(stdout).lines().map_while(Result::ok).for_each(|l| drop(tx.send(l))));
-        let mut server = Server { child, lines, seen: Vec::new(), port: 0 };
+        let mut server = Server {
+            child,
+            lines,
+            seen: Vec::new(),
+            port: 0,
+        };
         server.wait_for("startup: begin");
         server.signal("TERM");
         assert!(server.exit().success(), "{bin}: {:?}", server.seen);
         let done = server.position("startup: done");
         let listening = server.position("listening on");
-        assert!(done < listening && listening < server.position("finalizer: flush logs"), "{bin}: {:?}", server.seen);
+        assert!(
+            done < listening && listening < server.position("finalizer: flush logs"),
+            "{bin}: {:?}",
+            server.seen
+        );
         assert_finalizers_in_reverse_order(&server);
     }
 }
@@ -195,7 +238,10 @@ fn health_watch_streams_not_serving_as_soon_as_the_signal_lands() {
     for bin in FACES {
         let mut server = Server::start(bin, &["--drain-delay", "2", "--grace", "1"]);
         let stub = HealthStub::new(server.channel());
-        let request = Request::new(HealthCheckRequest { service: "helloworld.Greeter".into() }).timeout(Duration::from_secs(60));
+        let request = Request::new(HealthCheckRequest {
+            service: "helloworld.Greeter".into(),
+        })
+        .timeout(Duration::from_secs(60));
         let mut watch = stub.watch(request);
         assert_eq!(watch.next().unwrap().unwrap().status(), ServingStatus::Serving);
         server.signal("TERM");

@@ -53,12 +53,16 @@ fn full_pool_and_queue_answer_resource_exhausted_at_once() {
     let gate = Gate::default();
     let (server, channel) = serve(ServerOptions::default().max_workers(1).max_queued_rpcs(1), &gate);
     let running = call_in_background(&channel, "running");
-    wait_until("the first call to occupy the only worker", || gate.started.load(Ordering::SeqCst) == 1);
+    wait_until("the first call to occupy the only worker", || {
+        gate.started.load(Ordering::SeqCst) == 1
+    });
     let queued = call_in_background(&channel, "queued");
     // The queued call cannot be observed directly; give it a moment to arrive (not a timing assertion).
     std::thread::sleep(Duration::from_millis(200));
     let stub = GreeterStub::new(channel.clone());
-    let err = stub.say_hello(Request::new(HelloRequest { name: "third".into() }).timeout(Duration::from_secs(10))).unwrap_err();
+    let err = stub
+        .say_hello(Request::new(HelloRequest { name: "third".into() }).timeout(Duration::from_secs(10)))
+        .unwrap_err();
     assert_eq!(err.code(), StatusCode::ResourceExhausted, "{err}");
     gate.release.store(true, Ordering::SeqCst);
     assert_eq!(running.join().unwrap().unwrap().message, "running");
@@ -99,7 +103,10 @@ fn wait_for_termination_times_out_then_sees_stop_from_many_threads() {
     }
     // A stop that happened before the call is not missed.
     assert!(server.wait_for_termination(Some(Duration::from_secs(5))).unwrap());
-    assert!(server.stop(Some(Duration::from_secs(5))).wait(Some(Duration::from_secs(5))), "stop on a stopped server completes");
+    assert!(
+        server.stop(Some(Duration::from_secs(5))).wait(Some(Duration::from_secs(5))),
+        "stop on a stopped server completes"
+    );
 }
 
 #[test]

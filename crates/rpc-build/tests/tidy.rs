@@ -1,10 +1,10 @@
 //! Tidy checks over the whole workspace, run by plain `cargo test`: every Rust file under
-//! `crates/`, `examples/` and `xtask/` opens with a `//!` module doc.
+//! `crates/`, `examples/`, `interop/` and `xtask/` opens with a `//!` module doc.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const CHECKED: &[&str] = &["crates", "examples", "xtask"];
+const CHECKED: &[&str] = &["crates", "examples", "interop", "xtask"];
 
 fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

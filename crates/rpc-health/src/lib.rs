@@ -29,7 +29,7 @@ pub mod pb {
 
 pub use pb::health_check_response::ServingStatus;
 pub use pb::{
-    AsyncHealthServicer, HEALTH_SERVICE, HEALTH_SERVICE_NAME, HealthCheckRequest, HealthCheckResponse, HealthServicer as BlockingHealthServicer,
-    HealthStub, add_health_servicer_to_server,
+    AsyncHealthServicer, HEALTH_SERVICE, HEALTH_SERVICE_NAME, HealthCheckRequest, HealthCheckResponse,
+    HealthServicer as BlockingHealthServicer, HealthStub, add_health_servicer_to_server,
 };
 pub use servicer::HealthServicer;

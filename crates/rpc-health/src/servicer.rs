@@ -62,7 +62,11 @@ impl HealthServicer {
     /// The status of `service`, if it was ever set.
     pub fn get(&self, service: &str) -> Option<ServingStatus> {
         let inner = self.lock();
-        inner.services.get(service).map(|tx| *tx.borrow()).filter(|s| *s != ServingStatus::ServiceUnknown)
+        inner
+            .services
+            .get(service)
+            .map(|tx| *tx.borrow())
+            .filter(|s| *s != ServingStatus::ServiceUnknown)
     }
 
     /// Marks every service NOT_SERVING at once and ignores further `set` calls, so load
@@ -84,7 +88,11 @@ impl HealthServicer {
 
     fn subscribe(&self, service: &str) -> watch::Receiver<ServingStatus> {
         let mut inner = self.lock();
-        inner.services.entry(service.to_owned()).or_insert_with(|| watch::channel(ServingStatus::ServiceUnknown).0).subscribe()
+        inner
+            .services
+            .entry(service.to_owned())
+            .or_insert_with(|| watch::channel(ServingStatus::ServiceUnknown).0)
+            .subscribe()
     }
 }
 
@@ -93,7 +101,10 @@ impl fmt::Debug for HealthServicer {
         let inner = self.lock();
         let mut services: Vec<(&str, ServingStatus)> = inner.services.iter().map(|(k, v)| (k.as_str(), *v.borrow())).collect();
         services.sort();
-        f.debug_struct("HealthServicer").field("services", &services).field("shutting_down", &inner.shutting_down).finish()
+        f.debug_struct("HealthServicer")
+            .field("services", &services)
+            .field("shutting_down", &inner.shutting_down)
+            .finish()
     }
 }
 
@@ -109,7 +120,11 @@ impl AsyncHealthServicer for HealthServicer {
         }
     }
 
-    async fn watch(&self, request: HealthCheckRequest, _context: &ServicerContext) -> Result<ResponseStream<HealthCheckResponse>, RpcError> {
+    async fn watch(
+        &self,
+        request: HealthCheckRequest,
+        _context: &ServicerContext,
+    ) -> Result<ResponseStream<HealthCheckResponse>, RpcError> {
         let rx = self.subscribe(&request.service);
         // The first item is the current status; then one item per change. The stream ends
         // when the servicer is dropped (no more senders) or the client goes away.

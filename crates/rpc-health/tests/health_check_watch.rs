@@ -7,7 +7,10 @@ use rpc_health::{HealthCheckRequest, HealthServicer, HealthStub, ServingStatus, 
 use std::time::Duration;
 
 fn req(service: &str) -> Request<HealthCheckRequest> {
-    Request::new(HealthCheckRequest { service: service.to_owned() }).timeout(Duration::from_secs(20))
+    Request::new(HealthCheckRequest {
+        service: service.to_owned(),
+    })
+    .timeout(Duration::from_secs(20))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -22,7 +25,10 @@ async fn check_and_watch_on_the_async_server() {
     let channel = rpc_aio::insecure_channel(&format!("127.0.0.1:{port}"), ChannelOptions::default()).unwrap();
     let stub = HealthStub::new(channel);
     assert_eq!(stub.check(req("")).await.unwrap().status(), ServingStatus::Serving);
-    assert_eq!(stub.check(req("helloworld.Greeter")).await.unwrap().status(), ServingStatus::Serving);
+    assert_eq!(
+        stub.check(req("helloworld.Greeter")).await.unwrap().status(),
+        ServingStatus::Serving
+    );
     assert_eq!(stub.check(req("no.Such")).await.unwrap_err().code(), StatusCode::NotFound);
 
     let mut watch = stub.watch(req("helloworld.Greeter"));
@@ -37,7 +43,11 @@ async fn check_and_watch_on_the_async_server() {
     assert_eq!(unknown.next().await.unwrap().unwrap().status(), ServingStatus::NotServing);
     assert_eq!(stub.check(req("")).await.unwrap().status(), ServingStatus::NotServing);
     health.set("", ServingStatus::Serving);
-    assert_eq!(stub.check(req("")).await.unwrap().status(), ServingStatus::NotServing, "set is ignored after shutdown began");
+    assert_eq!(
+        stub.check(req("")).await.unwrap().status(),
+        ServingStatus::NotServing,
+        "set is ignored after shutdown began"
+    );
     server.stop(None).await;
 }
 

@@ -53,7 +53,11 @@ async fn main() -> ExitCode {
         .await;
     match outcome {
         Ok(outcome) => {
-            say(&format!("shutdown: clean={} grace_cut_short={}", outcome.is_clean(), outcome.grace_cut_short));
+            say(&format!(
+                "shutdown: clean={} grace_cut_short={}",
+                outcome.is_clean(),
+                outcome.grace_cut_short
+            ));
             outcome.exit_code()
         }
         Err(e) => {

@@ -28,7 +28,12 @@ fn main() -> ExitCode {
         }
     };
     let health = HealthServicer::new();
-    add_greeter_servicer_to_server(BlockingSlowGreeter { stuck: args::switch("--stuck") }, &server);
+    add_greeter_servicer_to_server(
+        BlockingSlowGreeter {
+            stuck: args::switch("--stuck"),
+        },
+        &server,
+    );
     add_health_servicer_to_server(health.clone(), &server);
     health.set("helloworld.Greeter", ServingStatus::Serving);
     let port = match server.add_insecure_port(&format!("127.0.0.1:{}", args::port(0))) {
@@ -60,7 +65,11 @@ fn main() -> ExitCode {
         .serve(&server);
     match outcome {
         Ok(outcome) => {
-            say(&format!("shutdown: clean={} grace_cut_short={}", outcome.is_clean(), outcome.grace_cut_short));
+            say(&format!(
+                "shutdown: clean={} grace_cut_short={}",
+                outcome.is_clean(),
+                outcome.grace_cut_short
+            ));
             // Stuck handler threads may still be alive; exit without waiting for them.
             std::process::exit(if outcome.is_clean() { 0 } else { 1 });
         }

@@ -51,14 +51,25 @@ pub fn all_four_kinds<F: Face>() {
     let face = F::start();
     assert_eq!(face.hello(hello("ok")).unwrap().0.message, "hello ok");
     let features = face.list(3).unwrap();
-    assert_eq!(features.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(), ["feature 0", "feature 1", "feature 2"]);
+    assert_eq!(
+        features.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(),
+        ["feature 0", "feature 1", "feature 2"]
+    );
     assert!(face.list(0).unwrap().is_empty());
     let points = (1..=4).map(|latitude| Point { latitude, longitude: 0 }).collect();
     let summary = face.record(points).unwrap();
     assert_eq!((summary.point_count, summary.distance), (4, 10));
-    let notes: Vec<RouteNote> = (0..3).map(|i| RouteNote { location: None, message: format!("n{i}") }).collect();
+    let notes: Vec<RouteNote> = (0..3)
+        .map(|i| RouteNote {
+            location: None,
+            message: format!("n{i}"),
+        })
+        .collect();
     let replies = face.chat(notes).unwrap();
-    assert_eq!(replies.iter().map(|n| n.message.as_str()).collect::<Vec<_>>(), ["re: n0", "re: n1", "re: n2"]);
+    assert_eq!(
+        replies.iter().map(|n| n.message.as_str()).collect::<Vec<_>>(),
+        ["re: n0", "re: n1", "re: n2"]
+    );
     face.stop(None);
 }
 
@@ -71,15 +82,26 @@ pub fn metadata_both_ways<F: Face>() {
     let (reply, initial, trailing) = face.hello(hello("echo-metadata").metadata(md)).unwrap();
     assert_eq!(reply.message, "hello echo-metadata");
     assert_eq!(initial.get_str("x-text-initial"), Some("v1"));
-    assert_eq!(initial.get("x-blob-initial-bin").map(|v| v.as_bytes().to_vec()), Some(vec![0, 255, 10]));
+    assert_eq!(
+        initial.get("x-blob-initial-bin").map(|v| v.as_bytes().to_vec()),
+        Some(vec![0, 255, 10])
+    );
     assert_eq!(trailing.get_str("x-text-trailing"), Some("v1"));
-    assert_eq!(trailing.get("x-blob-trailing-bin").map(|v| v.as_bytes().to_vec()), Some(vec![0, 255, 10]));
+    assert_eq!(
+        trailing.get("x-blob-trailing-bin").map(|v| v.as_bytes().to_vec()),
+        Some(vec![0, 255, 10])
+    );
     face.stop(None);
 }
 
 pub fn status_codes_and_trailers_on_error<F: Face>() {
     let face = F::start();
-    for code in [StatusCode::NotFound, StatusCode::InvalidArgument, StatusCode::PermissionDenied, StatusCode::Internal] {
+    for code in [
+        StatusCode::NotFound,
+        StatusCode::InvalidArgument,
+        StatusCode::PermissionDenied,
+        StatusCode::Internal,
+    ] {
         let err = face.hello(hello(&format!("abort:{}", code.name()))).unwrap_err();
         assert_eq!(err.code(), code);
         assert_eq!(err.details(), format!("aborted with {code} as asked"));
@@ -119,7 +141,9 @@ pub fn stop_lets_in_flight_finish_within_grace<F: Face>() {
     let face = F::start();
     let started = STARTED_SLEEPING.load(Ordering::SeqCst);
     let pending = face.hello_in_background(hello("sleep:300"));
-    wait_until("the call to reach its handler", || STARTED_SLEEPING.load(Ordering::SeqCst) > started);
+    wait_until("the call to reach its handler", || {
+        STARTED_SLEEPING.load(Ordering::SeqCst) > started
+    });
     face.stop(Some(Duration::from_secs(10)));
     assert_eq!(pending().unwrap().message, "hello sleep:300");
     let err = face.hello(hello("ok").timeout(Duration::from_secs(5))).unwrap_err();
@@ -131,7 +155,9 @@ pub fn stop_cancels_handlers_still_running_when_grace_ends<F: Face>() {
     let started = STARTED_SLEEPING.load(Ordering::SeqCst);
     let cancelled = CANCELLED_SEEN.load(Ordering::SeqCst);
     let pending = face.hello_in_background(hello("sleep:600000"));
-    wait_until("the call to reach its handler", || STARTED_SLEEPING.load(Ordering::SeqCst) > started);
+    wait_until("the call to reach its handler", || {
+        STARTED_SLEEPING.load(Ordering::SeqCst) > started
+    });
     face.stop(Some(Duration::from_millis(200)));
     let err = pending().unwrap_err();
     assert_ne!(err.code(), StatusCode::Ok);

@@ -53,7 +53,9 @@ fn outcome_before_sleep(name: &str, context: &ServicerContext) -> Result<Option<
 }
 
 fn reply(name: &str) -> HelloReply {
-    HelloReply { message: format!("hello {name}") }
+    HelloReply {
+        message: format!("hello {name}"),
+    }
 }
 
 /// The suite's servicer, blocking.
@@ -91,8 +93,17 @@ impl RouteGuideServicer for Blocking {
         Ok(summary)
     }
 
-    fn route_chat(&self, requests: RequestIterator<RouteNote>, _context: &ServicerContext) -> Result<ResponseIterator<RouteNote>, RpcError> {
-        Ok(ResponseIterator::new(requests.map(|n| n.map(|n| RouteNote { message: format!("re: {}", n.message), ..n }))))
+    fn route_chat(
+        &self,
+        requests: RequestIterator<RouteNote>,
+        _context: &ServicerContext,
+    ) -> Result<ResponseIterator<RouteNote>, RpcError> {
+        Ok(ResponseIterator::new(requests.map(|n| {
+            n.map(|n| RouteNote {
+                message: format!("re: {}", n.message),
+                ..n
+            })
+        })))
     }
 }
 
@@ -133,13 +144,27 @@ impl AsyncRouteGuideServicer for Async {
         Ok(summary)
     }
 
-    async fn route_chat(&self, requests: RequestStream<RouteNote>, _context: &ServicerContext) -> Result<ResponseStream<RouteNote>, RpcError> {
-        Ok(ResponseStream::new(requests.map(|n| n.map(|n| RouteNote { message: format!("re: {}", n.message), ..n }))))
+    async fn route_chat(
+        &self,
+        requests: RequestStream<RouteNote>,
+        _context: &ServicerContext,
+    ) -> Result<ResponseStream<RouteNote>, RpcError> {
+        Ok(ResponseStream::new(requests.map(|n| {
+            n.map(|n| RouteNote {
+                message: format!("re: {}", n.message),
+                ..n
+            })
+        })))
     }
 }
 
 /// `n` features named `feature 0..n`, where `n` is the rectangle's `lo.latitude`.
 pub fn features_for(rect: &examples::pb::routeguide::Rectangle) -> Vec<examples::pb::routeguide::Feature> {
     let n = rect.lo.map(|p| p.latitude).unwrap_or(0).clamp(0, 1000);
-    (0..n).map(|i| examples::pb::routeguide::Feature { name: format!("feature {i}"), location: None }).collect()
+    (0..n)
+        .map(|i| examples::pb::routeguide::Feature {
+            name: format!("feature {i}"),
+            location: None,
+        })
+        .collect()
 }
