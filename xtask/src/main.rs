@@ -1,19 +1,40 @@
 //! Developer tasks for the rpc workspace, run as `cargo xtask <task>`.
 //!
-//! Tasks land here as the project grows (interop runs, benchmarks); `cargo xtask`
-//! with no task lists what exists today.
+//! Tasks land here as the project grows (benchmarks next); `cargo xtask` with no task
+//! lists what exists today.
 
 use std::process::{Command, ExitCode};
 
 const TASKS: &[(&str, &str)] = &[
     ("demo", "run the demo: servers and clients of both faces talking to each other"),
+    (
+        "interop",
+        "gRPC interop runs: client faces x server faces x plaintext/TLS, and the Python peer",
+    ),
     ("ci", "run .ci/run (fmt, clippy, tests)"),
+];
+
+/// `cargo xtask interop`: the interop crate's own tests run the binaries (servers on port 0,
+/// bounded waits, servers killed at the end), so this task only runs those tests with their
+/// per-run summaries shown, one run at a time; `cargo test --workspace` runs the same.
+const INTEROP: &[&str] = &[
+    "test",
+    "-p",
+    "interop",
+    "--test",
+    "interop_pairs",
+    "--test",
+    "interop_python",
+    "--",
+    "--nocapture",
+    "--test-threads=1",
 ];
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("demo") => run("cargo", &["run", "-p", "examples", "--bin", "demo"]),
+        Some("interop") => run("cargo", INTEROP),
         Some("ci") => run("bash", &[".ci/run"]),
         Some(other) => {
             eprintln!("unknown task {other:?}");
