@@ -297,7 +297,7 @@ impl Shutdown {
                     self.signals_seen += 1;
                     tracing::warn!("second signal: cutting the grace short, cancelling RPCs at once");
                     grace_cut_short = true;
-                    let _ = server.stop(None);
+                    drop(server.stop(None));
                 }
             }
         }

@@ -16,11 +16,14 @@ fn write<T>(lock: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
     lock.write().unwrap_or_else(|p| p.into_inner())
 }
 
+/// The interceptors, in the order added.
+type Chain = Arc<[Arc<dyn ServerInterceptor>]>;
+
 #[derive(Default)]
 pub(crate) struct Registry {
     methods: RwLock<HashMap<String, RpcMethodHandler>>,
     generic: RwLock<Vec<GenericRpcHandler>>,
-    interceptors: RwLock<Option<Arc<[Arc<dyn ServerInterceptor>]>>>,
+    interceptors: RwLock<Option<Chain>>,
     services: RwLock<Vec<&'static ServiceDescriptor>>,
 }
 
@@ -41,7 +44,7 @@ impl Registry {
     }
 
     /// The interceptor chain, `None` when there is none (the fast path).
-    pub(crate) fn interceptors(&self) -> Option<Arc<[Arc<dyn ServerInterceptor>]>> {
+    pub(crate) fn interceptors(&self) -> Option<Chain> {
         read(&self.interceptors).clone()
     }
 
