@@ -84,7 +84,7 @@ impl ConnectionService {
             Some(h) => h,
             None => return status_response(&RpcError::unimplemented(format!("method not found: {method}"))),
         };
-        let initial: InitialSlot = Arc::default();
+        let initial: Arc<InitialSlot> = Arc::default();
         let sink = initial.clone();
         let info = RpcInfo {
             method,
@@ -97,7 +97,7 @@ impl ConnectionService {
         let (ctx, control) = ServicerContext::new(
             info,
             Some(Box::new(move |md| {
-                *sink.lock().unwrap_or_else(|p| p.into_inner()) = Some(md);
+                sink.put(md);
             })),
         );
         let slot = admission.register(&control);

@@ -13,7 +13,7 @@ use super::out::{OutStream, Source};
 use super::rpc::{Guarded, Rpc, panicked};
 use crate::deadline;
 use futures::future::BoxFuture;
-use futures::{FutureExt, StreamExt};
+use futures::{FutureExt, StreamExt, TryFutureExt};
 use rpc_core::codegen::{BlockingFn, MethodHandler};
 use rpc_core::{RequestIterator, RequestStream, ResponseIterator, RpcError, ServicerContext};
 use std::marker::PhantomData;
@@ -170,9 +170,27 @@ fn respond<Resp: Send + 'static>(rpc: Rpc, source: Source<Resp>) -> Result<tonic
         let details = rpc.ctx.details().unwrap_or_default();
         return Err(rpc.finish_with_error(RpcError::new(code, details)));
     }
+    respond_now(rpc, source)
+}
+
+/// The response headers (with the initial metadata), and a body of `source`'s responses.
+fn respond_now<Resp: Send + 'static>(rpc: Rpc, source: Source<Resp>) -> Result<tonic::Response<OutStream<Resp>>, Status> {
     let headers = rpc.take_initial_metadata().to_tonic();
     let stream = OutStream::new(source, rpc);
     Ok(tonic::Response::from_parts(headers, stream, Default::default()))
+}
+
+/// Waits for a handler to produce its responses, or, if it sends initial metadata early
+/// first, sends the response headers then and lets the body wait for the handler.
+async fn answer<Resp: Send + 'static>(rpc: Rpc, mut handler: Guarded<Source<Resp>>) -> Result<tonic::Response<OutStream<Resp>>, Status> {
+    tokio::select! {
+        biased;
+        result = &mut handler => match result {
+            Ok(source) => respond(rpc, source),
+            Err(e) => Err(rpc.finish_with_error(e)),
+        },
+        () = rpc.initial_metadata_sent() => respond_now(rpc, Source::Pending(Box::pin(handler))),
+    }
 }
 
 fn async_requests<Req: Send + 'static>(s: Streaming<Req>) -> RequestStream<Req> {
@@ -192,20 +210,16 @@ async fn async_unary<Resp: Send + 'static>(
     rpc: Rpc,
     fut: BoxFuture<'static, Result<Resp, RpcError>>,
 ) -> Result<tonic::Response<OutStream<Resp>>, Status> {
-    match guard_async(&rpc, fut).await {
-        Ok(m) => respond(rpc, Source::One(Some(m))),
-        Err(e) => Err(rpc.finish_with_error(e)),
-    }
+    let handler = guard_async(&rpc, fut.map_ok(|m| Source::One(Some(m))).boxed());
+    answer(rpc, handler).await
 }
 
 async fn async_streaming<Resp: Send + 'static>(
     rpc: Rpc,
     fut: BoxFuture<'static, Result<rpc_core::ResponseStream<Resp>, RpcError>>,
 ) -> Result<tonic::Response<OutStream<Resp>>, Status> {
-    match guard_async(&rpc, fut).await {
-        Ok(s) => respond(rpc, Source::Stream(s)),
-        Err(e) => Err(rpc.finish_with_error(e)),
-    }
+    let handler = guard_async(&rpc, fut.map_ok(Source::Stream).boxed());
+    answer(rpc, handler).await
 }
 
 /// Runs `job` on the worker pool; RESOURCE_EXHAUSTED when the pool and its queue are full.
@@ -245,11 +259,9 @@ where
     if let Err(e) = submitted {
         return Err(rpc.finish_with_error(e));
     }
-    let wait = Guarded::new(&rpc, Box::pin(async move { rx.await.unwrap_or_else(|_| Err(not_run())) }), false);
-    match wait.await {
-        Ok(m) => respond(rpc, Source::One(Some(m))),
-        Err(e) => Err(rpc.finish_with_error(e)),
-    }
+    let wait = async move { rx.await.unwrap_or_else(|_| Err(not_run())).map(|m| Source::One(Some(m))) };
+    let handler = Guarded::new(&rpc, Box::pin(wait), false);
+    answer(rpc, handler).await
 }
 
 async fn blocking_streaming<In, Resp>(

@@ -4,7 +4,8 @@
 
 use super::rpc::{Rpc, Watch, panicked};
 use futures::Stream;
-use rpc_core::{ResponseStream, RpcError};
+use futures::future::BoxFuture;
+use rpc_core::{ResponseStream, RpcError, ServicerContext, StatusCode};
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -18,6 +19,9 @@ pub(crate) enum Source<Resp> {
     Stream(ResponseStream<Resp>),
     /// A blocking handler's iterator, pulled on its worker.
     Channel(mpsc::Receiver<Result<Resp, RpcError>>),
+    /// A handler still running after it sent initial metadata early (so the headers went
+    /// out already): its result is one of the sources above.
+    Pending(BoxFuture<'static, Result<Source<Resp>, RpcError>>),
 }
 
 /// The responses of one RPC, as tonic encodes them. The final status is an `Err` item,
@@ -36,13 +40,25 @@ impl<Resp> OutStream<Resp> {
             rpc: Some(rpc),
         }
     }
+}
 
-    fn poll_source(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Resp, RpcError>>> {
-        match &mut self.source {
+impl<Resp> Source<Resp> {
+    fn poll_next(&mut self, ctx: &ServicerContext, cx: &mut Context<'_>) -> Poll<Option<Result<Resp, RpcError>>> {
+        if let Source::Pending(handler) = self {
+            match handler.as_mut().poll(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Err(e)) => return Poll::Ready(Some(Err(e))),
+                // A non-OK code set on the context wins over a returned response.
+                Poll::Ready(Ok(_)) if ctx.code().is_some_and(|c| c != StatusCode::Ok) => return Poll::Ready(None),
+                Poll::Ready(Ok(source)) => *self = source,
+            }
+        }
+        match self {
             Source::One(m) => Poll::Ready(m.take().map(Ok)),
             Source::Stream(s) => std::panic::catch_unwind(AssertUnwindSafe(|| Pin::new(s).poll_next(cx)))
                 .unwrap_or_else(|p| Poll::Ready(Some(Err(panicked(p.as_ref()))))),
             Source::Channel(rx) => rx.poll_recv(cx),
+            Source::Pending(_) => Poll::Ready(Some(Err(RpcError::internal("a handler produced no response source")))),
         }
     }
 }
@@ -65,7 +81,7 @@ impl<Resp> Stream for OutStream<Resp> {
                 Poll::Pending => Err(rpc.shared.cancel_error()),
             }
         } else {
-            match this.poll_source(cx) {
+            match this.source.poll_next(&rpc.ctx, cx) {
                 Poll::Ready(Some(Ok(m))) => return Poll::Ready(Some(Ok(m))),
                 Poll::Ready(Some(Err(e))) => Err(e),
                 Poll::Ready(None) => Ok(()),

@@ -14,8 +14,22 @@ use std::time::{Duration, Instant};
 /// How long a cancelled async handler may run on to notice its cancellation before it is dropped.
 const ABANDONED_HANDLER_LIMIT: Duration = Duration::from_secs(10);
 
-/// Initial metadata sent early with `ServicerContext::send_initial_metadata`.
-pub(crate) type InitialSlot = Arc<Mutex<Option<Metadata>>>;
+/// Initial metadata sent early with `ServicerContext::send_initial_metadata`, and the
+/// signal that it was, so the response headers can go out before the handler returns.
+#[derive(Default)]
+pub(crate) struct InitialSlot {
+    metadata: Mutex<Option<Metadata>>,
+    sent: tokio::sync::Notify,
+}
+
+impl InitialSlot {
+    /// Called from the handler's `send_initial_metadata` (at most once).
+    pub(crate) fn put(&self, metadata: Metadata) {
+        *self.metadata.lock().unwrap_or_else(|p| p.into_inner()) = Some(metadata);
+        // notify_one keeps a permit, so a waiter that comes later still sees it.
+        self.sent.notify_one();
+    }
+}
 
 /// The server's side of one RPC. Dropping it ends the RPC: the context is terminated
 /// (callbacks run, `is_active()` turns false) and the RPC leaves the server's books.
@@ -24,7 +38,7 @@ pub(crate) struct Rpc {
     pub(crate) control: ContextControl,
     pub(crate) deadline: Option<Instant>,
     pub(crate) shared: Arc<ServerShared>,
-    initial: InitialSlot,
+    initial: Arc<InitialSlot>,
     pump: Option<tokio::task::AbortHandle>,
     _slot: RpcSlot,
 }
@@ -42,7 +56,7 @@ impl Rpc {
     pub(crate) fn new(
         ctx: ServicerContext,
         control: ContextControl,
-        initial: InitialSlot,
+        initial: Arc<InitialSlot>,
         deadline: Option<Instant>,
         shared: Arc<ServerShared>,
         slot: RpcSlot,
@@ -66,7 +80,17 @@ impl Rpc {
     /// The response headers: what the handler sent early, or nothing.
     pub(crate) fn take_initial_metadata(&self) -> Metadata {
         self.control.mark_initial_metadata_sent();
-        self.initial.lock().unwrap_or_else(|p| p.into_inner()).take().unwrap_or_default()
+        self.initial
+            .metadata
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+            .unwrap_or_default()
+    }
+
+    /// Completes once the handler has sent initial metadata early.
+    pub(crate) async fn initial_metadata_sent(&self) {
+        self.initial.sent.notified().await
     }
 
     /// The final status when the handler ended with `result`: the code and details it set
