@@ -340,3 +340,76 @@ pub async fn free_port() -> u16 {
 pub async fn guard<F: std::future::Future>(f: F) -> F::Output {
     tokio::time::timeout(Duration::from_secs(20), f).await.expect("test hung")
 }
+
+// ---- helpers for the rpc-aio server tests ----
+
+use rpc_aio::codegen::MethodHandler;
+use rpc_aio::{RequestIterator, ResponseIterator, RpcError, RpcMethodHandler, Server, ServerOptions, ServicerContext};
+
+/// A message whose field 1 is bytes: with invalid UTF-8 it does not decode as a `Msg`.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct Raw {
+    #[prost(bytes = "vec", tag = "1")]
+    pub text: Vec<u8>,
+}
+
+/// A blocking unary-unary handler.
+pub fn blocking_unary(f: impl Fn(Msg, &ServicerContext) -> Result<Msg, RpcError> + Send + Sync + 'static) -> RpcMethodHandler {
+    RpcMethodHandler::new(MethodHandler::BlockingUnaryUnary(Arc::new(f)))
+}
+
+/// A blocking unary-stream handler.
+pub fn blocking_unary_stream(
+    f: impl Fn(Msg, &ServicerContext) -> Result<ResponseIterator<Msg>, RpcError> + Send + Sync + 'static,
+) -> RpcMethodHandler {
+    RpcMethodHandler::new(MethodHandler::BlockingUnaryStream(Arc::new(f)))
+}
+
+/// A blocking stream-unary handler.
+pub fn blocking_stream_unary(
+    f: impl Fn(RequestIterator<Msg>, &ServicerContext) -> Result<Msg, RpcError> + Send + Sync + 'static,
+) -> RpcMethodHandler {
+    RpcMethodHandler::new(MethodHandler::BlockingStreamUnary(Arc::new(f)))
+}
+
+/// A blocking stream-stream handler.
+pub fn blocking_stream_stream(
+    f: impl Fn(RequestIterator<Msg>, &ServicerContext) -> Result<ResponseIterator<Msg>, RpcError> + Send + Sync + 'static,
+) -> RpcMethodHandler {
+    RpcMethodHandler::new(MethodHandler::BlockingStreamStream(Arc::new(f)))
+}
+
+/// An async unary-unary handler that echoes `echo:<text>`.
+pub fn echo_handler() -> RpcMethodHandler {
+    rpc_aio::unary_unary_rpc_method_handler(|m: Msg, _ctx| async move {
+        Ok::<_, RpcError>(Msg {
+            text: format!("echo:{}", m.text),
+            ..m
+        })
+    })
+}
+
+/// An rpc-aio server with `register`ed handlers, started on 127.0.0.1; returns it and its target.
+pub async fn serve_aio(options: ServerOptions, register: impl FnOnce(&Server)) -> (Server, String) {
+    let server = rpc_aio::server(options);
+    register(&server);
+    let port = server.add_insecure_port("127.0.0.1:0").unwrap();
+    server.start().await.unwrap();
+    (server, format!("127.0.0.1:{port}"))
+}
+
+/// A channel to `target`.
+pub fn channel(target: &str) -> rpc_aio::Channel {
+    rpc_aio::insecure_channel(target, rpc_aio::ChannelOptions::default()).unwrap()
+}
+
+/// Waits (bounded) until `cond` holds.
+pub async fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
+    for _ in 0..3000 {
+        if cond() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
