@@ -122,7 +122,7 @@ struct UnaryIn<F, Resp>(Option<F>, PhantomData<fn() -> Resp>);
 
 impl<Req, Resp, F> tonic::server::ServerStreamingService<Req> for UnaryIn<F, Resp>
 where
-    Resp: Send + 'static,
+    Resp: prost::Message + 'static,
     F: FnOnce(Req) -> Answer<Resp>,
 {
     type Response = Resp;
@@ -144,7 +144,7 @@ struct StreamIn<F, Resp>(Option<F>, PhantomData<fn() -> Resp>);
 
 impl<Req, Resp, F> tonic::server::StreamingService<Req> for StreamIn<F, Resp>
 where
-    Resp: Send + 'static,
+    Resp: prost::Message + 'static,
     F: FnOnce(Streaming<Req>) -> Answer<Resp> + Send,
 {
     type Response = Resp;

@@ -66,7 +66,12 @@ impl<Resp> Source<Resp> {
 // Nothing in the stream is pinned in place.
 impl<Resp> Unpin for OutStream<Resp> {}
 
-impl<Resp> Stream for OutStream<Resp> {
+/// The status for a response over the server's send limit (as the client says it).
+fn too_large(len: usize, max: usize) -> RpcError {
+    RpcError::resource_exhausted(format!("trying to send a message larger than the maximum ({len} vs. {max} bytes)"))
+}
+
+impl<Resp: prost::Message> Stream for OutStream<Resp> {
     type Item = Result<Resp, tonic::Status>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
@@ -82,7 +87,11 @@ impl<Resp> Stream for OutStream<Resp> {
             }
         } else {
             match this.source.poll_next(&rpc.ctx, cx) {
-                Poll::Ready(Some(Ok(m))) => return Poll::Ready(Some(Ok(m))),
+                // Checked here rather than by tonic's encoder, which says OUT_OF_RANGE.
+                Poll::Ready(Some(Ok(m))) => match rpc.shared.options.max_send_message_length {
+                    Some(max) if m.encoded_len() > max => Err(too_large(m.encoded_len(), max)),
+                    _ => return Poll::Ready(Some(Ok(m))),
+                },
                 Poll::Ready(Some(Err(e))) => Err(e),
                 Poll::Ready(None) => Ok(()),
                 Poll::Pending => match this.watch.poll_ended(cx) {
