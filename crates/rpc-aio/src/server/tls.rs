@@ -64,13 +64,97 @@ pub(crate) fn server_config(credentials: &ServerCredentials) -> Result<Option<Ar
     Ok(Some(Arc::new(config)))
 }
 
-/// The auth context of a TLS connection: `transport_security_type` is `ssl`; a client
-/// certificate, if one was presented and verified, is kept (DER) as `x509_der_cert`.
+/// The auth context of a TLS connection, as gRPC builds it: `transport_security_type` is
+/// `ssl`; a verified client certificate adds `x509_common_name` (the subject's CN),
+/// `x509_subject_alternative_name` (each DNS, URI, e-mail and IP SAN), `x509_der_cert`, and
+/// makes the SANs the peer identity, or the CN when there is no SAN.
 pub(crate) fn auth_context(connection: &rustls::ServerConnection) -> AuthContext {
     let mut auth = AuthContext::new();
     auth.add_property("transport_security_type", "ssl");
     if let Some(cert) = connection.peer_certificates().and_then(|c| c.first()) {
-        auth.add_property("x509_der_cert", cert.as_ref());
+        add_certificate(&mut auth, cert.as_ref());
     }
     auth
+}
+
+/// Adds the properties of one DER client certificate (already verified by rustls).
+pub(crate) fn add_certificate(auth: &mut AuthContext, der: &[u8]) {
+    use x509_parser::extensions::GeneralName;
+    auth.add_property("x509_der_cert", der);
+    let cert = match x509_parser::parse_x509_certificate(der) {
+        Ok((_, cert)) => cert,
+        Err(e) => {
+            tracing::debug!("client certificate not parsed for the auth context: {e}");
+            return;
+        }
+    };
+    let cn: Vec<String> = cert
+        .subject()
+        .iter_common_name()
+        .filter_map(|a| a.as_str().ok().map(str::to_owned))
+        .collect();
+    for name in &cn {
+        auth.add_property("x509_common_name", name.as_str());
+    }
+    let mut sans = 0;
+    if let Ok(Some(ext)) = cert.subject_alternative_name() {
+        for name in &ext.value.general_names {
+            let value = match name {
+                GeneralName::DNSName(s) | GeneralName::URI(s) | GeneralName::RFC822Name(s) => (*s).to_owned(),
+                GeneralName::IPAddress(b) => match ip_text(b) {
+                    Some(ip) => ip,
+                    None => continue,
+                },
+                _ => continue,
+            };
+            auth.add_property("x509_subject_alternative_name", value);
+            sans += 1;
+        }
+    }
+    if sans > 0 {
+        auth.set_peer_identity_key("x509_subject_alternative_name");
+    } else if !cn.is_empty() {
+        auth.set_peer_identity_key("x509_common_name");
+    }
+}
+
+fn ip_text(bytes: &[u8]) -> Option<String> {
+    match bytes.len() {
+        4 => Some(std::net::Ipv4Addr::from(<[u8; 4]>::try_from(bytes).ok()?).to_string()),
+        16 => Some(std::net::Ipv6Addr::from(<[u8; 16]>::try_from(bytes).ok()?).to_string()),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::add_certificate;
+    use rpc_core::AuthContext;
+
+    fn cert(cn: &str, sans: Vec<String>) -> Vec<u8> {
+        let mut params = rcgen::CertificateParams::new(sans).unwrap();
+        params.distinguished_name.push(rcgen::DnType::CommonName, cn);
+        let key = rcgen::KeyPair::generate().unwrap();
+        params.self_signed(&key).unwrap().der().to_vec()
+    }
+
+    #[test]
+    fn sans_are_the_identity_when_present_else_the_common_name() {
+        let mut auth = AuthContext::new();
+        add_certificate(&mut auth, &cert("client-1", vec!["a.example".into(), "127.0.0.1".into()]));
+        assert_eq!(auth.peer_identity_key(), Some("x509_subject_alternative_name"));
+        assert_eq!(auth.peer_identities(), Some(vec![b"a.example".to_vec(), b"127.0.0.1".to_vec()]));
+        assert_eq!(auth.properties()["x509_common_name"], vec![b"client-1".to_vec()]);
+
+        let mut auth = AuthContext::new();
+        add_certificate(&mut auth, &cert("client-2", vec![]));
+        assert_eq!(auth.peer_identity_key(), Some("x509_common_name"));
+        assert_eq!(auth.peer_identities(), Some(vec![b"client-2".to_vec()]));
+        assert!(!auth.properties().contains_key("x509_subject_alternative_name"));
+
+        let mut auth = AuthContext::new();
+        add_certificate(&mut auth, b"not a certificate");
+        assert_eq!(auth.peer_identity_key(), None);
+        assert_eq!(auth.properties()["x509_der_cert"].len(), 1);
+    }
 }
