@@ -345,19 +345,36 @@ impl ChannelInner {
             return RpcError::deadline_exceeded("deadline exceeded");
         }
         if err.code() == StatusCode::Cancelled && connection_dropped(status) {
-            return RpcError::unavailable(format!("connection to {} lost: {}", self.target, status.message()))
+            return RpcError::unavailable(format!("connection to {} lost: {}", self.target, describe(status)))
                 .with_debug_error_string(format!("{status:?}"));
         }
         if before_headers && matches!(err.code(), StatusCode::Unavailable | StatusCode::Unknown) && status.metadata().is_empty() {
             let state = self.connectivity.get();
             if state != ChannelConnectivity::Ready || err.code() == StatusCode::Unavailable {
-                let why = self.connectivity.last_error().unwrap_or_else(|| status.message().to_owned());
+                let why = self.connectivity.last_error().unwrap_or_else(|| describe(status));
                 return RpcError::unavailable(format!("failed to connect to {}: {why}", self.target))
                     .with_debug_error_string(status.message().to_owned());
             }
         }
         err
     }
+}
+
+/// The status message with its chain of causes: tonic says only "transport error" when a
+/// TLS peer refuses the handshake, the reason (e.g. `received fatal alert:
+/// CertificateRequired`) is in the source chain.
+fn describe(status: &tonic::Status) -> String {
+    let mut text = status.message().to_owned();
+    let mut source = std::error::Error::source(status);
+    while let Some(e) = source {
+        let cause = e.to_string();
+        if !cause.is_empty() && !text.contains(&cause) {
+            text.push_str(": ");
+            text.push_str(&cause);
+        }
+        source = e.source();
+    }
+    text
 }
 
 /// Whether tonic's status comes from hyper giving up on a dropped connection (as opposed to
