@@ -341,6 +341,9 @@ impl ChannelInner {
     /// before any response is UNAVAILABLE naming the target.
     pub(crate) fn map_status(&self, status: &tonic::Status, before_headers: bool) -> RpcError {
         let err = RpcError::from_tonic(status);
+        if let Some(too_big) = received_too_large(status) {
+            return too_big;
+        }
         if err.code() == StatusCode::Cancelled && status.message() == "Timeout expired" {
             return RpcError::deadline_exceeded("deadline exceeded");
         }
@@ -388,6 +391,20 @@ fn connection_dropped(status: &tonic::Status) -> bool {
         source = e.source();
     }
     false
+}
+
+/// tonic's decoder refuses a message over `max_decoding_message_size` with OUT_OF_RANGE;
+/// gRPC says RESOURCE_EXHAUSTED, naming both sizes.
+fn received_too_large(status: &tonic::Status) -> Option<RpcError> {
+    if status.code() != tonic::Code::OutOfRange {
+        return None;
+    }
+    let rest = status.message().strip_prefix("Error, decoded message length too large: found ")?;
+    let (found, rest) = rest.split_once(" bytes, the limit is: ")?;
+    let limit = rest.strip_suffix(" bytes")?;
+    Some(RpcError::resource_exhausted(format!(
+        "received message larger than max ({found} vs. {limit} bytes)"
+    )))
 }
 
 fn too_large(len: usize, max: usize) -> RpcError {
