@@ -2,6 +2,7 @@
 //! that they (and the interop and health services) use.
 
 pub mod args;
+pub mod auth;
 pub mod clients;
 pub mod greeter;
 pub mod route_guide;
