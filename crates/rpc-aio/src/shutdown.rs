@@ -116,16 +116,20 @@ impl ShutdownOutcome {
 /// the module documentation for the timeline.
 ///
 /// ```no_run
-/// # async fn run(server: rpc_aio::Server) {
 /// use rpc_aio::Shutdown;
 /// use std::time::Duration;
-/// let outcome = Shutdown::new(Some(Duration::from_secs(10)))
-///     .drain_delay(Duration::from_secs(2))
-///     .finalizer_blocking("flush logs", || Ok(()))
-///     .serve(&server)
-///     .await;
-/// std::process::exit(if outcome.is_clean() { 0 } else { 1 });
-/// # }
+///
+/// #[tokio::main]
+/// async fn main() -> Result<std::process::ExitCode, rpc_aio::RpcError> {
+///     let server = rpc_aio::server(rpc_aio::ServerOptions::default());
+///     server.add_insecure_port("127.0.0.1:50051")?;
+///     let outcome = Shutdown::new(Some(Duration::from_secs(10)))
+///         .drain_delay(Duration::from_secs(2))
+///         .finalizer_blocking("flush logs", || Ok(()))
+///         .serve(&server)
+///         .await?;
+///     Ok(outcome.exit_code())
+/// }
 /// ```
 pub struct Shutdown {
     grace: Option<Duration>,

@@ -6,22 +6,61 @@
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use http_body::{Body, Frame, SizeHint};
 use rpc_core::{Compression, ContextControl};
+use std::collections::VecDeque;
 use std::io::Write;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
+
+/// The responses of one RPC to send uncompressed (`disable_next_message_compression`), by
+/// their index. Marked when a response is produced (a blocking handler's worker runs ahead
+/// of the encoder), read when it is framed.
+#[derive(Debug, Default)]
+pub(crate) struct PlainMarks {
+    any: AtomicBool,
+    marks: Mutex<VecDeque<u64>>,
+}
+
+impl PlainMarks {
+    /// Marks response number `index` (counted from 0) to go uncompressed.
+    pub(crate) fn mark(&self, index: u64) {
+        self.marks.lock().unwrap_or_else(|p| p.into_inner()).push_back(index);
+        self.any.store(true, Ordering::Release);
+    }
+
+    /// Whether response number `index` was marked; asked in increasing order.
+    fn is_plain(&self, index: u64) -> bool {
+        if !self.any.load(Ordering::Acquire) {
+            return false;
+        }
+        let mut marks = self.marks.lock().unwrap_or_else(|p| p.into_inner());
+        while marks.front().is_some_and(|m| *m < index) {
+            marks.pop_front();
+        }
+        marks.front() == Some(&index) && marks.pop_front().is_some()
+    }
+}
 
 /// The response compression of one RPC, decided once its handler has produced the
 /// response (or its stream).
 pub(crate) struct ResponseCompression {
     control: ContextControl,
+    marks: Arc<PlainMarks>,
     default: Compression,
     accepted: Option<http::HeaderValue>,
 }
 
 impl ResponseCompression {
-    pub(crate) fn new(control: ContextControl, default: Compression, request_headers: &http::HeaderMap) -> ResponseCompression {
+    pub(crate) fn new(
+        control: ContextControl,
+        marks: Arc<PlainMarks>,
+        default: Compression,
+        request_headers: &http::HeaderMap,
+    ) -> ResponseCompression {
         ResponseCompression {
             control,
+            marks,
             default,
             accepted: request_headers.get("grpc-accept-encoding").cloned(),
         }
@@ -31,7 +70,7 @@ impl ResponseCompression {
     pub(crate) fn apply(self, response: http::Response<tonic::body::Body>) -> http::Response<tonic::body::Body> {
         let chosen = self.control.compression().unwrap_or(self.default);
         match negotiate(chosen, self.accepted.as_ref()) {
-            Some(c) => apply(response, c, self.control),
+            Some(c) => apply(response, c, self.marks),
             None => response,
         }
     }
@@ -70,7 +109,7 @@ pub(crate) fn compress(compression: Compression, message: &[u8]) -> std::io::Res
 fn apply(
     response: http::Response<tonic::body::Body>,
     compression: Compression,
-    control: ContextControl,
+    marks: Arc<PlainMarks>,
 ) -> http::Response<tonic::body::Body> {
     if response.headers().contains_key("grpc-status") {
         return response;
@@ -81,7 +120,8 @@ fn apply(
     let body = Recompress {
         inner: body,
         compression,
-        control,
+        marks,
+        next: 0,
         pending: BytesMut::new(),
     };
     http::Response::from_parts(parts, tonic::body::Body::new(body))
@@ -90,7 +130,9 @@ fn apply(
 struct Recompress {
     inner: tonic::body::Body,
     compression: Compression,
-    control: ContextControl,
+    marks: Arc<PlainMarks>,
+    /// The index of the next response to frame.
+    next: u64,
     pending: BytesMut,
 }
 
@@ -106,7 +148,8 @@ impl Recompress {
             let flag = self.pending[0];
             self.pending.advance(5);
             let message = self.pending.split_to(len);
-            let plain = self.control.take_disable_next_compression() || flag != 0;
+            let plain = self.marks.is_plain(self.next) || flag != 0;
+            self.next += 1;
             if plain {
                 out.put_u8(flag);
                 out.put_u32(len as u32);
@@ -169,6 +212,19 @@ mod tests {
         assert_eq!(negotiate(Compression::Gzip, Some(&h)), Some(Compression::Gzip));
         assert_eq!(negotiate(Compression::Zstd, Some(&h)), None);
         assert_eq!(negotiate(Compression::NoCompression, Some(&h)), None);
+    }
+
+    #[test]
+    fn marks_are_read_in_order_once() {
+        let marks = PlainMarks::default();
+        assert!(!marks.is_plain(0));
+        marks.mark(1);
+        marks.mark(3);
+        assert!(!marks.is_plain(0));
+        assert!(marks.is_plain(1));
+        assert!(!marks.is_plain(2));
+        assert!(marks.is_plain(3));
+        assert!(!marks.is_plain(4));
     }
 
     #[test]

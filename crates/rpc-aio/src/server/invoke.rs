@@ -8,14 +8,14 @@
 //! follow an OK response (tonic's unary path has no trailers of its own).
 
 use super::body::LimitedBody;
-use super::compress::ResponseCompression;
+use super::compress::{PlainMarks, ResponseCompression};
 use super::out::{OutStream, Source};
 use super::rpc::{Guarded, Rpc, panicked};
 use crate::deadline;
 use futures::future::BoxFuture;
 use futures::{FutureExt, StreamExt, TryFutureExt};
 use rpc_core::codegen::{BlockingFn, MethodHandler};
-use rpc_core::{RequestIterator, RequestStream, ResponseIterator, RpcError, ServicerContext};
+use rpc_core::{ContextControl, RequestIterator, RequestStream, ResponseIterator, RpcError, ServicerContext};
 use std::marker::PhantomData;
 use std::panic::AssertUnwindSafe;
 use tokio::sync::{mpsc, oneshot};
@@ -41,7 +41,12 @@ where
     Resp: prost::Message + Send + 'static,
 {
     let grpc = codec::<Req, Resp>(&rpc);
-    let compression = ResponseCompression::new(rpc.control.clone(), rpc.shared.options.compression, request.headers());
+    let compression = ResponseCompression::new(
+        rpc.control.clone(),
+        rpc.plain.clone(),
+        rpc.shared.options.compression,
+        request.headers(),
+    );
     use MethodHandler::*;
     match handler {
         BlockingUnaryUnary(f) => unary_request(grpc, request, compression, move |m| Box::pin(blocking_unary(rpc, f, m))),
@@ -275,6 +280,7 @@ where
 {
     let (started_tx, started_rx) = oneshot::channel();
     let (items_tx, items_rx) = mpsc::channel(BLOCKING_RESPONSE_BUFFER);
+    let (control, marks) = (rpc.control.clone(), rpc.plain.clone());
     let submitted = on_pool(&rpc, move |ctx| {
         let responses = match std::panic::catch_unwind(AssertUnwindSafe(|| f(input, ctx))) {
             Ok(Ok(responses)) => responses,
@@ -284,7 +290,7 @@ where
         if started_tx.send(Ok(())).is_err() {
             return;
         }
-        pump_responses(responses, &items_tx, ctx);
+        pump_responses(responses, &items_tx, ctx, &control, &marks);
     });
     if let Err(e) = submitted {
         return Err(rpc.finish_with_error(e));
@@ -302,10 +308,21 @@ where
 
 /// Pulls a blocking handler's responses on its worker and hands them to the connection;
 /// stops at the first error, when the client is gone, or when the RPC is no longer active.
-fn pump_responses<Resp>(mut responses: ResponseIterator<Resp>, tx: &mpsc::Sender<Result<Resp, RpcError>>, ctx: &ServicerContext) {
-    loop {
+/// A response the handler asked to send uncompressed is marked as it is produced (the
+/// worker runs ahead of the encoder).
+fn pump_responses<Resp>(
+    mut responses: ResponseIterator<Resp>,
+    tx: &mpsc::Sender<Result<Resp, RpcError>>,
+    ctx: &ServicerContext,
+    control: &ContextControl,
+    marks: &PlainMarks,
+) {
+    for index in 0u64.. {
         let next = std::panic::catch_unwind(AssertUnwindSafe(|| responses.next())).unwrap_or_else(|p| Some(Err(panicked(p.as_ref()))));
         let Some(item) = next else { return };
+        if item.is_ok() && control.take_disable_next_compression() {
+            marks.mark(index);
+        }
         let last = item.is_err();
         if tx.blocking_send(item).is_err() || last || ctx.cancelled() {
             return;

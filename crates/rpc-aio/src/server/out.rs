@@ -30,6 +30,8 @@ pub(crate) struct OutStream<Resp> {
     source: Source<Resp>,
     watch: Watch,
     rpc: Option<Rpc>,
+    /// Responses yielded so far.
+    sent: u64,
 }
 
 impl<Resp> OutStream<Resp> {
@@ -38,6 +40,7 @@ impl<Resp> OutStream<Resp> {
             source,
             watch: rpc.watch(),
             rpc: Some(rpc),
+            sent: 0,
         }
     }
 }
@@ -90,7 +93,14 @@ impl<Resp: prost::Message> Stream for OutStream<Resp> {
                 // Checked here rather than by tonic's encoder, which says OUT_OF_RANGE.
                 Poll::Ready(Some(Ok(m))) => match rpc.shared.options.max_send_message_length {
                     Some(max) if m.encoded_len() > max => Err(too_large(m.encoded_len(), max)),
-                    _ => return Poll::Ready(Some(Ok(m))),
+                    _ => {
+                        // A blocking handler's responses were marked on its worker.
+                        if !matches!(this.source, Source::Channel(_)) && rpc.control.take_disable_next_compression() {
+                            rpc.plain.mark(this.sent);
+                        }
+                        this.sent += 1;
+                        return Poll::Ready(Some(Ok(m)));
+                    }
                 },
                 Poll::Ready(Some(Err(e))) => Err(e),
                 Poll::Ready(None) => Ok(()),

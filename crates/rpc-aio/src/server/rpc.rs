@@ -2,6 +2,7 @@
 //! watches for its deadline and for the server's stop, and how its final status is made
 //! from what the handler returned and set on its context.
 
+use super::compress::PlainMarks;
 use super::shared::{RpcSlot, ServerShared};
 use futures::future::BoxFuture;
 use rpc_core::{Cancellation, ContextControl, Metadata, RpcError, ServicerContext, StatusCode};
@@ -38,6 +39,8 @@ pub(crate) struct Rpc {
     pub(crate) control: ContextControl,
     pub(crate) deadline: Option<Instant>,
     pub(crate) shared: Arc<ServerShared>,
+    /// Responses to send uncompressed.
+    pub(crate) plain: Arc<PlainMarks>,
     initial: Arc<InitialSlot>,
     pump: Option<tokio::task::AbortHandle>,
     _slot: RpcSlot,
@@ -66,6 +69,7 @@ impl Rpc {
             control,
             deadline,
             shared,
+            plain: Arc::default(),
             initial,
             pump: None,
             _slot: slot,
