@@ -12,6 +12,10 @@ const TASKS: &[(&str, &str)] = &[
         "gRPC interop runs: client faces x server faces x plaintext/TLS, and the Python peer",
     ),
     ("ci", "run .ci/run (fmt, clippy, tests)"),
+    (
+        "bench",
+        "rpc vs raw tonic side by side (`cargo xtask bench --help`; `--quick` takes about a minute)",
+    ),
 ];
 
 /// `cargo xtask interop`: the interop crate's own tests run the binaries (servers on port 0,
@@ -36,6 +40,7 @@ fn main() -> ExitCode {
         Some("demo") => run("cargo", &["run", "-p", "examples", "--bin", "demo"]),
         Some("interop") => run("cargo", INTEROP),
         Some("ci") => run("bash", &[".ci/run"]),
+        Some("bench") => bench(&args[1..]),
         Some(other) => {
             eprintln!("unknown task {other:?}");
             usage();
@@ -55,8 +60,28 @@ fn usage() {
     }
 }
 
+/// Builds the bench crate in release and runs its driver with `args` (passed through as they
+/// are). Honours CARGO_TARGET_DIR; the report goes to target/bench/ under the workspace.
+fn bench(args: &[String]) -> ExitCode {
+    let code = run("cargo", &["build", "--release", "-p", "bench"]);
+    if code != ExitCode::SUCCESS {
+        return code;
+    }
+    let root = workspace_root();
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    let driver = root.join(target).join("release").join("bench");
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    run(&driver.to_string_lossy(), &args)
+}
+
+fn workspace_root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
 fn run(program: &str, args: &[&str]) -> ExitCode {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let root = workspace_root();
     match Command::new(program).args(args).current_dir(root).status() {
         Ok(status) if status.success() => ExitCode::SUCCESS,
         Ok(_) => ExitCode::FAILURE,

@@ -1,0 +1,174 @@
+//! The SVG chart: throughput of every pair relative to tonic->tonic per cell (bars, with
+//! the round-to-round range and the PERF.md floors), and unary latency p50/p99 per pair.
+
+use super::Ratio;
+use crate::Pair;
+use crate::driver::Results;
+use crate::load::Kind;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+use std::path::Path;
+
+fn err(e: impl std::fmt::Display) -> String {
+    format!("chart: {e}")
+}
+
+/// Draws the chart into `path`.
+pub fn draw(results: &Results, _ratios: &[Ratio], path: &Path) -> Result<(), String> {
+    let mut pairs: Vec<Pair> = results.cells.iter().map(|c| c.pair).collect();
+    pairs.sort();
+    pairs.dedup();
+    if let Some(i) = pairs.iter().position(|p| *p == Pair::BASELINE) {
+        let base = pairs.remove(i);
+        pairs.insert(0, base);
+    }
+    let mut cells: Vec<String> = Vec::new();
+    for c in &results.cells {
+        if !cells.contains(&c.cell_name()) {
+            cells.push(c.cell_name());
+        }
+    }
+    let unary: Vec<String> = cells
+        .iter()
+        .filter(|n| results.cells.iter().any(|c| &c.cell_name() == *n && c.spec.kind == Kind::Unary))
+        .cloned()
+        .collect();
+    let color = |i: usize| Palette99::pick(i).to_rgba();
+    let find = |cell: &str, pair: Pair| results.cells.iter().find(|c| c.cell_name() == cell && c.pair == pair);
+
+    let width = (240 + 70 * cells.len().max(4) as u32).max(900);
+    let (w, h) = (width, 1000u32);
+    let root = SVGBackend::new(path, (w, h)).into_drawing_area();
+    root.fill(&WHITE).map_err(err)?;
+    let (top, bottom) = root.split_vertically(h * 52 / 100);
+    let (cpus, model) = &results.machine;
+    let caption = format!("rpc vs raw tonic: {cpus} CPUs, {model}");
+
+    // Throughput relative to tonic->tonic.
+    let n = cells.len().max(1) as f64;
+    let mut ymax: f64 = 1.2;
+    for cell in &cells {
+        if let Some(base) = find(cell, Pair::BASELINE) {
+            for &p in &pairs {
+                if let Some(c) = find(cell, p)
+                    && base.rate.median > 0.0
+                {
+                    ymax = ymax.max(c.rate.max / base.rate.median * 1.05);
+                }
+            }
+        }
+    }
+    let mut chart = ChartBuilder::on(&top)
+        .caption(
+            format!("{caption}: throughput / tonic->tonic (median of rounds, bar = min-max)"),
+            ("sans-serif", 18),
+        )
+        .margin(12)
+        .margin_right(170)
+        .x_label_area_size(120)
+        .y_label_area_size(50)
+        .build_cartesian_2d(0f64..n, 0f64..ymax)
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_labels(0)
+        .y_desc("ratio")
+        .draw()
+        .map_err(err)?;
+    let k = pairs.len() as f64 + 1.0;
+    for (ci, cell) in cells.iter().enumerate() {
+        let base = find(cell, Pair::BASELINE).map(|b| b.rate.median).unwrap_or(0.0);
+        for (pi, &p) in pairs.iter().enumerate() {
+            let Some(c) = find(cell, p) else { continue };
+            if base <= 0.0 {
+                continue;
+            }
+            let x0 = ci as f64 + (pi as f64 + 0.5) / k;
+            let x1 = x0 + 1.0 / k;
+            let style = color(pi).filled();
+            chart
+                .draw_series(std::iter::once(Rectangle::new([(x0, 0.0), (x1, c.rate.median / base)], style)))
+                .map_err(err)?;
+            let xm = (x0 + x1) / 2.0;
+            let range = [(xm, c.rate.min / base), (xm, c.rate.max / base)];
+            chart
+                .draw_series(std::iter::once(PathElement::new(range.to_vec(), BLACK.stroke_width(1))))
+                .map_err(err)?;
+        }
+    }
+    for (limit, label, style) in [
+        (1.0, "1.00", BLACK.stroke_width(1)),
+        (0.97, "0.97 aio", RED.stroke_width(1)),
+        (0.85, "0.85 sync unary", BLUE.stroke_width(1)),
+    ] {
+        chart
+            .draw_series(std::iter::once(PathElement::new(vec![(0.0, limit), (n, limit)], style)))
+            .map_err(err)?
+            .label(label)
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style));
+    }
+    for (pi, &p) in pairs.iter().enumerate() {
+        let style = color(pi).filled();
+        chart
+            .draw_series(std::iter::empty::<Rectangle<(f64, f64)>>())
+            .map_err(err)?
+            .label(p.label())
+            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], style));
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::Coordinate(w as i32 - 180, 10))
+        .background_style(WHITE.mix(0.9))
+        .border_style(BLACK)
+        .draw()
+        .map_err(err)?;
+    let label_font = ("sans-serif", 12).into_font().transform(FontTransform::Rotate90).color(&BLACK);
+    for (ci, cell) in cells.iter().enumerate() {
+        let (x, y) = chart.backend_coord(&(ci as f64 + 0.5, 0.0));
+        root.draw(&Text::new(cell.clone(), (x - 6, y + 6), label_font.clone()))
+            .map_err(err)?;
+    }
+
+    // Unary latency (log scale), p50 bars and p99 ticks.
+    let mut lmax: f64 = 10.0;
+    for c in results.cells.iter().filter(|c| c.spec.kind == Kind::Unary) {
+        lmax = lmax.max(c.p99.median * 1.5);
+    }
+    let m = unary.len().max(1) as f64;
+    let mut lat = ChartBuilder::on(&bottom)
+        .caption(
+            "unary latency per call, µs (log): bar = p50, black tick = p99 (median of rounds)",
+            ("sans-serif", 18),
+        )
+        .margin(12)
+        .margin_right(170)
+        .x_label_area_size(120)
+        .y_label_area_size(50)
+        .build_cartesian_2d(0f64..m, (1f64..lmax).log_scale())
+        .map_err(err)?;
+    lat.configure_mesh().disable_x_mesh().x_labels(0).y_desc("µs").draw().map_err(err)?;
+    for (ci, cell) in unary.iter().enumerate() {
+        for (pi, &p) in pairs.iter().enumerate() {
+            let Some(c) = find(cell, p) else { continue };
+            let x0 = ci as f64 + (pi as f64 + 0.5) / k;
+            let x1 = x0 + 1.0 / k;
+            let style = color(pi).filled();
+            lat.draw_series(std::iter::once(Rectangle::new([(x0, 1.0), (x1, c.p50.median.max(1.0))], style)))
+                .map_err(err)?;
+            let tick = vec![(x0, c.p99.median.max(1.0)), (x1, c.p99.median.max(1.0))];
+            lat.draw_series(std::iter::once(PathElement::new(tick, BLACK.stroke_width(2))))
+                .map_err(err)?;
+        }
+    }
+    for (ci, cell) in unary.iter().enumerate() {
+        let (x, y) = lat.backend_coord(&(ci as f64 + 0.5, 1.0));
+        root.draw(&Text::new(cell.clone(), (x - 6, y + 6), label_font.clone()))
+            .map_err(err)?;
+    }
+    let note = ("sans-serif", 12).into_font().color(&BLACK).pos(Pos::new(HPos::Left, VPos::Bottom));
+    root.draw(&Text::new(format!("pinning: {}", results.pinning), (10, h as i32 - 6), note))
+        .map_err(err)?;
+    root.present().map_err(err)?;
+    Ok(())
+}

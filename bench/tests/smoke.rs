@@ -1,0 +1,64 @@
+//! Smoke test of the harness: a few hundred calls per pair on loopback (debug build, every
+//! scenario but h2load), every call must succeed and the report files must be written.
+//! No timing is asserted: the machines are shared and noisy.
+
+use bench::driver::{self, Config};
+use bench::procs::Pinning;
+use bench::{Pair, Side};
+use std::time::Duration;
+
+#[test]
+fn every_pair_and_scenario_runs_and_reports() {
+    let out = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("bench-smoke");
+    let _ = std::fs::remove_dir_all(&out);
+    let pairs = ["tonic->tonic", "aio->aio", "sync->sync", "sync->aio", "aio->sync"];
+    let cfg = Config {
+        scenarios: ["unary", "server-stream", "bidi", "open-calls"].map(String::from).to_vec(),
+        pairs: pairs.iter().map(|p| Pair::parse(p).unwrap()).collect(),
+        unary_payloads: vec![16],
+        stream_payloads: vec![1024],
+        in_flight: vec![1, 8],
+        conns: vec![1, 2],
+        streams: 2,
+        open_calls: vec![20],
+        rounds: 1,
+        warmup: Duration::ZERO,
+        duration: Duration::from_secs(8),
+        sync_workers: 32,
+        install_h2load: false,
+        pin: false,
+        progress: false,
+        out_dir: out.clone(),
+        server_exe: env!("CARGO_BIN_EXE_bench-server").into(),
+        command: "smoke test".into(),
+        max_calls: 100,
+        stream_batch: Some(20),
+        open_wait: Some(Duration::from_secs(10)),
+    };
+    let results = driver::run(&cfg, &Pinning::default()).expect("the harness runs");
+
+    // ping-pong, 8x1c, 8x2c; server-stream; bidi: for each pair.
+    assert_eq!(results.cells.len(), 5 * pairs.len());
+    for cell in &results.cells {
+        assert_eq!(cell.failed, 0, "{} {}: {:?}", cell.cell_name(), cell.pair, cell.first_error);
+        assert!(cell.ok > 0, "{} {}: no call ended well", cell.cell_name(), cell.pair);
+    }
+    assert!(results.all_ok());
+    let (n, rows) = &results.open[0];
+    assert_eq!(*n, 20);
+    let servers: Vec<Side> = rows.iter().map(|r| r.server).collect();
+    assert_eq!(servers, Side::ALL.to_vec());
+    for row in rows {
+        assert_eq!(row.held.open, 20, "{}: {:?}", row.server, row.held);
+        assert!(row.open_rss_kib > 0 && row.open_threads > 0);
+    }
+
+    let files = bench::report::write(&results, &out).expect("report written");
+    let text = std::fs::read_to_string(&files[0]).unwrap();
+    assert!(text.contains("tonic->tonic") && text.contains("PERF.md targets"), "{text}");
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&files[1]).unwrap()).unwrap();
+    assert_eq!(json["results"]["cells"].as_array().unwrap().len(), results.cells.len());
+    assert!(!json["ratios"].as_array().unwrap().is_empty());
+    let svg = std::fs::read_to_string(&files[2]).unwrap();
+    assert!(svg.starts_with("<svg") && svg.contains("sync-&gt;sync"), "not an SVG chart");
+}
