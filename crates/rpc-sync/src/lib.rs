@@ -49,3 +49,6 @@ pub use server::{
     unary_stream_rpc_method_handler, unary_unary_rpc_method_handler,
 };
 pub use shutdown::{Shutdown, ShutdownOutcome, ShutdownReason, ShutdownTrigger};
+
+// testing helpers for users
+pub mod testing;
