@@ -82,7 +82,9 @@ impl<Resp: prost::Message> Stream for OutStream<Resp> {
         let Some(rpc) = this.rpc.as_ref() else {
             return Poll::Ready(None);
         };
-        let end = if rpc.control.is_cancelled() {
+        // A unary handler that returned its response before the cancellation completed the
+        // RPC: send what it produced rather than discard an acknowledged result.
+        let end = if rpc.control.is_cancelled() && !matches!(this.source, Source::One(_)) {
             // Cancelled between polls (a stop's grace ended, or a deadline seen elsewhere).
             match this.watch.poll_ended(cx) {
                 Poll::Ready(e) => Err(e),
