@@ -129,7 +129,9 @@ async fn garbage_http1_and_truncated_prefaces_close_the_connection_and_nothing_e
 async fn malformed_grpc_requests_get_an_error_status_and_reach_no_handler() {
     let (server, port, counts) = server().await;
     let good = encoded(&msg("ok"));
-    let cases: Vec<(&str, Vec<(&str, &str)>, Vec<u8>, &str)> = vec![
+    // (what, extra headers, body, expected grpc-status)
+    type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, Vec<u8>, &'a str);
+    let cases: Vec<Case> = vec![
         ("length prefix lies", vec![], frame(0, 100, b"short"), "13"),
         ("prefix cut short", vec![], vec![0, 0, 0], "13"),
         ("compressed, no grpc-encoding", vec![], frame(1, 3, b"abc"), "13"),
@@ -143,6 +145,7 @@ async fn malformed_grpc_requests_get_an_error_status_and_reach_no_handler() {
         let answer = raw_call(port, UNARY, &headers, &body).await;
         assert_eq!(answer.http, 200, "{name}: {answer:?}");
         assert_eq!(answer.grpc_status.as_deref(), Some(expected), "{name}: {answer:?}");
+        assert!(answer.grpc_message.as_deref().is_some_and(|m| !m.is_empty()), "{name} says why: {answer:?}");
         assert_eq!(counts.calls(), 0, "{name} reached the handler: {answer:?}");
         assert_serving(port).await;
         counts.calls.store(0, Ordering::SeqCst);

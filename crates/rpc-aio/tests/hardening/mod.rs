@@ -153,6 +153,8 @@ pub fn add_test_service(server: &Server, counts: Arc<Counts>) {
 
 use futures::StreamExt as _;
 
+pub mod child;
+
 /// Starts an rpc-aio server with the test service on 127.0.0.1 (a free port).
 pub async fn start_server(options: ServerOptions, credentials: ServerCredentials) -> (Server, u16, Arc<Counts>) {
     let server = rpc_aio::server(options);
