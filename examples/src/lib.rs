@@ -4,6 +4,7 @@
 pub mod args;
 pub mod auth;
 pub mod clients;
+pub mod companions;
 pub mod greeter;
 pub mod route_guide;
 pub mod slow_greeter;
