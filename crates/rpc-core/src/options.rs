@@ -128,9 +128,9 @@ setters!(ChannelOptions {
 /// | `max_queued_rpcs` | blocking pool queue: `max_workers` x 4 |
 /// | `compression` | none |
 /// | `keepalive_time` / `keepalive_timeout` | 2 h / 20 s |
-/// | `keepalive_min_time` (pings more often are answered with GOAWAY) | 5 min |
+/// | `keepalive_min_time` (not enforced yet: see docs/security.md) | 5 min |
 /// | `max_header_list_size` | 16 KiB |
-/// | `max_connection_idle` | none |
+/// | `max_connection_idle` (not enforced yet) | none |
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct ServerOptions {
@@ -152,7 +152,8 @@ pub struct ServerOptions {
     pub keepalive_time: Option<Duration>,
     /// How long to wait for a ping's answer.
     pub keepalive_timeout: Duration,
-    /// The shortest ping interval a client may use; faster pingers are sent GOAWAY.
+    /// The shortest ping interval a client may use. Not enforced yet: hyper's HTTP/2 server
+    /// answers every ping and has no ping-rate policy (a known gap, see docs/security.md).
     pub keepalive_min_time: Duration,
     /// The largest header list accepted from a client.
     pub max_header_list_size: u32,
@@ -160,7 +161,7 @@ pub struct ServerOptions {
     pub initial_stream_window_size: Option<u32>,
     /// HTTP/2 connection window size.
     pub initial_connection_window_size: Option<u32>,
-    /// Close connections idle for this long.
+    /// Close connections idle for this long. Not enforced yet (see docs/security.md).
     pub max_connection_idle: Option<Duration>,
 }
 
