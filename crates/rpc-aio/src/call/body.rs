@@ -1,6 +1,7 @@
 //! The request body of a streaming call: it fails (so hyper resets the HTTP/2 stream) once
 //! the call has been cancelled or has failed locally, instead of ending cleanly, so the
-//! server sees the RPC cancelled rather than a half-close it might answer.
+//! server sees the RPC cancelled rather than a half-close it might answer. Responses pass
+//! through [`sanitize`] before tonic reads their status.
 
 use super::state::CallShared;
 use futures::future::BoxFuture;
@@ -19,13 +20,28 @@ pub(crate) struct CallService {
 impl tower::Service<http::Request<tonic::body::Body>> for CallService {
     type Response = <tonic::transport::Channel as tower::Service<http::Request<tonic::body::Body>>>::Response;
     type Error = <tonic::transport::Channel as tower::Service<http::Request<tonic::body::Body>>>::Error;
-    type Future = <tonic::transport::Channel as tower::Service<http::Request<tonic::body::Body>>>::Future;
+    type Future = BoxFuture<'static, Result<Self::Response, Self::Error>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         tower::Service::poll_ready(&mut self.inner, cx)
     }
 
     fn call(&mut self, req: http::Request<tonic::body::Body>) -> Self::Future {
+        let response = self.call_inner(req);
+        Box::pin(async move {
+            let mut response = response.await?;
+            sanitize(response.headers_mut());
+            Ok(response.map(|inner| tonic::body::Body::new(SanitizedTrailers { inner })))
+        })
+    }
+}
+
+impl CallService {
+    fn call_inner(
+        &mut self,
+        req: http::Request<tonic::body::Body>,
+    ) -> <tonic::transport::Channel as tower::Service<http::Request<tonic::body::Body>>>::Future {
+        use tower::Service;
         match self.shared.clone() {
             Some(shared) => {
                 let failed: BoxFuture<'static, bool> = Box::pin(async move { shared.outcome().await.is_err() });
@@ -70,5 +86,78 @@ impl Body for FailBody {
 
     fn size_hint(&self) -> http_body::SizeHint {
         self.inner.size_hint()
+    }
+}
+
+/// Drops a `grpc-status-details-bin` header that is not base64: tonic 0.14 panics on it
+/// (`Status::from_header_map` expects valid base64), so a hostile or broken server could
+/// otherwise panic the call's task. The status code and message are kept. Found by the
+/// `status` fuzz target (fuzz/artifacts/status/).
+pub(crate) fn sanitize(headers: &mut http::HeaderMap) {
+    use base64::Engine;
+    const DETAILS: &str = "grpc-status-details-bin";
+    const TONIC_BASE64: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        base64::engine::GeneralPurposeConfig::new().with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
+    );
+    if let Some(v) = headers.get(DETAILS)
+        && TONIC_BASE64.decode(v.as_bytes()).is_err()
+    {
+        tracing::debug!("dropped a grpc-status-details-bin header that is not base64");
+        headers.remove(DETAILS);
+    }
+}
+
+/// A response body whose trailers go through [`sanitize`].
+struct SanitizedTrailers {
+    inner: tonic::body::Body,
+}
+
+impl Body for SanitizedTrailers {
+    type Data = bytes::Bytes;
+    type Error = tonic::Status;
+
+    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<bytes::Bytes>, tonic::Status>>> {
+        match Pin::new(&mut self.inner).poll_frame(cx) {
+            Poll::Ready(Some(Ok(mut frame))) => {
+                if let Some(trailers) = frame.trailers_mut() {
+                    sanitize(trailers);
+                }
+                Poll::Ready(Some(Ok(frame)))
+            }
+            other => other,
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sanitize;
+
+    #[test]
+    fn undecodable_status_details_are_dropped_so_tonic_does_not_panic() {
+        // The input of fuzz/artifacts/status/crash-ae935ab1...: details "{\x80"-like garbage.
+        for bad in [&b"{"[..], b"!!!!", b"abc=d"] {
+            let mut headers = http::HeaderMap::new();
+            headers.insert("grpc-status", "3".parse().unwrap());
+            headers.insert("grpc-status-details-bin", http::HeaderValue::from_bytes(bad).unwrap());
+            sanitize(&mut headers);
+            let status = tonic::Status::from_header_map(&headers).unwrap();
+            assert_eq!(status.code(), tonic::Code::InvalidArgument);
+            assert!(status.details().is_empty());
+        }
+        let mut headers = http::HeaderMap::new();
+        headers.insert("grpc-status", "3".parse().unwrap());
+        headers.insert("grpc-status-details-bin", "CAM".parse().unwrap());
+        sanitize(&mut headers);
+        assert_eq!(tonic::Status::from_header_map(&headers).unwrap().details(), &[8u8, 3][..]);
     }
 }

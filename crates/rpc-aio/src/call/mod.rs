@@ -10,7 +10,7 @@
 //! spawn, one `mpsc` and one `Arc` per call. Dropping a call object that has not finished
 //! aborts its task: tonic drops the HTTP/2 stream and the server sees the RPC cancelled.
 
-mod body;
+pub(crate) mod body;
 pub(crate) mod driver;
 mod start;
 mod state;
