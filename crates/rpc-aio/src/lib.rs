@@ -40,3 +40,26 @@ pub use shutdown::{Shutdown, ShutdownOutcome, ShutdownReason, ShutdownTrigger};
 
 // testing helpers for users
 pub mod testing;
+
+#[doc(hidden)]
+pub mod __fuzz {
+    //! Internals exposed for the cargo-fuzz targets in `fuzz/` and their regression tests
+    //! only: not part of the API, no stability promised.
+
+    /// Feeds `chunks` in order to the server's gRPC length-prefix scanner (the one that
+    /// enforces the receive limit); returns the announced length of the first message over
+    /// `limit`.
+    pub fn scan_frames<'a>(chunks: impl IntoIterator<Item = &'a [u8]>, limit: usize) -> Result<(), u64> {
+        let mut scanner = crate::server::FrameScanner::default();
+        for chunk in chunks {
+            scanner.feed(chunk, limit)?;
+        }
+        Ok(())
+    }
+
+    /// What the client does to response headers and trailers before tonic decodes the
+    /// status from them (drops undecodable `grpc-status-details-bin`).
+    pub fn sanitize_status_headers(headers: &mut http::HeaderMap) {
+        crate::call::body::sanitize(headers);
+    }
+}

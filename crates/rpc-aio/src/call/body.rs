@@ -92,7 +92,7 @@ impl Body for FailBody {
 /// Drops a `grpc-status-details-bin` header that is not base64: tonic 0.14 panics on it
 /// (`Status::from_header_map` expects valid base64), so a hostile or broken server could
 /// otherwise panic the call's task. The status code and message are kept. Found by the
-/// `status` fuzz target (fuzz/artifacts/status/).
+/// `status` fuzz target (input kept in fuzz/regressions/status/).
 pub(crate) fn sanitize(headers: &mut http::HeaderMap) {
     use base64::Engine;
     const DETAILS: &str = "grpc-status-details-bin";
@@ -144,7 +144,7 @@ mod tests {
 
     #[test]
     fn undecodable_status_details_are_dropped_so_tonic_does_not_panic() {
-        // The input of fuzz/artifacts/status/crash-ae935ab1...: details "{\x80"-like garbage.
+        // The input of fuzz/regressions/status/crash-ae935ab1...: details "{\x80"-like garbage.
         for bad in [&b"{"[..], b"!!!!", b"abc=d"] {
             let mut headers = http::HeaderMap::new();
             headers.insert("grpc-status", "3".parse().unwrap());

@@ -26,6 +26,8 @@ mod stop;
 mod tls;
 mod transport;
 
+/// For the fuzz targets only (see `crate::__fuzz`).
+pub(crate) use body::FrameScanner;
 pub use handler::{
     GenericRpcHandler, HandlerCallDetails, RpcMethodHandler, method_handlers_generic_handler, stream_stream_rpc_method_handler,
     stream_unary_rpc_method_handler, unary_stream_rpc_method_handler, unary_unary_rpc_method_handler,
