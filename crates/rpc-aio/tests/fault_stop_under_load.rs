@@ -34,12 +34,15 @@ async fn stop_with_grace_under_load_loses_nothing_and_invents_nothing() {
             let completed = c.clone();
             async move {
                 let work = Duration::from_millis(20 + (m.n as u64 * 37) % 1000);
+                // Cancellation first: a handler that was abandoned (the grace ended while
+                // it worked) and wakes with its work also done must not count as completed.
                 tokio::select! {
+                    biased;
+                    _ = ctx.on_cancel() => Err(RpcError::cancelled("cancelled by the stop")),
                     _ = tokio::time::sleep(work) => {
                         completed.fetch_add(1, Ordering::SeqCst);
                         Ok(Msg { text: "done".into(), ..m })
                     }
-                    _ = ctx.on_cancel() => Err(RpcError::cancelled("cancelled by the stop")),
                 }
             }
         }),
