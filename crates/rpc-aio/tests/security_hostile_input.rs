@@ -69,7 +69,10 @@ async fn raw_call(port: u16, path: &str, headers: &[(&str, &str)], body: &[u8]) 
     let response = bounded(response).await.unwrap();
     let http = response.status().as_u16();
     let header = |h: &http::HeaderMap, k: &str| h.get(k).map(|v| v.to_str().unwrap().to_owned());
-    let (mut grpc_status, mut grpc_message) = (header(response.headers(), "grpc-status"), header(response.headers(), "grpc-message"));
+    let (mut grpc_status, mut grpc_message) = (
+        header(response.headers(), "grpc-status"),
+        header(response.headers(), "grpc-message"),
+    );
     let mut body = response.into_body();
     while let Some(chunk) = bounded(body.data()).await {
         let chunk = chunk.unwrap();
@@ -109,7 +112,10 @@ async fn garbage_http1_and_truncated_prefaces_close_the_connection_and_nothing_e
     let cases: [(&str, &[u8]); 4] = [
         ("garbage", &garbage),
         ("http/1.1", b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n\r\n"),
-        ("http/1.1 post", b"POST /test.Svc/Unary HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n\0\0\0\0\0"),
+        (
+            "http/1.1 post",
+            b"POST /test.Svc/Unary HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n\0\0\0\0\0",
+        ),
         ("truncated preface", b"PRI * HTTP/2.0\r\n\r\nS"),
     ];
     for (name, bytes) in cases {
@@ -135,17 +141,30 @@ async fn malformed_grpc_requests_get_an_error_status_and_reach_no_handler() {
         ("length prefix lies", vec![], frame(0, 100, b"short"), "13"),
         ("prefix cut short", vec![], vec![0, 0, 0], "13"),
         ("compressed, no grpc-encoding", vec![], frame(1, 3, b"abc"), "13"),
-        ("compressed, unknown grpc-encoding", vec![("grpc-encoding", "snappy")], frame(1, 3, b"abc"), "12"),
+        (
+            "compressed, unknown grpc-encoding",
+            vec![("grpc-encoding", "snappy")],
+            frame(1, 3, b"abc"),
+            "12",
+        ),
         ("undecodable protobuf", vec![], frame(0, 3, &[0xff, 0xff, 0xff]), "13"),
         ("grpc-timeout does not parse", vec![("grpc-timeout", "soon")], good.clone(), "13"),
         ("grpc-timeout too long", vec![("grpc-timeout", "123456789S")], good.clone(), "13"),
-        ("grpc-message injection attempt", vec![("grpc-status", "0")], frame(0, 100, b""), "13"),
+        (
+            "grpc-message injection attempt",
+            vec![("grpc-status", "0")],
+            frame(0, 100, b""),
+            "13",
+        ),
     ];
     for (name, headers, body, expected) in cases {
         let answer = raw_call(port, UNARY, &headers, &body).await;
         assert_eq!(answer.http, 200, "{name}: {answer:?}");
         assert_eq!(answer.grpc_status.as_deref(), Some(expected), "{name}: {answer:?}");
-        assert!(answer.grpc_message.as_deref().is_some_and(|m| !m.is_empty()), "{name} says why: {answer:?}");
+        assert!(
+            answer.grpc_message.as_deref().is_some_and(|m| !m.is_empty()),
+            "{name} says why: {answer:?}"
+        );
         assert_eq!(counts.calls(), 0, "{name} reached the handler: {answer:?}");
         assert_serving(port).await;
         counts.calls.store(0, Ordering::SeqCst);
