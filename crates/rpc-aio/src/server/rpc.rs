@@ -219,7 +219,13 @@ impl<T: Send + 'static> Future for Guarded<T> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
-        if let Some(handler) = this.handler.as_mut()
+        // An async handler woken by its cancellation is not polled here again: what it
+        // returns now comes after the RPC ended, and is discarded (it runs on, detached). A
+        // blocking handler's result may have been produced before the cancellation, so it is
+        // always taken.
+        let ended_before = this.detach && this.watch.control.is_cancelled();
+        if !ended_before
+            && let Some(handler) = this.handler.as_mut()
             && let Poll::Ready(r) = handler.as_mut().poll(cx)
         {
             this.handler = None;
