@@ -128,7 +128,7 @@ setters!(ChannelOptions {
 /// | `max_queued_rpcs` | blocking pool queue: `max_workers` x 4 |
 /// | `compression` | none |
 /// | `keepalive_time` / `keepalive_timeout` | 2 h / 20 s |
-/// | `keepalive_min_time` (not enforced yet: see docs/security.md) | 5 min |
+/// | `keepalive_min_time` (pings more often than this, past two strikes, get GOAWAY) | 5 min |
 /// | `max_header_list_size` | 16 KiB |
 /// | `max_connection_idle` (not enforced yet) | none |
 #[derive(Clone, Debug)]
@@ -152,8 +152,9 @@ pub struct ServerOptions {
     pub keepalive_time: Option<Duration>,
     /// How long to wait for a ping's answer.
     pub keepalive_timeout: Duration,
-    /// The shortest ping interval a client may use. Not enforced yet: hyper's HTTP/2 server
-    /// answers every ping and has no ping-rate policy (a known gap, see docs/security.md).
+    /// The shortest ping interval a client may use. A client that pings sooner than this
+    /// after its previous ping more than twice in a row is sent GOAWAY and its connection
+    /// is closed a second later (gRPC's `too_many_pings`).
     pub keepalive_min_time: Duration,
     /// The largest header list accepted from a client.
     pub max_header_list_size: u32,

@@ -17,6 +17,7 @@ mod dispatch;
 mod handler;
 mod interceptor;
 mod invoke;
+mod keepalive;
 mod out;
 mod pool;
 mod registry;

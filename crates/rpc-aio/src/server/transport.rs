@@ -3,6 +3,7 @@
 //! following the server's connection phase (serve, drain with GOAWAY, close).
 
 use super::dispatch::{ConnectionService, Peer};
+use super::keepalive::WatchedIo;
 use super::shared::ServerShared;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use rpc_core::{AuthContext, RpcError};
@@ -14,6 +15,9 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
 use tokio_rustls::rustls;
+
+/// How long a client told to go away for pinging too often keeps its connection.
+const PING_ABUSE_GRACE: Duration = Duration::from_secs(1);
 
 /// How long a TLS handshake may take before the connection is dropped.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -176,10 +180,13 @@ where
         .initial_connection_window_size(o.initial_connection_window_size)
         .keep_alive_interval(o.keepalive_time)
         .keep_alive_timeout(o.keepalive_timeout);
+    let peer_address = peer.address.clone();
     let service = ConnectionService {
         shared: shared.clone(),
         peer: Arc::new(peer),
     };
+    let io = WatchedIo::new(io, o.keepalive_min_time);
+    let too_many_pings = io.too_many_pings.clone();
     let conn = builder.serve_connection(TokioIo::new(io), service);
     tokio::pin!(conn);
     let mut draining = false;
@@ -191,6 +198,8 @@ where
         }
         ConnPhase::Close => return,
     }
+    // Set once the client pinged too often: by then it has been sent GOAWAY.
+    let mut cut_off: Option<std::pin::Pin<Box<tokio::time::Sleep>>> = None;
     loop {
         tokio::select! {
             r = conn.as_mut() => {
@@ -209,6 +218,12 @@ where
                     conn.as_mut().graceful_shutdown();
                 }
             }
+            () = too_many_pings.notified(), if cut_off.is_none() => {
+                tracing::info!(peer = %peer_address, "client pinged too often (keepalive_min_time): sending GOAWAY");
+                conn.as_mut().graceful_shutdown();
+                cut_off = Some(Box::pin(tokio::time::sleep(PING_ABUSE_GRACE)));
+            }
+            () = async { if let Some(s) = cut_off.as_mut() { s.await } else { std::future::pending().await } } => return,
         }
     }
 }
