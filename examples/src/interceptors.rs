@@ -1,5 +1,5 @@
 //! Interceptors on both ends of a call: on the client, [`LoggingInterceptor`] logs each
-//! call and how it ended; on the server, [`RequireBearerToken`](crate::auth::RequireBearerToken)
+//! call and how it ended; on the server, [`RequireBearerToken`]
 //! refuses calls without a valid token with UNAUTHENTICATED before any handler runs.
 //! [`run`] shows the two together: one call without a token, one with.
 
