@@ -156,3 +156,18 @@ async fn undecodable_request_bytes_are_internal() {
     );
     server.stop(None).await;
 }
+
+#[tokio::test]
+async fn an_error_carries_exactly_the_trailers_the_handler_set() {
+    let (server, ch) = serve_one(
+        UNARY,
+        unary_unary_rpc_method_handler(|_m: Msg, _ctx: ServicerContext| async move { Err::<Msg, _>(RpcError::not_found("no such thing")) }),
+    )
+    .await;
+    let err = guard(ch.unary_unary::<Msg, Msg>(UNARY).call(msg("x"))).await.unwrap_err();
+    assert_eq!(err.code(), StatusCode::NotFound);
+    // No transport header (such as hyper's `date`) leaks into the trailing metadata of a
+    // trailers-only response.
+    assert!(err.trailing_metadata().is_empty(), "{:?}", err.trailing_metadata());
+    server.stop(None).await;
+}

@@ -174,6 +174,9 @@ where
     let mut builder = hyper::server::conn::http2::Builder::new(TokioExecutor::new());
     builder
         .timer(TokioTimer::new())
+        // gRPC has no use for a `date` header, and in a trailers-only response the client
+        // would read it as trailing metadata.
+        .auto_date_header(false)
         .max_concurrent_streams(o.max_concurrent_streams)
         .max_header_list_size(o.max_header_list_size)
         .initial_stream_window_size(o.initial_stream_window_size)
