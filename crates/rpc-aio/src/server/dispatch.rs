@@ -54,7 +54,7 @@ fn is_grpc(request: &http::Request<Incoming>) -> bool {
 }
 
 impl ConnectionService {
-    async fn dispatch(self, request: http::Request<Incoming>) -> http::Response<tonic::body::Body> {
+    async fn dispatch(self, mut request: http::Request<Incoming>) -> http::Response<tonic::body::Body> {
         if !is_grpc(&request) {
             let mut response = http::Response::new(tonic::body::Body::empty());
             *response.status_mut() = http::StatusCode::UNSUPPORTED_MEDIA_TYPE;
@@ -79,7 +79,10 @@ impl ConnectionService {
             .and_then(|v| v.to_str().ok())
             .and_then(Compression::from_name)
             .unwrap_or_default();
-        let metadata = Metadata::from_tonic(&tonic::metadata::MetadataMap::from_headers(request.headers().clone()));
+        // The headers are lent to tonic's map and put back (tonic reads them again), not cloned.
+        let headers = tonic::metadata::MetadataMap::from_headers(std::mem::take(request.headers_mut()));
+        let metadata = Metadata::from_tonic(&headers);
+        *request.headers_mut() = headers.into_headers();
         let handler = match self.choose(&method, &metadata).await {
             Some(h) => h,
             None => return status_response(&RpcError::unimplemented(format!("method not found: {method}"))),
