@@ -78,19 +78,18 @@ pub fn secure_channel(target: &str, credentials: ChannelCredentials, options: Ch
     Channel::builder(target).credentials(credentials).options(options).build()
 }
 
-/// Builds a [`Channel`]: target, options, credentials and blocking interceptors.
+/// Builds a [`Channel`]: target, options, credentials and blocking interceptors. It holds
+/// rpc-aio's builder and adds the blocking interceptors.
 #[must_use = "a builder does nothing until build() is called"]
 pub struct ChannelBuilder {
-    target: String,
-    options: ChannelOptions,
-    credentials: ChannelCredentials,
+    inner: rpc_aio::ChannelBuilder,
     interceptors: Vec<Arc<dyn ClientInterceptor>>,
 }
 
 impl fmt::Debug for ChannelBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ChannelBuilder")
-            .field("target", &self.target)
+            .field("aio", &self.inner)
             .field("interceptors", &self.interceptors.len())
             .finish()
     }
@@ -98,15 +97,19 @@ impl fmt::Debug for ChannelBuilder {
 
 impl ChannelBuilder {
     /// Sets the options.
-    pub fn options(mut self, options: ChannelOptions) -> Self {
-        self.options = options;
-        self
+    pub fn options(self, options: ChannelOptions) -> Self {
+        ChannelBuilder {
+            inner: self.inner.options(options),
+            ..self
+        }
     }
 
     /// Sets the credentials (default: insecure).
-    pub fn credentials(mut self, credentials: ChannelCredentials) -> Self {
-        self.credentials = credentials;
-        self
+    pub fn credentials(self, credentials: ChannelCredentials) -> Self {
+        ChannelBuilder {
+            inner: self.inner.credentials(credentials),
+            ..self
+        }
     }
 
     /// Adds a blocking interceptor; interceptors run in the order added.
@@ -125,10 +128,7 @@ impl ChannelBuilder {
         let aio = {
             // rpc-aio channels attach to the runtime they are built in.
             let _entered = runtime.enter();
-            rpc_aio::Channel::builder(&self.target)
-                .options(self.options)
-                .credentials(self.credentials)
-                .build()?
+            self.inner.build()?
         };
         let aio = client_interceptor::wrap(&aio, &runtime, self.interceptors);
         Ok(Channel::from_parts(aio, runtime))
@@ -139,9 +139,7 @@ impl Channel {
     /// A builder for a channel to `target`.
     pub fn builder(target: &str) -> ChannelBuilder {
         ChannelBuilder {
-            target: target.to_owned(),
-            options: ChannelOptions::default(),
-            credentials: ChannelCredentials::insecure(),
+            inner: rpc_aio::Channel::builder(target),
             interceptors: Vec::new(),
         }
     }
