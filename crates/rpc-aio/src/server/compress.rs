@@ -18,11 +18,18 @@ use std::task::{Context, Poll};
 /// of the encoder), read when it is framed.
 #[derive(Debug, Default)]
 pub(crate) struct PlainMarks {
+    /// Set once the responses are to be compressed (before the body is first polled).
+    compressing: AtomicBool,
     any: AtomicBool,
     marks: Mutex<VecDeque<u64>>,
 }
 
 impl PlainMarks {
+    /// Whether the responses are compressed: only then does a mark matter.
+    pub(crate) fn compressing(&self) -> bool {
+        self.compressing.load(Ordering::Acquire)
+    }
+
     /// Marks response number `index` (counted from 0) to go uncompressed.
     pub(crate) fn mark(&self, index: u64) {
         self.marks.lock().unwrap_or_else(|p| p.into_inner()).push_back(index);
@@ -70,7 +77,10 @@ impl ResponseCompression {
     pub(crate) fn apply(self, response: http::Response<tonic::body::Body>) -> http::Response<tonic::body::Body> {
         let chosen = self.control.compression().unwrap_or(self.default);
         match negotiate(chosen, self.accepted.as_ref()) {
-            Some(c) => apply(response, c, self.marks),
+            Some(c) => {
+                self.marks.compressing.store(true, Ordering::Release);
+                apply(response, c, self.marks)
+            }
             None => response,
         }
     }

@@ -96,8 +96,12 @@ impl<Resp: prost::Message> Stream for OutStream<Resp> {
                 Poll::Ready(Some(Ok(m))) => match rpc.shared.options.max_send_message_length {
                     Some(max) if m.encoded_len() > max => Err(too_large(m.encoded_len(), max)),
                     _ => {
-                        // A blocking handler's responses were marked on its worker.
-                        if !matches!(this.source, Source::Channel(_)) && rpc.control.take_disable_next_compression() {
+                        // A blocking handler's responses were marked on its worker; the
+                        // context's flag is only read (under its lock) when compressing.
+                        if !matches!(this.source, Source::Channel(_))
+                            && rpc.plain.compressing()
+                            && rpc.control.take_disable_next_compression()
+                        {
                             rpc.plain.mark(this.sent);
                         }
                         this.sent += 1;
