@@ -353,8 +353,15 @@ impl ChannelInner {
         }
         if before_headers && matches!(err.code(), StatusCode::Unavailable | StatusCode::Unknown) && status.metadata().is_empty() {
             let state = self.connectivity.get();
-            if state != ChannelConnectivity::Ready || err.code() == StatusCode::Unavailable {
-                let why = self.connectivity.last_error().unwrap_or_else(|| describe(status));
+            // A status with a cause came from the transport, not from the server: e.g. a TLS
+            // peer that refused the client's certificate after the client saw the handshake
+            // done (TLS 1.3), while the channel already counted as READY.
+            let from_transport = std::error::Error::source(status).is_some();
+            if state != ChannelConnectivity::Ready || err.code() == StatusCode::Unavailable || from_transport {
+                let why = match state {
+                    ChannelConnectivity::Ready => describe(status),
+                    _ => self.connectivity.last_error().unwrap_or_else(|| describe(status)),
+                };
                 return RpcError::unavailable(format!("failed to connect to {}: {why}", self.target))
                     .with_debug_error_string(status.message().to_owned());
             }

@@ -19,6 +19,9 @@ use tokio_rustls::rustls;
 /// How long a client told to go away for pinging too often keeps its connection.
 const PING_ABUSE_GRACE: Duration = Duration::from_secs(1);
 
+/// How long a connection whose TLS handshake failed is drained before it is closed.
+const FAILED_HANDSHAKE_LINGER: Duration = Duration::from_secs(1);
+
 /// How long a TLS handshake may take before the connection is dropped.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -153,17 +156,35 @@ async fn accept_loop(
                     auth.add_property("transport_security_type", "insecure");
                     serve_connection(stream, Peer { address, auth }, shared, phase).await;
                 }
-                Some(acceptor) => match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+                Some(acceptor) => match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream).into_fallible()).await {
                     Ok(Ok(tls_stream)) => {
                         let auth = super::tls::auth_context(tls_stream.get_ref().1);
                         serve_connection(tls_stream, Peer { address, auth }, shared, phase).await;
                     }
-                    Ok(Err(e)) => tracing::debug!(peer = %address, "TLS handshake failed: {e}"),
+                    Ok(Err((e, stream))) => {
+                        tracing::debug!(peer = %address, "TLS handshake failed: {e}");
+                        close_gently(stream).await;
+                    }
                     Err(_) => tracing::debug!(peer = %address, "TLS handshake timed out"),
                 },
             }
         });
     }
+}
+
+/// Closes a connection whose TLS handshake failed (the alert saying why is sent) so that
+/// the client reads that alert: the write side is shut, and what the client already sent
+/// (with TLS 1.3 its first request may follow its half of the handshake) is read and
+/// dropped for a moment, since closing a socket with unread data resets it and the client
+/// would see only a broken pipe.
+async fn close_gently(mut stream: tokio::net::TcpStream) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let _ = stream.shutdown().await;
+    let mut sink = [0u8; 4096];
+    let _ = tokio::time::timeout(FAILED_HANDSHAKE_LINGER, async {
+        while matches!(stream.read(&mut sink).await, Ok(n) if n > 0) {}
+    })
+    .await;
 }
 
 async fn serve_connection<IO>(io: IO, peer: Peer, shared: Arc<ServerShared>, mut phase: watch::Receiver<ConnPhase>)
