@@ -351,6 +351,12 @@ impl ChannelInner {
             return RpcError::unavailable(format!("connection to {} lost: {}", self.target, describe(status)))
                 .with_debug_error_string(format!("{status:?}"));
         }
+        if before_headers && going_away(status) {
+            // The server sent GOAWAY before it answered this stream (it is stopping): the
+            // RPC was not processed, so it may be retried elsewhere (tonic says INTERNAL).
+            return RpcError::unavailable(format!("the server at {} is going away: {}", self.target, describe(status)))
+                .with_debug_error_string(format!("{status:?}"));
+        }
         if before_headers && matches!(err.code(), StatusCode::Unavailable | StatusCode::Unknown) && status.metadata().is_empty() {
             let state = self.connectivity.get();
             // A status with a cause came from the transport, not from the server: e.g. a TLS
@@ -368,6 +374,18 @@ impl ChannelInner {
         }
         err
     }
+}
+
+/// Whether the status comes from the peer's GOAWAY.
+fn going_away(status: &tonic::Status) -> bool {
+    let mut source = std::error::Error::source(status);
+    while let Some(e) = source {
+        if let Some(h2) = e.downcast_ref::<h2::Error>() {
+            return h2.is_go_away() && h2.is_remote();
+        }
+        source = e.source();
+    }
+    false
 }
 
 /// The status message with its chain of causes: tonic says only "transport error" when a
