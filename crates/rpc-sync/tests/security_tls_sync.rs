@@ -65,6 +65,12 @@ fn blocking_mtls_identity_and_refusal() {
     let ch = rpc_sync::secure_channel(&target, anonymous, options()).unwrap();
     let err = ch.unary_unary::<Msg, Msg>("/t.S/Who").call(request()).unwrap_err();
     assert_eq!(err.code(), StatusCode::Unavailable, "{err}");
-    assert!(err.details().contains("CertificateRequired"), "{err}");
+    // The reason is the server's alert when the client reads it before the connection
+    // drops; with TLS 1.3 the client may already have sent its request and see only the
+    // connection close (a known race, docs/security.md). Either way: UNAVAILABLE, no handler.
+    assert!(
+        err.details().contains("CertificateRequired") || err.details().contains("connection closed"),
+        "{err}"
+    );
     assert!(server.stop(None).wait(Some(Duration::from_secs(10))));
 }
