@@ -125,7 +125,7 @@ setters!(ChannelOptions {
 /// | `maximum_concurrent_rpcs` | unlimited |
 /// | `max_concurrent_streams` | 1024 per connection |
 /// | `max_workers` | blocking pool: number of CPUs x 4, at least 8 |
-/// | `max_queued_rpcs` | blocking pool queue: `max_workers` x 4 |
+/// | `max_queued_rpcs` | blocking pool queue: `max_workers` x 4, at least 1024 |
 /// | `compression` | none |
 /// | `keepalive_time` / `keepalive_timeout` | 2 h / 20 s |
 /// | `keepalive_min_time` (pings more often than this, past two strikes, get GOAWAY) | 5 min |
@@ -176,7 +176,9 @@ impl Default for ServerOptions {
             maximum_concurrent_rpcs: None,
             max_concurrent_streams: 1024,
             max_workers: workers,
-            max_queued_rpcs: workers * 4,
+            // A queued RPC costs a few hundred bytes; a small queue turned ordinary bursts
+            // (a few hundred blocking clients at once) into RESOURCE_EXHAUSTED.
+            max_queued_rpcs: (workers * 4).max(1024),
             compression: Compression::NoCompression,
             keepalive_time: Some(Duration::from_secs(2 * 3600)),
             keepalive_timeout: Duration::from_secs(20),
