@@ -52,6 +52,11 @@ impl ChannelInner {
         if self.closed.load(Ordering::Acquire) { None } else { Some(guard) }
     }
 
+    /// Whether `close` has begun (new calls fail).
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
     async fn wait_idle(&self) {
         loop {
             let notified = self.idle.notified();

@@ -111,6 +111,7 @@ async fn close_with_grace_lets_a_call_finish() {
     let ch = insecure_channel(&server.target(), ChannelOptions::default()).unwrap();
     let md = Metadata::new().with("x-sleep-ms", "200").unwrap();
     let call = ch.unary_unary::<Msg, Msg>(UNARY).call(Request::new(msg("slow")).metadata(md));
+    call.start(); // run it before it is awaited, so it is in flight when close begins
     for _ in 0..2000 {
         if server.seen.calls() == 1 {
             break;
@@ -129,6 +130,7 @@ async fn close_with_short_grace_cancels_a_hanging_call() {
     let ch = insecure_channel(&server.target(), ChannelOptions::default()).unwrap();
     let md = Metadata::new().with("x-sleep-ms", "60000").unwrap();
     let call = ch.unary_unary::<Msg, Msg>(UNARY).call(Request::new(msg("hang")).metadata(md));
+    call.start(); // run it before it is awaited, so it is in flight when close begins
     for _ in 0..2000 {
         if server.seen.calls() == 1 {
             break;
@@ -145,6 +147,7 @@ async fn dropping_the_last_channel_cancels_active_calls() {
     let ch = insecure_channel(&server.target(), ChannelOptions::default()).unwrap();
     let md = Metadata::new().with("x-sleep-ms", "60000").unwrap();
     let call = ch.unary_unary::<Msg, Msg>(UNARY).call(Request::new(msg("hang")).metadata(md));
+    call.start(); // run it before it is awaited, so it is in flight when close begins
     drop(ch);
     assert_eq!(guard(call).await.unwrap_err().code(), StatusCode::Cancelled);
 }

@@ -62,23 +62,65 @@ async fn cancel_is_seen_by_the_server() {
 
 #[tokio::test]
 async fn dropping_an_unfinished_unary_call_cancels_it() {
+    // Both ways a unary call runs: inline in the task that awaits it, and on a task of its
+    // own after `start()`.
+    for started in [false, true] {
+        let server = start().await;
+        let ch = insecure_channel(&server.target(), ChannelOptions::default()).unwrap();
+        let md = Metadata::new().with("x-sleep-ms", "10000").unwrap();
+        let mut call = ch.unary_unary::<Msg, Msg>(UNARY).call(Request::new(msg("x")).metadata(md));
+        if started {
+            call.start();
+        }
+        // Drive the call until the server has it, then drop it.
+        let server_has_it = async {
+            while server.seen.calls() != 1 {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        };
+        tokio::select! {
+            r = &mut call => panic!("the call ended early: {r:?}"),
+            _ = guard(server_has_it) => {}
+        }
+        let notified = server.seen.cancel_notify.notified();
+        drop(call);
+        if server.seen.cancelled() == 0 {
+            guard(notified).await;
+        }
+        assert_eq!(server.seen.cancelled(), 1, "started in the background: {started}");
+    }
+}
+
+#[tokio::test]
+async fn a_unary_call_runs_when_awaited_or_started() {
     let server = start().await;
     let ch = insecure_channel(&server.target(), ChannelOptions::default()).unwrap();
-    let md = Metadata::new().with("x-sleep-ms", "10000").unwrap();
-    let call = ch.unary_unary::<Msg, Msg>(UNARY).call(Request::new(msg("x")).metadata(md));
-    // Wait until the server has the call, then drop it.
-    for _ in 0..2000 {
-        if server.seen.calls() == 1 {
-            break;
+    let idle = ch.unary_unary::<Msg, Msg>(UNARY).call(msg("idle"));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(server.seen.calls(), 0, "a call that is not awaited sends nothing");
+    assert!(!idle.done());
+    // Dropping it sends nothing either, and a cancelled idle call reports CANCELLED.
+    drop(idle);
+    let cancelled = ch.unary_unary::<Msg, Msg>(UNARY).call(msg("never"));
+    assert!(cancelled.cancel());
+    assert!(cancelled.cancelled() && cancelled.done());
+    assert_eq!(guard(cancelled).await.unwrap_err().code(), StatusCode::Cancelled);
+    // `start()` runs it in the background: the server answers while nobody awaits it.
+    let started = ch.unary_unary::<Msg, Msg>(UNARY).call(msg("bg"));
+    started.start();
+    guard(async {
+        while !started.done() {
+            tokio::time::sleep(Duration::from_millis(5)).await;
         }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    let notified = server.seen.cancel_notify.notified();
-    drop(call);
-    if server.seen.cancelled() == 0 {
-        guard(notified).await;
-    }
-    assert_eq!(server.seen.cancelled(), 1);
+    })
+    .await;
+    assert_eq!(server.seen.calls(), 1);
+    assert_eq!(guard(started).await.unwrap().text, "echo:bg");
+    // So do the async accessors: the initial metadata arrive without awaiting the call.
+    let observed = ch.unary_unary::<Msg, Msg>(UNARY).call(msg("md"));
+    guard(observed.initial_metadata()).await.unwrap();
+    assert_eq!(guard(observed.code()).await, StatusCode::Ok);
+    assert_eq!(guard(observed).await.unwrap().text, "echo:md");
 }
 
 #[tokio::test]

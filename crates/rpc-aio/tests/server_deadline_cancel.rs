@@ -149,17 +149,21 @@ async fn client_cancel_is_seen_by_async_and_blocking_handlers() {
     let (server, target) = serve_aio(ServerOptions::default(), waiting_server(started_tx, seen_tx)).await;
     let ch = channel(&target);
     for path in ["/test.Async/Wait", "/test.Blocking/Wait"] {
-        // call.cancel()
+        // call.cancel() (of a call started in the background: it runs before it is awaited)
         let call = ch.unary_unary::<Msg, Msg>(path).call(msg("x"));
+        call.start();
         guard(started.recv()).await.unwrap();
         assert!(call.cancel());
         assert_eq!(guard(call.code()).await, StatusCode::Cancelled);
         let s = guard(seen.recv()).await.unwrap();
         assert!(s.cancelled && !s.active, "cancel, {path}: {s:?}");
 
-        // dropping the call
-        let call = ch.unary_unary::<Msg, Msg>(path).call(msg("x"));
-        guard(started.recv()).await.unwrap();
+        // dropping the call while it is being awaited
+        let mut call = ch.unary_unary::<Msg, Msg>(path).call(msg("x"));
+        tokio::select! {
+            r = &mut call => panic!("the call ended early: {r:?}"),
+            r = guard(started.recv()) => r.unwrap(),
+        }
         drop(call);
         let s = guard(seen.recv()).await.unwrap();
         assert!(s.cancelled && !s.active, "drop, {path}: {s:?}");
@@ -259,6 +263,7 @@ async fn add_callback_runs_when_the_rpc_ends() {
     assert_eq!(guard(done.recv()).await, Some("blocking"));
     // And when the client cancels.
     let call = ch.unary_unary::<Msg, Msg>(UNARY).call(Msg { n: 1, ..msg("x") });
+    call.start();
     guard(started.recv()).await.unwrap();
     assert!(done.try_recv().is_err(), "the callback ran before the RPC ended");
     call.cancel();

@@ -144,7 +144,13 @@ async fn maximum_concurrent_rpcs_refuses_the_next_at_once() {
     })
     .await;
     let ch = channel(&target);
-    let busy: Vec<_> = (0..2).map(|_| ch.unary_unary::<Msg, Msg>(UNARY).call(msg("busy"))).collect();
+    let busy: Vec<_> = (0..2)
+        .map(|_| {
+            let call = ch.unary_unary::<Msg, Msg>(UNARY).call(msg("busy"));
+            call.start(); // in flight before it is awaited
+            call
+        })
+        .collect();
     for _ in 0..2 {
         guard(started.recv()).await.unwrap();
     }

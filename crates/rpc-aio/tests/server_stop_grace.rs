@@ -85,6 +85,7 @@ async fn in_flight_rpcs_finish_inside_the_grace_and_new_ones_are_refused() {
     let (server, target) = serve_aio(ServerOptions::default(), sleepy(started_tx, cancelled_tx)).await;
     let ch = channel(&target);
     let call = ch.unary_unary::<Msg, Msg>(UNARY).call(Msg { n: 500, ..msg("slow") });
+    call.start(); // in flight before it is awaited
     guard(started.recv()).await.unwrap();
     assert!(!server.wait_for_termination(Some(Duration::from_millis(10))).await);
     let handle = server.stop(Some(Duration::from_secs(20)));
@@ -108,6 +109,7 @@ async fn rpcs_that_outlive_the_grace_are_cancelled_with_a_status() {
     let (server, target) = serve_aio(ServerOptions::default(), sleepy(started_tx, cancelled_tx)).await;
     let ch = channel(&target);
     let call = ch.unary_unary::<Msg, Msg>(UNARY).call(Msg { n: -1, ..msg("forever") });
+    call.start(); // in flight before it is awaited
     guard(started.recv()).await.unwrap();
     let handle = server.stop(Some(Duration::from_millis(300)));
     let err = guard(call).await.unwrap_err();
@@ -124,7 +126,11 @@ async fn stop_none_cancels_at_once() {
     let (server, target) = serve_aio(ServerOptions::default(), sleepy(started_tx, cancelled_tx)).await;
     let ch = channel(&target);
     let calls: Vec<_> = (0..3)
-        .map(|_| ch.unary_unary::<Msg, Msg>(UNARY).call(Msg { n: -1, ..msg("forever") }))
+        .map(|_| {
+            let call = ch.unary_unary::<Msg, Msg>(UNARY).call(Msg { n: -1, ..msg("forever") });
+            call.start(); // in flight before it is awaited
+            call
+        })
         .collect();
     for _ in 0..3 {
         guard(started.recv()).await.unwrap();
@@ -147,6 +153,7 @@ async fn a_second_stop_with_a_shorter_grace_shortens_it() {
     let (server, target) = serve_aio(ServerOptions::default(), sleepy(started_tx, cancelled_tx)).await;
     let ch = channel(&target);
     let call = ch.unary_unary::<Msg, Msg>(UNARY).call(Msg { n: -1, ..msg("forever") });
+    call.start(); // in flight before it is awaited
     guard(started.recv()).await.unwrap();
     let first = server.stop(Some(Duration::from_secs(3600)));
     tokio::time::sleep(Duration::from_millis(100)).await;
@@ -180,6 +187,7 @@ async fn stop_does_not_wait_for_a_blocking_handler_that_never_returns() {
     .await;
     let ch = channel(&target);
     let stuck = ch.unary_unary::<Msg, Msg>(UNARY).call(msg("stuck"));
+    stuck.start(); // in flight before it is awaited
     guard(started.recv()).await.unwrap();
     // The only worker is busy and nothing may queue: RESOURCE_EXHAUSTED at once.
     let err = guard(ch.unary_unary::<Msg, Msg>(UNARY).call(msg("more"))).await.unwrap_err();

@@ -17,30 +17,45 @@ pub(crate) struct CallService {
     pub(crate) shared: Option<Arc<CallShared>>,
 }
 
+type ChannelFuture = <tonic::transport::Channel as tower::Service<http::Request<tonic::body::Body>>>::Future;
+type ChannelResponse = <tonic::transport::Channel as tower::Service<http::Request<tonic::body::Body>>>::Response;
+type ChannelError = <tonic::transport::Channel as tower::Service<http::Request<tonic::body::Body>>>::Error;
+
 impl tower::Service<http::Request<tonic::body::Body>> for CallService {
-    type Response = <tonic::transport::Channel as tower::Service<http::Request<tonic::body::Body>>>::Response;
-    type Error = <tonic::transport::Channel as tower::Service<http::Request<tonic::body::Body>>>::Error;
-    type Future = BoxFuture<'static, Result<Self::Response, Self::Error>>;
+    type Response = ChannelResponse;
+    type Error = ChannelError;
+    type Future = Sanitized;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         tower::Service::poll_ready(&mut self.inner, cx)
     }
 
     fn call(&mut self, req: http::Request<tonic::body::Body>) -> Self::Future {
-        let response = self.call_inner(req);
-        Box::pin(async move {
-            let mut response = response.await?;
-            sanitize(response.headers_mut());
-            Ok(response.map(|inner| tonic::body::Body::new(SanitizedTrailers { inner })))
-        })
+        Sanitized {
+            inner: self.call_inner(req),
+        }
+    }
+}
+
+/// The response future of [`CallService`]: the response's headers and trailers go
+/// through [`sanitize`]. A named future, so no allocation per call.
+#[pin_project::pin_project]
+pub(crate) struct Sanitized {
+    #[pin]
+    inner: ChannelFuture,
+}
+
+impl std::future::Future for Sanitized {
+    type Output = Result<ChannelResponse, ChannelError>;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut response = std::task::ready!(self.project().inner.poll(cx))?;
+        sanitize(response.headers_mut());
+        Poll::Ready(Ok(response.map(|inner| tonic::body::Body::new(SanitizedTrailers { inner }))))
     }
 }
 
 impl CallService {
-    fn call_inner(
-        &mut self,
-        req: http::Request<tonic::body::Body>,
-    ) -> <tonic::transport::Channel as tower::Service<http::Request<tonic::body::Body>>>::Future {
+    fn call_inner(&mut self, req: http::Request<tonic::body::Body>) -> ChannelFuture {
         use tower::Service;
         match self.shared.clone() {
             Some(shared) => {

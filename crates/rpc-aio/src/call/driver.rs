@@ -1,7 +1,7 @@
 //! The task that runs one RPC on tonic: credentials, interceptors, wait-for-ready, the
 //! deadline, the request body, and publishing metadata, messages and status.
 
-use super::state::{CallCore, CallShared};
+use super::state::{CallCore, CallShared, Headers};
 use crate::channel::{ChannelInner, Interceptors};
 use crate::client_interceptor::{AnyMessage, AnyResponses, ClientCallDetails, Next};
 use futures::{Stream, StreamExt};
@@ -22,6 +22,31 @@ pub(crate) enum Body<Req> {
     Source(RequestSource<Req>, Option<mpsc::Receiver<Req>>),
 }
 
+/// Where a call's response messages go: the call object's channel (streaming responses,
+/// read while the task runs) or a slot (a unary response, returned by the future itself).
+pub(crate) trait Sink<Resp>: Send {
+    /// Delivers one message; an error ends the call.
+    fn put(&mut self, message: Resp) -> impl Future<Output = Result<(), RpcError>> + Send;
+}
+
+impl<Resp: Send> Sink<Resp> for mpsc::Sender<Resp> {
+    async fn put(&mut self, message: Resp) -> Result<(), RpcError> {
+        self.send(message)
+            .await
+            .map_err(|_| RpcError::cancelled("the call object was dropped"))
+    }
+}
+
+/// A unary response: the first message is kept.
+impl<Resp: Send> Sink<Resp> for Option<Resp> {
+    fn put(&mut self, message: Resp) -> impl Future<Output = Result<(), RpcError>> + Send {
+        if self.is_none() {
+            *self = Some(message);
+        }
+        std::future::ready(Ok(()))
+    }
+}
+
 /// Owns the response sender; finishing through it (or dropping it) records the outcome
 /// before the sender is dropped, so a reader that sees the end always finds a status.
 struct Finisher<Resp> {
@@ -31,11 +56,65 @@ struct Finisher<Resp> {
 
 impl<Resp> Drop for Finisher<Resp> {
     fn drop(&mut self) {
-        self.shared.finish(Err(RpcError::cancelled("call task ended")));
+        self.shared.fail(RpcError::cancelled("call task ended"));
     }
 }
 
-/// Starts a call: computes its deadline and spawns its task.
+/// What every call starts from: its deadline, shared state and details.
+struct Begun {
+    shared: Arc<CallShared>,
+    details: ClientCallDetails,
+}
+
+fn begin(path: &str, options: CallOptions) -> Begun {
+    let now = Instant::now();
+    let mut deadline = options.deadline_from(now);
+    if !options.ignore_inherited_deadline
+        && let Some(inherited) = crate::deadline::inherited_deadline()
+    {
+        deadline = Some(deadline.map_or(inherited, |d| d.min(inherited)));
+    }
+    let shared = CallShared::new(deadline);
+    let details = ClientCallDetails {
+        method: path.to_owned(),
+        metadata: options.metadata,
+        deadline,
+        credentials: options.credentials,
+        wait_for_ready: options.wait_for_ready,
+        compression: options.compression,
+        request: None,
+    };
+    Begun { shared, details }
+}
+
+fn closed_error() -> RpcError {
+    RpcError::cancelled("channel closed: no new calls are accepted")
+}
+
+/// Runs the future `$work` until it ends, the deadline passes or the channel is closed.
+/// With no interceptors the deadline cannot change, so it is a plain timer (`$fixed` is
+/// `Some(deadline)`). A macro rather than an `async fn`: one future level less to move.
+macro_rules! race {
+    ($inner:expr, $shared:expr, $fixed:expr, $work:expr) => {{
+        let mut cancel = $inner.cancel_all.subscribe();
+        let fixed: Option<Option<Instant>> = $fixed;
+        tokio::select! {
+            biased;
+            r = $work => r,
+            _ = async {
+                match fixed {
+                    Some(Some(d)) => tokio::time::sleep_until(d.into()).await,
+                    Some(None) => std::future::pending().await,
+                    None => $shared.expired().await,
+                }
+            } => Err(RpcError::deadline_exceeded("deadline exceeded")),
+            _ = cancel.wait_for(|c| *c) => Err(RpcError::cancelled("channel closed while the call was in flight")),
+        }
+    }};
+}
+
+/// Starts a call with streaming responses or requests: computes its deadline and spawns
+/// its task at once.
 pub(crate) fn start<Req, Resp>(
     inner: &Arc<ChannelInner>,
     interceptors: &Interceptors,
@@ -48,14 +127,7 @@ where
     Req: prost::Message + Send + 'static,
     Resp: prost::Message + Default + Send + 'static,
 {
-    let now = Instant::now();
-    let mut deadline = options.deadline_from(now);
-    if !options.ignore_inherited_deadline
-        && let Some(inherited) = crate::deadline::inherited_deadline()
-    {
-        deadline = Some(deadline.map_or(inherited, |d| d.min(inherited)));
-    }
-    let shared = CallShared::new(deadline);
+    let Begun { shared, details } = begin(path, options);
     let (tx, rx) = mpsc::channel(capacity);
     let mut core = CallCore {
         shared: shared.clone(),
@@ -65,19 +137,10 @@ where
         cancelled_locally: Default::default(),
     };
     let Some(guard) = inner.begin_call() else {
-        shared.finish(Err(RpcError::cancelled("channel closed: no new calls are accepted")));
+        shared.fail(closed_error());
         return core;
     };
     let fin = Finisher { shared, tx: Some(tx) };
-    let details = ClientCallDetails {
-        method: path.to_owned(),
-        metadata: options.metadata,
-        deadline,
-        credentials: options.credentials,
-        wait_for_ready: options.wait_for_ready,
-        compression: options.compression,
-        request: None,
-    };
     let (inner2, interceptors) = (inner.clone(), interceptors.clone());
     let task = inner.runtime.spawn(async move {
         let _guard = guard;
@@ -87,61 +150,142 @@ where
     core
 }
 
+/// Prepares a unary-unary call: the returned future runs the whole RPC (inline in whoever
+/// polls it, or on a task once the call is started in the background) and records the
+/// outcome in the shared state before it returns the response. On a closed channel there
+/// is no future: the call has failed already.
+pub(crate) fn prepare_unary<Req, Resp>(
+    inner: &Arc<ChannelInner>,
+    interceptors: &Interceptors,
+    path: &str,
+    options: CallOptions,
+    message: Req,
+) -> (Arc<CallShared>, Option<UnaryRun<Resp>>)
+where
+    Req: prost::Message + Send + 'static,
+    Resp: prost::Message + Default + Send + 'static,
+{
+    let Begun { shared, details } = begin(path, options);
+    if inner.is_closed() {
+        shared.fail(closed_error());
+        return (shared, None);
+    }
+    let (inner, interceptors, shared2) = (inner.clone(), interceptors.clone(), shared.clone());
+    let run: UnaryRun<Resp> = Box::pin(async move {
+        // A call counts as active for `close(grace)` once it runs, not while it waits to
+        // be awaited.
+        let Some(_guard) = inner.begin_call() else {
+            let e = closed_error();
+            shared2.fail(e.clone());
+            return Err(e);
+        };
+        run_unary(inner, interceptors, shared2, details, message).await
+    });
+    (shared, Some(run))
+}
+
+/// The future of a unary-unary call.
+pub(crate) type UnaryRun<Resp> = Pin<Box<dyn Future<Output = Result<Resp, RpcError>> + Send>>;
+
+async fn run_unary<Req, Resp>(
+    inner: Arc<ChannelInner>,
+    interceptors: Interceptors,
+    shared: Arc<CallShared>,
+    details: ClientCallDetails,
+    message: Req,
+) -> Result<Resp, RpcError>
+where
+    Req: prost::Message + Send + 'static,
+    Resp: prost::Message + Default + Send + 'static,
+{
+    let mut response: Option<Resp> = None;
+    let fixed_deadline = interceptors.is_empty().then_some(details.deadline);
+    let result: Result<Headers, RpcError> = race!(
+        inner,
+        shared,
+        fixed_deadline,
+        perform(
+            inner.clone(),
+            interceptors,
+            shared.clone(),
+            &mut response,
+            details,
+            Body::Unary(message)
+        )
+    );
+    let outcome = match (result, response) {
+        (Ok(trailers), Some(response)) => {
+            if shared.finish(Ok(trailers)) {
+                return Ok(response);
+            }
+            None
+        }
+        (Ok(_), None) => Some(RpcError::internal("the server sent no response message")),
+        (Err(e), _) => Some(e),
+    };
+    let error = match outcome {
+        Some(e) if shared.fail(e.clone()) => e,
+        // Someone else ended the call first (a local cancel): that is its outcome.
+        other => shared
+            .error_now()
+            .or(other)
+            .unwrap_or_else(|| RpcError::internal("call ended without a status")),
+    };
+    Err(error)
+}
+
 async fn drive<Req, Resp>(
     inner: Arc<ChannelInner>,
     interceptors: Interceptors,
-    fin: Finisher<Resp>,
+    mut fin: Finisher<Resp>,
     details: ClientCallDetails,
     body: Body<Req>,
 ) where
     Req: prost::Message + Send + 'static,
     Resp: prost::Message + Default + Send + 'static,
 {
-    let mut cancel = inner.cancel_all.subscribe();
     let shared = fin.shared.clone();
     // A clone: the Finisher keeps its sender until the outcome is recorded, so a reader
     // that sees the response channel close always finds the status.
-    let tx = fin.tx.clone();
-    let result = {
-        let work = perform(inner.clone(), interceptors, shared.clone(), tx, details, body);
-        let expire = shared.expired();
-        tokio::select! {
-            r = work => r,
-            _ = expire => Err(RpcError::deadline_exceeded("deadline exceeded")),
-            _ = cancel.wait_for(|c| *c) => Err(RpcError::cancelled("channel closed while the call was in flight")),
-        }
+    let Some(mut tx) = fin.tx.clone() else {
+        return;
     };
+    let fixed_deadline = interceptors.is_empty().then_some(details.deadline);
+    let result: Result<Headers, RpcError> = race!(
+        inner,
+        shared,
+        fixed_deadline,
+        perform(inner.clone(), interceptors, shared.clone(), &mut tx, details, body)
+    );
+    drop(tx);
     fin.shared.finish(result);
+    fin.tx = None;
 }
 
-async fn perform<Req, Resp>(
+async fn perform<Req, Resp, S>(
     inner: Arc<ChannelInner>,
     interceptors: Interceptors,
     shared: Arc<CallShared>,
-    tx: Option<mpsc::Sender<Resp>>,
+    sink: &mut S,
     details: ClientCallDetails,
     body: Body<Req>,
-) -> Result<Metadata, RpcError>
+) -> Result<Headers, RpcError>
 where
     Req: prost::Message + Send + 'static,
     Resp: prost::Message + Default + Send + 'static,
+    S: Sink<Resp>,
 {
-    let tx = tx.ok_or_else(|| RpcError::internal("call started twice"))?;
     if interceptors.is_empty() {
-        let (_, mut stream) = send(&inner, &shared, details, body).await?;
+        let mut stream = send(&inner, &shared, details, body).await?;
         loop {
             match stream.message().await {
-                Ok(Some(m)) => {
-                    if tx.send(m).await.is_err() {
-                        return Err(RpcError::cancelled("the call object was dropped"));
-                    }
-                }
+                Ok(Some(m)) => sink.put(m).await?,
                 Ok(None) => break,
                 Err(s) => return Err(inner.map_status(&s, false)),
             }
         }
         return match stream.trailers().await {
-            Ok(t) => Ok(t.map(|t| Metadata::from_tonic(&t)).unwrap_or_default()),
+            Ok(t) => Ok(Headers::Raw(t.unwrap_or_default())),
             Err(s) => Err(inner.map_status(&s, false)),
         };
     }
@@ -166,7 +310,7 @@ where
                     ),
                     (None, None) => return Err(RpcError::internal("an interceptor removed the request message")),
                 };
-                let (_, stream) = send::<Req, Resp>(&inner2, &shared2, details, body).await?;
+                let stream = send::<Req, Resp>(&inner2, &shared2, details, body).await?;
                 Ok(erase(inner2, shared2, stream))
             })
         },
@@ -177,11 +321,9 @@ where
         let m = item?
             .downcast::<Resp>()
             .map_err(|_| RpcError::internal("an interceptor produced a response of the wrong message type"))?;
-        if tx.send(m).await.is_err() {
-            return Err(RpcError::cancelled("the call object was dropped"));
-        }
+        sink.put(m).await?;
     }
-    Ok(shared.trailers.lock().ok().and_then(|mut t| t.take()).unwrap_or_default())
+    Ok(Headers::Converted(shared.take_trailers().unwrap_or_default()))
 }
 
 /// Type-erases a tonic response stream for interceptors; trailers go to the shared state.
@@ -197,9 +339,7 @@ where
                 Ok(Some(m)) => Some((Ok(AnyMessage::new(m)), Some(stream))),
                 Ok(None) => match stream.trailers().await {
                     Ok(t) => {
-                        if let Ok(mut slot) = shared.trailers.lock() {
-                            *slot = Some(t.map(|t| Metadata::from_tonic(&t)).unwrap_or_default());
-                        }
+                        shared.put_trailers(t.map(|t| Metadata::from_tonic(&t)).unwrap_or_default());
                         None
                     }
                     Err(s) => Some((Err(inner.map_status(&s, false)), None)),
@@ -218,7 +358,7 @@ async fn send<Req, Resp>(
     shared: &Arc<CallShared>,
     details: ClientCallDetails,
     body: Body<Req>,
-) -> Result<(Metadata, tonic::codec::Streaming<Resp>), RpcError>
+) -> Result<tonic::codec::Streaming<Resp>, RpcError>
 where
     Req: prost::Message + Send + 'static,
     Resp: prost::Message + Default + Send + 'static,
@@ -281,7 +421,7 @@ where
             let shared = shared.clone();
             Box::pin(stream.take_while(move |m| {
                 let len = m.encoded_len();
-                std::future::ready(len <= max || !shared.finish(Err(too_large(len, max))))
+                std::future::ready(len <= max || !shared.fail(too_large(len, max)))
             }))
         }
         _ => stream,
@@ -313,9 +453,9 @@ where
         .map_err(|e| RpcError::unavailable(format!("channel to {} is not usable: {e}", inner.target)))?;
     let codec = tonic_prost::ProstCodec::<Req, Resp>::default();
     let response = grpc.streaming(request, path, codec).await.map_err(|s| inner.map_status(&s, true))?;
-    let initial = Metadata::from_tonic(response.metadata());
-    shared.set_initial(initial.clone());
-    Ok((initial, response.into_inner()))
+    let (initial, stream, _) = response.into_parts();
+    shared.set_initial(initial);
+    Ok(stream)
 }
 
 /// Waits until the channel is READY, triggering connection attempts (with backoff).

@@ -2,13 +2,20 @@
 //!
 //! # Design
 //!
-//! Every call runs as a spawned tokio task ([`driver`]) that owns the tonic stream and
-//! publishes what happens (initial metadata, messages, the final status) through a shared
-//! [`CallShared`] (two `watch` channels) and a bounded `mpsc` of responses. So the metadata
-//! accessors work while the response is awaited, a `*_future` call runs in the background,
-//! and deadlines and `close` are enforced even when nobody polls. The price is one task
-//! spawn, one `mpsc` and one `Arc` per call. Dropping a call object that has not finished
-//! aborts its task: tonic drops the HTTP/2 stream and the server sees the RPC cancelled.
+//! A unary-unary call ([`UnaryCall`]) is one boxed future that runs the whole RPC and
+//! records what happens (initial metadata, the final status) in a shared [`CallShared`]
+//! (one lock and one `Notify`). Awaiting the call polls that future inline, as tonic's own
+//! calls are polled: no task, no channel, no extra wake-up. When something must make
+//! progress without the call being awaited (an accessor such as `initial_metadata()`, a
+//! done callback, [`UnaryCall::start`], or a blocking caller of rpc-sync's `future()`), the
+//! future moves onto a task of the channel's runtime and the call awaits the task's
+//! `JoinHandle` instead.
+//!
+//! Calls with a request or response stream run as a spawned tokio task ([`driver`]) from
+//! the start: it owns the tonic stream and passes response messages through a bounded
+//! `mpsc`, so reads, writes and the accessors proceed independently. Dropping a call
+//! object that has not finished drops its future or aborts its task: tonic resets the
+//! HTTP/2 stream and the server sees the RPC cancelled.
 
 pub(crate) mod body;
 pub(crate) mod driver;

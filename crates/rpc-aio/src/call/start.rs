@@ -1,6 +1,6 @@
 //! Starting each kind of call on a channel (used by multi-callables and generated stubs).
 
-use super::driver::{Body, start};
+use super::driver::{Body, prepare_unary, start};
 use super::streaming::Writer;
 use super::{StreamStreamCall, StreamUnaryCall, UnaryCall, UnaryStreamCall};
 use crate::channel::Channel;
@@ -39,7 +39,9 @@ impl Channel {
         Resp: prost::Message + Default + Send + 'static,
     {
         let (message, options) = request.into_parts();
-        UnaryCall::new(start(self.inner(), &self.interceptors, path, options, Body::Unary(message), 1))
+        let inner = self.inner();
+        let (shared, run) = prepare_unary(inner, &self.interceptors, path, options, message);
+        UnaryCall::new(shared, run, inner.runtime.clone())
     }
 
     pub(crate) fn start_unary_stream<Req, Resp>(&self, path: &str, request: Request<Req>) -> UnaryStreamCall<Resp>

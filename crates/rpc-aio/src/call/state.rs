@@ -6,7 +6,7 @@ use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinHandle;
 
 type DoneCallback = Box<dyn FnOnce(&CallDetails) + Send>;
@@ -40,20 +40,68 @@ impl CallDetails {
     }
 }
 
-/// State shared by a call object and its task.
+/// Metadata as it came off the wire, converted to [`Metadata`] only when someone asks: most
+/// calls never look at their headers or trailers.
+#[derive(Debug)]
+pub(crate) enum Headers {
+    /// tonic's map, as received.
+    Raw(tonic::metadata::MetadataMap),
+    /// Already converted (or made here).
+    Converted(Metadata),
+}
+
+impl Headers {
+    fn get(&self) -> Metadata {
+        match self {
+            Headers::Raw(map) => Metadata::from_tonic(map),
+            Headers::Converted(md) => md.clone(),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        match self {
+            Headers::Raw(map) => Metadata::from_tonic(map).is_empty(),
+            Headers::Converted(md) => md.is_empty(),
+        }
+    }
+}
+
+impl From<Metadata> for Headers {
+    fn from(md: Metadata) -> Self {
+        Headers::Converted(md)
+    }
+}
+
+impl From<tonic::metadata::MetadataMap> for Headers {
+    fn from(map: tonic::metadata::MetadataMap) -> Self {
+        Headers::Raw(map)
+    }
+}
+
+/// What changes over a call's life, under one lock.
+#[derive(Default)]
+struct State {
+    initial: Option<Headers>,
+    outcome: Option<Result<Headers, RpcError>>,
+    callbacks: Vec<DoneCallback>,
+    /// Trailers seen under interceptors (they consume the response stream).
+    trailers: Option<Metadata>,
+    deadline: Option<Instant>,
+}
+
+/// State shared by a call object, the future or task that runs the RPC, and accessor
+/// futures: one allocation, one lock (never held across an await or a callback) and one
+/// `Notify` that wakes waiters on every change.
 pub(crate) struct CallShared {
-    initial: watch::Sender<Option<Metadata>>,
-    outcome: watch::Sender<Option<Result<Metadata, RpcError>>>,
-    callbacks: Mutex<Vec<DoneCallback>>,
-    pub(crate) trailers: Mutex<Option<Metadata>>,
-    deadline: watch::Sender<Option<Instant>>,
+    state: Mutex<State>,
+    changed: Notify,
 }
 
 impl fmt::Debug for CallShared {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CallShared")
             .field("done", &self.is_done())
-            .field("deadline", &*self.deadline.borrow())
+            .field("deadline", &self.deadline())
             .finish()
     }
 }
@@ -61,95 +109,138 @@ impl fmt::Debug for CallShared {
 impl CallShared {
     pub(crate) fn new(deadline: Option<Instant>) -> Arc<CallShared> {
         Arc::new(CallShared {
-            initial: watch::channel(None).0,
-            outcome: watch::channel(None).0,
-            callbacks: Mutex::new(Vec::new()),
-            trailers: Mutex::new(None),
-            deadline: watch::channel(deadline).0,
+            state: Mutex::new(State {
+                deadline,
+                ..State::default()
+            }),
+            changed: Notify::new(),
         })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Waits until `ready` returns a value (checked at once and after every change).
+    async fn wait_for<T>(&self, mut ready: impl FnMut(&State) -> Option<T>) -> T {
+        loop {
+            let notified = self.changed.notified();
+            let mut notified = std::pin::pin!(notified);
+            notified.as_mut().enable();
+            if let Some(v) = ready(&self.lock()) {
+                return v;
+            }
+            notified.await;
+        }
     }
 
     /// The call's deadline (an interceptor may have changed it).
     pub(crate) fn deadline(&self) -> Option<Instant> {
-        *self.deadline.borrow()
+        self.lock().deadline
     }
 
     /// Changes the deadline (after interceptors ran).
     pub(crate) fn set_deadline(&self, deadline: Option<Instant>) {
-        self.deadline.send_if_modified(|d| {
-            let changed = *d != deadline;
-            *d = deadline;
-            changed
-        });
+        let changed = {
+            let mut state = self.lock();
+            std::mem::replace(&mut state.deadline, deadline) != deadline
+        };
+        if changed {
+            self.changed.notify_waiters();
+        }
     }
 
     /// Resolves when the deadline (as it is at the time) passes.
     pub(crate) async fn expired(&self) {
-        let mut rx = self.deadline.subscribe();
         loop {
-            let d = *rx.borrow_and_update();
+            let notified = self.changed.notified();
+            let mut notified = std::pin::pin!(notified);
+            notified.as_mut().enable();
+            let deadline = self.deadline();
             tokio::select! {
-                _ = async { match d { Some(d) => tokio::time::sleep_until(d.into()).await, None => std::future::pending().await } } => return,
-                r = rx.changed() => if r.is_err() { std::future::pending::<()>().await },
+                _ = async { match deadline { Some(d) => tokio::time::sleep_until(d.into()).await, None => std::future::pending().await } } => return,
+                _ = notified => {}
             }
         }
     }
 
-    pub(crate) fn set_initial(&self, md: Metadata) {
-        self.initial.send_if_modified(|s| {
-            if s.is_none() {
-                *s = Some(md);
-                true
-            } else {
-                false
+    /// Records the initial metadata unless some were recorded already.
+    pub(crate) fn set_initial(&self, md: impl Into<Headers>) {
+        {
+            let mut state = self.lock();
+            if state.initial.is_some() {
+                return;
             }
-        });
+            state.initial = Some(md.into());
+        }
+        self.changed.notify_waiters();
     }
 
-    /// Records the outcome; the first one wins. Returns whether this one won.
-    pub(crate) fn finish(&self, outcome: Result<Metadata, RpcError>) -> bool {
-        let initial_from_error = match &outcome {
-            Err(e) => e.initial_metadata().clone(),
-            Ok(_) => Metadata::new(),
+    /// Records a failure as the outcome unless the call has ended; whether it won.
+    pub(crate) fn fail(&self, error: RpcError) -> bool {
+        self.finish(Err(error))
+    }
+
+    /// Records the outcome; the first one wins. Returns whether this one won. Done
+    /// callbacks run here, outside the lock.
+    pub(crate) fn finish(&self, outcome: Result<Headers, RpcError>) -> bool {
+        let callbacks = {
+            let mut state = self.lock();
+            if state.outcome.is_some() {
+                return false;
+            }
+            if state.initial.is_none() {
+                state.initial = Some(Headers::Converted(match &outcome {
+                    Err(e) => e.initial_metadata().clone(),
+                    Ok(_) => Metadata::new(),
+                }));
+            }
+            state.outcome = Some(outcome);
+            std::mem::take(&mut state.callbacks)
         };
-        let mut slot = Some(outcome);
-        let won = self.outcome.send_if_modified(|s| {
-            if s.is_none() {
-                *s = slot.take();
-                true
-            } else {
-                false
-            }
-        });
-        if won {
-            self.set_initial(initial_from_error);
-            let callbacks = self.callbacks.lock().map(|mut c| std::mem::take(&mut *c)).unwrap_or_default();
-            if !callbacks.is_empty()
-                && let Some(details) = self.details_now()
-            {
-                for cb in callbacks {
-                    cb(&details);
-                }
+        self.changed.notify_waiters();
+        if !callbacks.is_empty()
+            && let Some(details) = self.details_now()
+        {
+            for cb in callbacks {
+                cb(&details);
             }
         }
-        won
+        true
     }
 
     pub(crate) fn is_done(&self) -> bool {
-        self.outcome.borrow().is_some()
+        self.lock().outcome.is_some()
     }
 
-    pub(crate) fn outcome_now(&self) -> Option<Result<Metadata, RpcError>> {
-        self.outcome.borrow().clone()
+    /// The error the call ended with, if it failed.
+    pub(crate) fn error_now(&self) -> Option<RpcError> {
+        match &self.lock().outcome {
+            Some(Err(e)) => Some(e.clone()),
+            _ => None,
+        }
+    }
+
+    /// Whether the call ended with CANCELLED.
+    pub(crate) fn ended_cancelled(&self) -> bool {
+        matches!(&self.lock().outcome, Some(Err(e)) if e.code() == StatusCode::Cancelled)
+    }
+
+    /// How the call ended, without its trailers: `None` while it runs.
+    pub(crate) fn end_now(&self) -> Option<Result<(), RpcError>> {
+        match self.lock().outcome.as_ref()? {
+            Ok(_) => Some(Ok(())),
+            Err(e) => Some(Err(e.clone())),
+        }
     }
 
     pub(crate) fn details_now(&self) -> Option<CallDetails> {
-        let outcome = self.outcome_now()?;
-        let initial_metadata = self.initial.borrow().clone().unwrap_or_default();
-        Some(match outcome {
+        let state = self.lock();
+        let initial_metadata = state.initial.as_ref().map(Headers::get).unwrap_or_default();
+        Some(match state.outcome.as_ref()? {
             Ok(trailing) => CallDetails {
                 initial_metadata,
-                trailing_metadata: trailing,
+                trailing_metadata: trailing.get(),
                 code: StatusCode::Ok,
                 details: String::new(),
             },
@@ -164,16 +255,16 @@ impl CallShared {
 
     /// Waits for the outcome.
     pub(crate) async fn outcome(&self) -> Result<Metadata, RpcError> {
-        let mut rx = self.outcome.subscribe();
-        match rx.wait_for(Option::is_some).await {
-            Ok(v) => v.clone().unwrap_or_else(|| Err(RpcError::internal("call state lost"))),
-            Err(_) => Err(RpcError::internal("call state lost")),
-        }
+        self.wait_for(|s| match s.outcome.as_ref()? {
+            Ok(trailers) => Some(Ok(trailers.get())),
+            Err(e) => Some(Err(e.clone())),
+        })
+        .await
     }
 
     /// Waits for the finished call's details.
     pub(crate) async fn details(&self) -> CallDetails {
-        let _ = self.outcome().await;
+        self.wait_for(|s| s.outcome.as_ref().map(|_| ())).await;
         self.details_now().unwrap_or(CallDetails {
             initial_metadata: Metadata::new(),
             trailing_metadata: Metadata::new(),
@@ -182,24 +273,36 @@ impl CallShared {
         })
     }
 
-    async fn initial(&self) -> Result<Metadata, RpcError> {
-        let mut rx = self.initial.subscribe();
-        let md = match rx.wait_for(Option::is_some).await {
-            Ok(v) => v.clone().unwrap_or_default(),
-            Err(_) => Metadata::new(),
-        };
-        match self.outcome_now() {
-            Some(Err(e)) if md.is_empty() => Err(e),
-            _ => Ok(md),
-        }
+    /// Waits for the initial metadata; the call's error if it failed without any.
+    pub(crate) async fn initial(&self) -> Result<Metadata, RpcError> {
+        self.wait_for(|s| {
+            let md = s.initial.as_ref()?;
+            Some(match &s.outcome {
+                Some(Err(e)) if md.is_empty() => Err(e.clone()),
+                _ => Ok(md.get()),
+            })
+        })
+        .await
     }
 
-    fn add_callback(&self, cb: DoneCallback) {
-        if let Ok(mut cbs) = self.callbacks.lock()
-            && !self.is_done()
+    /// Keeps the trailers an interceptor-wrapped response stream ended with.
+    pub(crate) fn put_trailers(&self, md: Metadata) {
+        self.lock().trailers = Some(md);
+    }
+
+    /// Takes the trailers kept by [`put_trailers`](Self::put_trailers).
+    pub(crate) fn take_trailers(&self) -> Option<Metadata> {
+        self.lock().trailers.take()
+    }
+
+    /// Runs `cb` when the call ends, or at once (on this thread) if it has ended.
+    pub(crate) fn add_callback(&self, cb: DoneCallback) {
         {
-            cbs.push(cb);
-            return;
+            let mut state = self.lock();
+            if state.outcome.is_none() {
+                state.callbacks.push(cb);
+                return;
+            }
         }
         if let Some(d) = self.details_now() {
             cb(&d);
@@ -222,7 +325,7 @@ impl<Resp> Drop for CallCore<Resp> {
         if let Some(task) = self.task.take()
             && !task.is_finished()
         {
-            self.shared.finish(Err(RpcError::cancelled("call dropped before it finished")));
+            self.shared.fail(RpcError::cancelled("call dropped before it finished"));
             task.abort();
         }
     }
@@ -230,7 +333,7 @@ impl<Resp> Drop for CallCore<Resp> {
 
 impl<Resp> CallCore<Resp> {
     pub(crate) fn cancel(&self) -> bool {
-        if self.shared.finish(Err(RpcError::cancelled("call cancelled by the client"))) {
+        if self.shared.fail(RpcError::cancelled("call cancelled by the client")) {
             self.cancelled_locally.store(true, std::sync::atomic::Ordering::Release);
             if let Some(task) = &self.task {
                 task.abort();
@@ -242,7 +345,7 @@ impl<Resp> CallCore<Resp> {
     }
 
     pub(crate) fn cancelled(&self) -> bool {
-        matches!(self.shared.outcome_now(), Some(Err(e)) if e.code() == StatusCode::Cancelled)
+        self.shared.ended_cancelled()
     }
 
     pub(crate) fn done(&self) -> bool {
@@ -286,8 +389,8 @@ impl<Resp> CallCore<Resp> {
             Poll::Ready(Some(m)) => Poll::Ready(Some(Ok(m))),
             Poll::Ready(None) => {
                 self.terminated = true;
-                match self.shared.outcome_now() {
-                    Some(Ok(_)) => Poll::Ready(None),
+                match self.shared.end_now() {
+                    Some(Ok(())) => Poll::Ready(None),
                     Some(Err(e)) => Poll::Ready(Some(Err(e))),
                     None => Poll::Ready(Some(Err(RpcError::internal("call ended without a status")))),
                 }
@@ -307,7 +410,7 @@ impl<Resp> CallCore<Resp> {
                 }
                 Poll::Ready(Some(Err(e))) => return Poll::Ready(Err(e)),
                 Poll::Ready(None) => {
-                    return Poll::Ready(slot.take().ok_or_else(|| match self.shared.outcome_now() {
+                    return Poll::Ready(slot.take().ok_or_else(|| match self.shared.end_now() {
                         Some(Err(e)) => e,
                         _ => RpcError::internal("the server sent no response message (or the call was already awaited)"),
                     }));

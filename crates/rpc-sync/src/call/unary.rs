@@ -153,12 +153,16 @@ pub struct UnaryCall<Resp> {
 
 impl<Resp> fmt::Debug for UnaryCall<Resp> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UnaryCall").field("done", &self.call.done()).finish()
+        f.debug_struct("UnaryCall")
+            .field("done", &!matches!(self.outcome, Outcome::Running))
+            .finish()
     }
 }
 
-impl<Resp> UnaryCall<Resp> {
+impl<Resp: Send + 'static> UnaryCall<Resp> {
+    /// Wraps the aio call and starts it in the background (a future runs while nobody waits).
     pub(crate) fn new(call: rpc_aio::UnaryCall<Resp>, runtime: &RuntimeHandle) -> Self {
+        call.start();
         UnaryCall {
             call,
             outcome: Outcome::Running,
@@ -167,7 +171,7 @@ impl<Resp> UnaryCall<Resp> {
     }
 }
 
-impl<Resp> UnaryCall<Resp> {
+impl<Resp: Send + 'static> UnaryCall<Resp> {
     future_methods!();
 }
 
