@@ -287,6 +287,26 @@ impl AsyncWrite for ObservedIo {
         r
     }
 
+    // Vectored writes pass through: without them h2 copies every frame into one buffer
+    // before writing (tonic's own connector writes vectored).
+    fn poll_write_vectored(mut self: Pin<&mut Self>, cx: &mut Context<'_>, bufs: &[io::IoSlice<'_>]) -> Poll<io::Result<usize>> {
+        let r = match &mut self.sock {
+            Socket::Tcp(s) => Pin::new(s).poll_write_vectored(cx, bufs),
+            Socket::Unix(s) => Pin::new(s).poll_write_vectored(cx, bufs),
+        };
+        if let Poll::Ready(Err(_)) = &r {
+            self.lost();
+        }
+        r
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        match &self.sock {
+            Socket::Tcp(s) => s.is_write_vectored(),
+            Socket::Unix(s) => s.is_write_vectored(),
+        }
+    }
+
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match &mut self.sock {
             Socket::Tcp(s) => Pin::new(s).poll_flush(cx),

@@ -88,6 +88,9 @@ struct State {
     callbacks: Vec<Callback>,
     terminated: bool,
     wakers: Vec<Waker>,
+    /// Threads blocked in `wait_cancelled`: the condition variable is signalled only when
+    /// there are some (signalling is a system call, once per RPC otherwise).
+    blocked_waiters: usize,
 }
 
 struct Inner {
@@ -302,12 +305,14 @@ impl ServicerContext {
     /// Blocks the thread until the RPC is cancelled or ends, or `timeout` passes;
     /// returns whether it was cancelled.
     pub fn wait_cancelled(&self, timeout: Duration) -> bool {
-        let st = self.inner.lock();
-        let (_st, _) = self
+        let mut st = self.inner.lock();
+        st.blocked_waiters += 1;
+        let (mut st, _) = self
             .inner
             .cancel_signal
             .wait_timeout_while(st, timeout, |_| !self.inner.cancelled.load(Ordering::Acquire))
             .unwrap_or_else(|p| p.into_inner());
+        st.blocked_waiters -= 1;
         self.inner.cancelled.load(Ordering::Acquire)
     }
 
@@ -368,8 +373,13 @@ impl ContextControl {
     /// Marks the RPC cancelled and wakes everyone waiting on it. Idempotent.
     pub fn cancel(&self) {
         if !self.inner.cancelled.swap(true, Ordering::AcqRel) {
-            let wakers = std::mem::take(&mut self.inner.lock().wakers);
-            self.inner.cancel_signal.notify_all();
+            let (wakers, blocked) = {
+                let mut st = self.inner.lock();
+                (std::mem::take(&mut st.wakers), st.blocked_waiters > 0)
+            };
+            if blocked {
+                self.inner.cancel_signal.notify_all();
+            }
             wakers.into_iter().for_each(Waker::wake);
         }
     }
