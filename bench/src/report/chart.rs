@@ -97,32 +97,33 @@ pub fn draw(results: &Results, _ratios: &[Ratio], path: &Path) -> Result<(), Str
                 .map_err(err)?;
         }
     }
-    for (limit, label, style) in [
+    let limits = [
         (1.0, "1.00", BLACK.stroke_width(1)),
         (0.97, "0.97 aio", RED.stroke_width(1)),
         (0.85, "0.85 sync unary", BLUE.stroke_width(1)),
-    ] {
+    ];
+    for (limit, _, style) in limits {
         chart
             .draw_series(std::iter::once(PathElement::new(vec![(0.0, limit), (n, limit)], style)))
-            .map_err(err)?
-            .label(label)
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style));
+            .map_err(err)?;
+    }
+    // The legend goes in the right margin, drawn on the whole area: plotters' own series
+    // labels are clipped to the plotting area, which left them without swatches there.
+    let legend_font = ("sans-serif", 12).into_font().color(&BLACK);
+    let x = w as i32 - 165;
+    let mut y = 40;
+    for (_, label, style) in limits {
+        top.draw(&PathElement::new(vec![(x, y + 6), (x + 16, y + 6)], style)).map_err(err)?;
+        top.draw(&Text::new(label.to_string(), (x + 22, y), legend_font.clone()))
+            .map_err(err)?;
+        y += 16;
     }
     for (pi, &p) in pairs.iter().enumerate() {
-        let style = color(pi).filled();
-        chart
-            .draw_series(std::iter::empty::<Rectangle<(f64, f64)>>())
-            .map_err(err)?
-            .label(p.label())
-            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], style));
+        top.draw(&Rectangle::new([(x, y + 1), (x + 16, y + 11)], color(pi).filled()))
+            .map_err(err)?;
+        top.draw(&Text::new(p.label(), (x + 22, y), legend_font.clone())).map_err(err)?;
+        y += 16;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::Coordinate(w as i32 - 180, 10))
-        .background_style(WHITE.mix(0.9))
-        .border_style(BLACK)
-        .draw()
-        .map_err(err)?;
     let label_font = ("sans-serif", 12).into_font().transform(FontTransform::Rotate90).color(&BLACK);
     for (ci, cell) in cells.iter().enumerate() {
         let (x, y) = chart.backend_coord(&(ci as f64 + 0.5, 0.0));
