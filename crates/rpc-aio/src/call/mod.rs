@@ -21,6 +21,7 @@ pub(crate) mod body;
 pub(crate) mod driver;
 mod start;
 mod state;
+mod status;
 mod streaming;
 mod unary;
 
