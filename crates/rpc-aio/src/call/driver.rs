@@ -53,7 +53,7 @@ impl<Resp: Send> Sink<Resp> for Option<Resp> {
 /// before the sender is dropped, so a reader that sees the end always finds a status.
 struct Finisher<Resp> {
     shared: Arc<CallShared>,
-    tx: Option<mpsc::Sender<Resp>>,
+    tx: mpsc::Sender<Resp>,
 }
 
 impl<Resp> Drop for Finisher<Resp> {
@@ -142,7 +142,7 @@ where
         shared.fail(closed_error());
         return core;
     };
-    let fin = Finisher { shared, tx: Some(tx) };
+    let fin = Finisher { shared, tx };
     let (inner2, interceptors) = (inner.clone(), interceptors.clone());
     let task = inner.runtime.spawn(async move {
         let _guard = guard;
@@ -206,14 +206,7 @@ where
         inner,
         shared,
         fixed_deadline,
-        perform(
-            inner.clone(),
-            interceptors,
-            shared.clone(),
-            &mut response,
-            details,
-            Body::Unary(message)
-        )
+        perform(&inner, interceptors, &shared, &mut response, details, Body::Unary(message))
     );
     let outcome = match (result, response) {
         (Ok(trailers), Some(response)) => {
@@ -239,7 +232,7 @@ where
 async fn drive<Req, Resp>(
     inner: Arc<ChannelInner>,
     interceptors: Interceptors,
-    mut fin: Finisher<Resp>,
+    fin: Finisher<Resp>,
     details: ClientCallDetails,
     body: Body<Req>,
 ) where
@@ -249,25 +242,23 @@ async fn drive<Req, Resp>(
     let shared = fin.shared.clone();
     // A clone: the Finisher keeps its sender until the outcome is recorded, so a reader
     // that sees the response channel close always finds the status.
-    let Some(mut tx) = fin.tx.clone() else {
-        return;
-    };
+    let mut tx = fin.tx.clone();
     let fixed_deadline = interceptors.is_empty().then_some(details.deadline);
     let result: Result<Headers, RpcError> = race!(
         inner,
         shared,
         fixed_deadline,
-        perform(inner.clone(), interceptors, shared.clone(), &mut tx, details, body)
+        perform(&inner, interceptors, &shared, &mut tx, details, body)
     );
     drop(tx);
+    // The Finisher's sender goes only after the outcome is recorded.
     fin.shared.finish(result);
-    fin.tx = None;
 }
 
 async fn perform<Req, Resp, S>(
-    inner: Arc<ChannelInner>,
+    inner: &Arc<ChannelInner>,
     interceptors: Interceptors,
-    shared: Arc<CallShared>,
+    shared: &Arc<CallShared>,
     sink: &mut S,
     details: ClientCallDetails,
     body: Body<Req>,
@@ -278,7 +269,7 @@ where
     S: Sink<Resp>,
 {
     if interceptors.is_empty() {
-        let mut stream = send(&inner, &shared, details, body).await?;
+        let mut stream = send(inner, shared, details, body).await?;
         loop {
             match stream.message().await {
                 Ok(Some(m)) => sink.put(m).await?,

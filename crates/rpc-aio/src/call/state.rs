@@ -58,9 +58,17 @@ impl Headers {
         }
     }
 
+    /// Whether there is no application metadata (protocol headers do not count).
     fn is_empty(&self) -> bool {
         match self {
-            Headers::Raw(map) => Metadata::from_tonic(map).is_empty(),
+            // Only protocol headers: empty without converting; anything else (a binary
+            // value may not decode) is settled by the conversion.
+            Headers::Raw(map) => {
+                map.keys().all(|k| match k {
+                    tonic::metadata::KeyRef::Ascii(k) => rpc_core::metadata::is_protocol_key(k.as_str()),
+                    tonic::metadata::KeyRef::Binary(_) => false,
+                }) || Metadata::from_tonic(map).is_empty()
+            }
             Headers::Converted(md) => md.is_empty(),
         }
     }
