@@ -3,6 +3,8 @@
 //! `interceptors`, each called by a client here.
 #![cfg(unix)]
 
+mod child;
+
 use examples::pb::helloworld::{GreeterStub, HelloRequest};
 use examples::pb::routeguide::RouteGuideStub;
 use examples::tls::channel_options;
@@ -11,8 +13,7 @@ use rpc_health::{HealthCheckRequest, HealthStub, ServingStatus};
 use rpc_reflection::pb::v1::server_reflection_request::MessageRequest;
 use rpc_reflection::pb::v1::server_reflection_response::MessageResponse;
 use rpc_reflection::{ServerReflectionRequest, ServerReflectionStub};
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -33,19 +34,7 @@ impl Drop for Example {
 impl Example {
     /// Starts `binary` with `args` and waits for its `listening on PORT` line.
     fn start(binary: &str, args: &[&str]) -> Example {
-        let mut child = Command::new(binary)
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
+        let (child, lines) = child::spawn_with_lines(Command::new(binary).args(args));
         let mut example = Example { child, port: 0, lines };
         let line = example.wait_for("listening on ");
         example.port = line["listening on ".len()..].split_whitespace().next().unwrap().parse().unwrap();

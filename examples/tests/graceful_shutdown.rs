@@ -2,11 +2,12 @@
 //! `graceful_shutdown_sync` examples run as children and are sent SIGTERM/SIGINT.
 #![cfg(unix)]
 
+mod child;
+
 use examples::pb::helloworld::{GreeterStub, HelloRequest};
 use rpc_core::{ChannelOptions, Request, RpcError, StatusCode};
 use rpc_health::{HealthCheckRequest, HealthStub, ServingStatus};
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, Command, ExitStatus};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -25,22 +26,7 @@ struct Server {
 
 impl Server {
     fn start(bin: &str, args: &[&str]) -> Server {
-        let mut child = Command::new(bin)
-            .args(["--port", "0"])
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
+        let (child, lines) = child::spawn_with_lines(Command::new(bin).args(["--port", "0"]).args(args));
         let mut server = Server {
             child,
             lines,
@@ -189,15 +175,7 @@ fn second_sigint_cuts_the_grace_short() {
 #[test]
 fn sigterm_during_slow_startup_is_held_until_startup_is_done() {
     for bin in FACES {
-        let mut child = Command::new(bin)
-            .args(["--port", "0", "--startup-delay", "1.5", "--grace", "1"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || BufReader::new(stdout).lines().map_while(Result::ok).for_each(|l| drop(tx.send(l))));
+        let (child, lines) = child::spawn_with_lines(Command::new(bin).args(["--port", "0", "--startup-delay", "1.5", "--grace", "1"]));
         let mut server = Server {
             child,
             lines,
