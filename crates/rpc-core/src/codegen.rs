@@ -2,18 +2,21 @@
 //! `rpc-build` output is written against, and nothing else.
 //!
 //! A generated stub is generic over [`Channel`]; `rpc_aio::Channel` and
-//! `rpc_sync::Channel` implement it, so one stub serves both faces. Generated
-//! registration functions are generic over [`Server`], which both servers implement.
+//! `rpc_sync::Channel` implement it with their multi-callables (one per method kind), so
+//! one stub serves both faces. Generated registration functions are generic over
+//! [`Server`], which both servers implement.
 
 use crate::context::ServicerContext;
 use crate::error::RpcError;
-use crate::request::{Request, RequestSource};
+use crate::request::Request;
+pub use crate::request::RequestSource;
 use crate::streams::{RequestIterator, RequestStream, ResponseIterator, ResponseStream};
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
+pub use crate::codec::ProstCodec;
 pub use crate::request::{IntoRequest, IntoStreamingRequest};
 pub use crate::{Metadata, RpcError as Error, StatusCode};
 #[doc(hidden)]
@@ -72,92 +75,104 @@ pub struct ServiceDescriptor {
     pub file_descriptor_set: &'static [u8],
 }
 
-/// What a client channel offers generated stubs. The associated types are what a call
-/// returns: values in the blocking face, awaitable call objects in the async face.
+/// Messages a stub sends: any prost message.
+pub trait OutMessage: prost::Message + Send + 'static {}
+impl<T: prost::Message + Send + 'static> OutMessage for T {}
+
+/// Messages a stub receives: any prost message with a default (to decode into).
+pub trait InMessage: prost::Message + Default + Send + 'static {}
+impl<T: prost::Message + Default + Send + 'static> InMessage for T {}
+
+/// What a client channel offers generated stubs: one multi-callable per method kind.
+///
+/// `rpc_aio::Channel` and `rpc_sync::Channel` implement it with their multi-callables
+/// (`UnaryUnaryMultiCallable` ...), so a stub method is "make the multi-callable of this
+/// method, call it": the same code path as calling a method by name.
 pub trait Channel: Clone + Send + Sync + 'static {
-    /// What a unary-response call returns (blocking: `Result<Resp, RpcError>`;
-    /// async: a call object that resolves to it).
-    type Unary<Resp: prost::Message + Default + Send + 'static>;
-    /// What a `*_with_call` method returns: the response together with the finished call.
-    type UnaryWithCall<Resp: prost::Message + Default + Send + 'static>;
-    /// What a `*_future` method returns: a handle on a call running in the background.
-    type UnaryFuture<Resp: prost::Message + Default + Send + 'static>;
-    /// What a unary-stream call returns (blocking: an iterator; async: a stream).
-    type Streaming<Resp: prost::Message + Default + Send + 'static>;
-    /// What a stream-unary call returns (blocking: `Result<Resp, RpcError>`; async: a call
-    /// object that can also `write` requests of type `Req`).
-    type StreamUnary<Req: prost::Message + Send + 'static, Resp: prost::Message + Default + Send + 'static>;
-    /// What a stream-unary `*_with_call` method returns.
-    type StreamUnaryWithCall<Req: prost::Message + Send + 'static, Resp: prost::Message + Default + Send + 'static>;
-    /// What a stream-unary `*_future` method returns.
-    type StreamUnaryFuture<Req: prost::Message + Send + 'static, Resp: prost::Message + Default + Send + 'static>;
-    /// What a stream-stream call returns (blocking: an iterator; async: a stream that can also `write`).
-    type StreamStream<Req: prost::Message + Send + 'static, Resp: prost::Message + Default + Send + 'static>;
+    /// The multi-callable of a unary-unary method.
+    type UnaryUnary<Req: OutMessage, Resp: InMessage>: UnaryUnaryCallable<Req, Resp>;
+    /// The multi-callable of a unary-stream method.
+    type UnaryStream<Req: OutMessage, Resp: InMessage>: UnaryStreamCallable<Req, Resp>;
+    /// The multi-callable of a stream-unary method.
+    type StreamUnary<Req: OutMessage, Resp: InMessage>: StreamUnaryCallable<Req, Resp>;
+    /// The multi-callable of a stream-stream method.
+    type StreamStream<Req: OutMessage, Resp: InMessage>: StreamStreamCallable<Req, Resp>;
 
-    /// Starts a unary-unary call.
-    fn unary_unary<Req, Resp>(&self, method: &'static MethodDescriptor, request: Request<Req>) -> Self::Unary<Resp>
-    where
-        Req: prost::Message + Send + 'static,
-        Resp: prost::Message + Default + Send + 'static;
-
-    /// Starts a unary-unary call, returning the response with the call.
-    fn unary_unary_with_call<Req, Resp>(&self, method: &'static MethodDescriptor, request: Request<Req>) -> Self::UnaryWithCall<Resp>
-    where
-        Req: prost::Message + Send + 'static,
-        Resp: prost::Message + Default + Send + 'static;
-
-    /// Starts a unary-unary call in the background.
-    fn unary_unary_future<Req, Resp>(&self, method: &'static MethodDescriptor, request: Request<Req>) -> Self::UnaryFuture<Resp>
-    where
-        Req: prost::Message + Send + 'static,
-        Resp: prost::Message + Default + Send + 'static;
-
-    /// Starts a unary-stream call.
-    fn unary_stream<Req, Resp>(&self, method: &'static MethodDescriptor, request: Request<Req>) -> Self::Streaming<Resp>
-    where
-        Req: prost::Message + Send + 'static,
-        Resp: prost::Message + Default + Send + 'static;
-
-    /// Starts a stream-unary call.
-    fn stream_unary<Req, Resp>(
-        &self,
-        method: &'static MethodDescriptor,
-        request: Request<RequestSource<Req>>,
-    ) -> Self::StreamUnary<Req, Resp>
-    where
-        Req: prost::Message + Send + 'static,
-        Resp: prost::Message + Default + Send + 'static;
-
-    /// Starts a stream-unary call, returning the response with the call.
-    fn stream_unary_with_call<Req, Resp>(
-        &self,
-        method: &'static MethodDescriptor,
-        request: Request<RequestSource<Req>>,
-    ) -> Self::StreamUnaryWithCall<Req, Resp>
-    where
-        Req: prost::Message + Send + 'static,
-        Resp: prost::Message + Default + Send + 'static;
-
-    /// Starts a stream-unary call in the background.
-    fn stream_unary_future<Req, Resp>(
-        &self,
-        method: &'static MethodDescriptor,
-        request: Request<RequestSource<Req>>,
-    ) -> Self::StreamUnaryFuture<Req, Resp>
-    where
-        Req: prost::Message + Send + 'static,
-        Resp: prost::Message + Default + Send + 'static;
-
-    /// Starts a stream-stream call.
-    fn stream_stream<Req, Resp>(
-        &self,
-        method: &'static MethodDescriptor,
-        request: Request<RequestSource<Req>>,
-    ) -> Self::StreamStream<Req, Resp>
-    where
-        Req: prost::Message + Send + 'static,
-        Resp: prost::Message + Default + Send + 'static;
+    /// The multi-callable of a unary-unary method.
+    fn unary_unary<Req: OutMessage, Resp: InMessage>(&self, method: &'static MethodDescriptor) -> Self::UnaryUnary<Req, Resp>;
+    /// The multi-callable of a unary-stream method.
+    fn unary_stream<Req: OutMessage, Resp: InMessage>(&self, method: &'static MethodDescriptor) -> Self::UnaryStream<Req, Resp>;
+    /// The multi-callable of a stream-unary method.
+    fn stream_unary<Req: OutMessage, Resp: InMessage>(&self, method: &'static MethodDescriptor) -> Self::StreamUnary<Req, Resp>;
+    /// The multi-callable of a stream-stream method.
+    fn stream_stream<Req: OutMessage, Resp: InMessage>(&self, method: &'static MethodDescriptor) -> Self::StreamStream<Req, Resp>;
 }
+
+/// Calling a unary-unary method: gRPC Python's `UnaryUnaryMultiCallable`.
+pub trait UnaryUnaryCallable<Req, Resp> {
+    /// What `call` returns (blocking: `Result<Resp, RpcError>`; async: a call object that
+    /// resolves to it).
+    type Call;
+    /// What `with_call` returns: the response together with the finished call.
+    type WithCall;
+    /// What `future` returns: a handle on a call running in the background.
+    type Future;
+    /// Makes the call.
+    fn call(&self, request: Request<Req>) -> Self::Call;
+    /// Makes the call, returning the response with the finished call.
+    fn with_call(&self, request: Request<Req>) -> Self::WithCall;
+    /// Starts the call in the background.
+    fn future(&self, request: Request<Req>) -> Self::Future;
+}
+
+/// Calling a unary-stream method.
+pub trait UnaryStreamCallable<Req, Resp> {
+    /// What `call` returns (blocking: an iterator of responses; async: a stream).
+    type Call;
+    /// Starts the call.
+    fn call(&self, request: Request<Req>) -> Self::Call;
+}
+
+/// Calling a stream-unary method.
+pub trait StreamUnaryCallable<Req, Resp> {
+    /// What `call` returns.
+    type Call;
+    /// What `with_call` returns.
+    type WithCall;
+    /// What `future` returns.
+    type Future;
+    /// Makes the call with the requests of `request`.
+    fn call(&self, request: Request<RequestSource<Req>>) -> Self::Call;
+    /// Makes the call, returning the response with the finished call.
+    fn with_call(&self, request: Request<RequestSource<Req>>) -> Self::WithCall;
+    /// Starts the call in the background.
+    fn future(&self, request: Request<RequestSource<Req>>) -> Self::Future;
+}
+
+/// Calling a stream-stream method.
+pub trait StreamStreamCallable<Req, Resp> {
+    /// What `call` returns.
+    type Call;
+    /// Starts the call with the requests of `request`.
+    fn call(&self, request: Request<RequestSource<Req>>) -> Self::Call;
+}
+
+/// What a stub's unary-unary method returns on channel `C`.
+pub type UnaryUnaryCall<C, Req, Resp> = <<C as Channel>::UnaryUnary<Req, Resp> as UnaryUnaryCallable<Req, Resp>>::Call;
+/// What a stub's `*_with_call` unary-unary method returns on channel `C`.
+pub type UnaryUnaryWithCall<C, Req, Resp> = <<C as Channel>::UnaryUnary<Req, Resp> as UnaryUnaryCallable<Req, Resp>>::WithCall;
+/// What a stub's `*_future` unary-unary method returns on channel `C`.
+pub type UnaryUnaryFuture<C, Req, Resp> = <<C as Channel>::UnaryUnary<Req, Resp> as UnaryUnaryCallable<Req, Resp>>::Future;
+/// What a stub's unary-stream method returns on channel `C`.
+pub type UnaryStreamCall<C, Req, Resp> = <<C as Channel>::UnaryStream<Req, Resp> as UnaryStreamCallable<Req, Resp>>::Call;
+/// What a stub's stream-unary method returns on channel `C`.
+pub type StreamUnaryCall<C, Req, Resp> = <<C as Channel>::StreamUnary<Req, Resp> as StreamUnaryCallable<Req, Resp>>::Call;
+/// What a stub's `*_with_call` stream-unary method returns on channel `C`.
+pub type StreamUnaryWithCall<C, Req, Resp> = <<C as Channel>::StreamUnary<Req, Resp> as StreamUnaryCallable<Req, Resp>>::WithCall;
+/// What a stub's `*_future` stream-unary method returns on channel `C`.
+pub type StreamUnaryFuture<C, Req, Resp> = <<C as Channel>::StreamUnary<Req, Resp> as StreamUnaryCallable<Req, Resp>>::Future;
+/// What a stub's stream-stream method returns on channel `C`.
+pub type StreamStreamCall<C, Req, Resp> = <<C as Channel>::StreamStream<Req, Resp> as StreamStreamCallable<Req, Resp>>::Call;
 
 /// A blocking unary-response behaviour.
 pub type BlockingFn<In, Out> = Arc<dyn Fn(In, &ServicerContext) -> Result<Out, RpcError> + Send + Sync>;
@@ -253,6 +268,7 @@ pub enum Async {}
 
 pub use crate::context::ServicerContext as Context;
 pub use crate::request::{RequestSource as Source, StreamRequests, WriteRequests};
+
 pub use crate::streams::{
     RequestIterator as ReqIter, RequestStream as ReqStream, ResponseIterator as RespIter, ResponseStream as RespStream,
 };

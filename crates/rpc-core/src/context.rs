@@ -1,5 +1,6 @@
 //! `ServicerContext`: what a server handler knows about and can do to its RPC, shared by
-//! blocking and async handlers, and `ContextControl`, the server engine's side of it.
+//! blocking and async handlers, and (hidden from the documentation) `ContextControl`,
+//! the server engine's side of it.
 
 use crate::compression::Compression;
 use crate::error::RpcError;
@@ -57,6 +58,7 @@ impl AuthContext {
 
 /// What the engine knows about an RPC when it starts, for [`ServicerContext::new`].
 #[derive(Clone, Debug, Default)]
+#[doc(hidden)]
 pub struct RpcInfo {
     /// The full method path, `/package.Service/Method`.
     pub method: String,
@@ -96,6 +98,8 @@ struct State {
 struct Inner {
     info: RpcInfo,
     cancelled: AtomicBool,
+    /// Whether the request message handed to the handler last was compressed on the wire.
+    last_request_compressed: AtomicBool,
     state: Mutex<State>,
     cancel_signal: Condvar,
 }
@@ -120,17 +124,21 @@ pub struct ServicerContext {
 /// The server engine's handle on a [`ServicerContext`]: it cancels the RPC, sends
 /// initial metadata and reads what the handler set when the RPC ends.
 #[derive(Clone)]
+#[doc(hidden)]
 pub struct ContextControl {
     inner: Arc<Inner>,
 }
 
 impl ServicerContext {
-    /// A new context for an RPC, and the engine's control of it. `initial_metadata_sender`
+    /// A new context for an RPC, and the engine's control of it (for the engine and for
+    /// tests of handlers). `initial_metadata_sender`
     /// is called at most once, when the handler sends initial metadata early.
+    #[doc(hidden)]
     pub fn new(info: RpcInfo, initial_metadata_sender: Option<Box<dyn FnOnce(Metadata) + Send>>) -> (ServicerContext, ContextControl) {
         let inner = Arc::new(Inner {
             info,
             cancelled: AtomicBool::new(false),
+            last_request_compressed: AtomicBool::new(false),
             state: Mutex::new(State {
                 initial_metadata_sender,
                 ..State::default()
@@ -179,9 +187,18 @@ impl ServicerContext {
     /// The compression the client declared for its request messages (`grpc-encoding`),
     /// `NoCompression` if none. The request has already been decompressed; this only says
     /// how it travelled. gRPC lets a client send single messages of such a call uncompressed
-    /// (each message carries a flag), so this is what the call allowed, not a per-message fact.
+    /// (each message carries a flag), so this is what the call allowed, not a per-message
+    /// fact: see [`last_request_compressed`](Self::last_request_compressed) for that.
     pub fn request_compression(&self) -> Compression {
         self.inner.info.request_compression
+    }
+
+    /// Whether the request message handed to the handler last (the request of a
+    /// unary-request method, or the one a request stream or iterator returned last) was
+    /// compressed on the wire. gRPC marks each message; a client may send some messages of a
+    /// compressed call uncompressed. `false` before any request was handed over.
+    pub fn last_request_compressed(&self) -> bool {
+        self.inner.last_request_compressed.load(Ordering::Acquire)
     }
 
     /// Time left before the client's deadline (zero once passed); `None` without a deadline.
@@ -298,7 +315,7 @@ impl ServicerContext {
     ///
     /// # Cancel safety
     /// Dropping it has no effect on the RPC.
-    pub fn on_cancel(&self) -> Cancellation {
+    pub fn on_cancel(&self) -> impl Future<Output = ()> + Send + Sync + 'static {
         Cancellation { inner: self.inner.clone() }
     }
 
@@ -360,6 +377,7 @@ impl fmt::Debug for ServicerContext {
 
 /// What the handler set on its context, read by the engine when the RPC ends.
 #[derive(Debug, Default)]
+#[doc(hidden)]
 pub struct HandlerOutcome {
     /// The code from `set_code`/`abort`.
     pub code: Option<StatusCode>,
@@ -382,6 +400,16 @@ impl ContextControl {
             }
             wakers.into_iter().for_each(Waker::wake);
         }
+    }
+
+    /// Records whether the request message about to be handed to the handler was compressed.
+    pub fn set_last_request_compressed(&self, compressed: bool) {
+        self.inner.last_request_compressed.store(compressed, Ordering::Release);
+    }
+
+    /// A future that completes when the RPC is cancelled or ends.
+    pub fn cancelled_future(&self) -> Cancellation {
+        Cancellation { inner: self.inner.clone() }
     }
 
     /// Whether the RPC was cancelled.
@@ -453,6 +481,7 @@ impl fmt::Debug for ContextControl {
 
 /// A future that completes when an RPC is cancelled or ends; see [`ServicerContext::on_cancel`].
 #[must_use = "futures do nothing unless polled"]
+#[doc(hidden)]
 pub struct Cancellation {
     inner: Arc<Inner>,
 }

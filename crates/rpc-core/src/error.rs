@@ -5,7 +5,6 @@ use crate::metadata::Metadata;
 use crate::status::StatusCode;
 use bytes::Bytes;
 use prost::Message;
-use std::error::Error as _;
 use std::fmt;
 
 /// The error of a gRPC call: a [`StatusCode`] other than OK, a details
@@ -182,30 +181,6 @@ impl RpcError {
         self
     }
 
-    /// Converts from a tonic `Status`, keeping code, message, metadata and rich details.
-    pub fn from_tonic(status: &tonic::Status) -> RpcError {
-        let md = Metadata::from_tonic(status.metadata());
-        let err = RpcError::new(status.code().into(), status.message()).with_trailing_metadata(md);
-        let err = match status.source() {
-            Some(src) => err.with_debug_error_string(src.to_string()),
-            None => err,
-        };
-        if status.details().is_empty() {
-            err
-        } else {
-            err.with_encoded_status_details(status.details())
-        }
-    }
-
-    /// Converts to a tonic `Status`, keeping code, message, trailing metadata and rich details.
-    pub fn to_tonic(&self) -> tonic::Status {
-        let md = self.trailing_metadata().to_tonic();
-        match self.encoded_status_details() {
-            Some(details) => tonic::Status::with_details_and_metadata(self.code().into(), self.details(), details, md),
-            None => tonic::Status::with_metadata(self.code().into(), self.details(), md),
-        }
-    }
-
     /// Whether the code is `Cancelled`.
     pub fn is_cancelled(&self) -> bool {
         self.code() == StatusCode::Cancelled
@@ -267,18 +242,6 @@ impl fmt::Debug for RpcError {
 }
 
 impl std::error::Error for RpcError {}
-
-impl From<tonic::Status> for RpcError {
-    fn from(status: tonic::Status) -> Self {
-        RpcError::from_tonic(&status)
-    }
-}
-
-impl From<RpcError> for tonic::Status {
-    fn from(err: RpcError) -> Self {
-        err.to_tonic()
-    }
-}
 
 impl From<crate::metadata::MetadataError> for RpcError {
     /// Invalid metadata from the application is an `INTERNAL` error naming the problem.

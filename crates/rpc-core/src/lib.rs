@@ -7,12 +7,17 @@
 //! - [`ChannelConnectivity`], [`Compression`], [`ChannelOptions`], [`ServerOptions`];
 //! - [`Request`] and [`CallOptions`], per-call options;
 //! - [`ServicerContext`], the handler's view of its RPC;
+//! - [`codec`], how messages become bytes (prost by default, raw bytes, closures);
 //! - [`codegen`], the contract generated code is written against.
+//!
+//! Engine-facing items (the server's side of a context, say) are `#[doc(hidden)]`: they
+//! are for `rpc-aio` and carry no stability promise.
 #![deny(missing_docs)]
 #![deny(missing_debug_implementations)]
 #![warn(unreachable_pub)]
 #![doc(test(attr(deny(warnings))))]
 
+pub mod codec;
 pub mod codegen;
 mod compression;
 mod connectivity;
@@ -29,7 +34,9 @@ pub mod timeout;
 
 pub use compression::Compression;
 pub use connectivity::ChannelConnectivity;
-pub use context::{AuthContext, Cancellation, ContextControl, HandlerOutcome, RpcInfo, ServicerContext};
+pub use context::{AuthContext, ServicerContext};
+#[doc(hidden)]
+pub use context::{Cancellation, ContextControl, HandlerOutcome, RpcInfo};
 pub use credentials::{
     AuthMetadataContext, AuthMetadataPlugin, CallCredentials, ChannelCredentials, ChannelKind, CredentialsError, KeyCertPair,
     ServerCredentials, SslChannelConfig,
@@ -37,8 +44,11 @@ pub use credentials::{
 pub use error::RpcError;
 pub use metadata::{Metadata, MetadataError, MetadataValue};
 pub use options::{ChannelOptions, DEFAULT_MAX_HEADER_LIST_SIZE, DEFAULT_MAX_RECEIVE_MESSAGE_LENGTH, ServerOptions};
+#[doc(hidden)]
+pub use request::SourceKind;
 pub use request::{
-    CallOptions, IntoRequest, IntoRequestSource, IntoStreamingRequest, Request, RequestSource, StreamRequests, WriteRequests, stream,
+    CallOptions, IntoRequest, IntoRequestSource, IntoStreamingRequest, OutgoingMessage, Request, RequestSource, StreamRequests,
+    WriteOptions, WriteRequests, stream,
 };
 pub use status::StatusCode;
 pub use streams::{RequestIterator, RequestStream, ResponseIterator, ResponseStream};

@@ -303,67 +303,20 @@ impl Metadata {
         self.entries.extend(other.entries);
     }
 
-    /// Converts to tonic's `MetadataMap`, keeping repeats, binary values and the order of
-    /// each key's values. tonic's map groups a key's values together, so entries with
-    /// different keys come back ordered by each key's first appearance.
-    pub fn to_tonic(&self) -> tonic::metadata::MetadataMap {
-        let mut map = tonic::metadata::MetadataMap::with_capacity(self.entries.len());
-        self.write_to_tonic(&mut map);
-        map
+    /// Appends an entry without validating it: for the engine, which reads metadata off
+    /// the wire where HTTP/2 has already checked the header's syntax (gRPC's key rules are
+    /// stricter than what peers may send, and a received entry is kept, not refused).
+    #[doc(hidden)]
+    pub fn push_received(&mut self, key: String, value: MetadataValue) {
+        self.entries.push((key, value));
     }
 
-    /// Appends every entry to an existing tonic `MetadataMap`.
-    pub fn write_to_tonic(&self, map: &mut tonic::metadata::MetadataMap) {
-        use tonic::metadata::{AsciiMetadataKey, AsciiMetadataValue, BinaryMetadataKey, BinaryMetadataValue};
-        for (k, v) in &self.entries {
-            // Keys and values were validated on insertion, which is stricter than tonic's
-            // own rules, so these conversions succeed; a failure is skipped, never a panic.
-            match v {
-                MetadataValue::Text(s) => {
-                    if let (Ok(key), Ok(val)) = (AsciiMetadataKey::from_bytes(k.as_bytes()), AsciiMetadataValue::try_from(s.as_str())) {
-                        map.append(key, val);
-                    }
-                }
-                MetadataValue::Binary(b) => {
-                    if let Ok(key) = BinaryMetadataKey::from_bytes(k.as_bytes()) {
-                        map.append_bin(key, BinaryMetadataValue::from_bytes(b));
-                    }
-                }
-            }
+    /// A map with room for `n` entries.
+    #[doc(hidden)]
+    pub fn with_capacity(n: usize) -> Metadata {
+        Metadata {
+            entries: Vec::with_capacity(n),
         }
-    }
-
-    /// Converts from tonic's `MetadataMap`, keeping order, repeats and binary values.
-    ///
-    /// Headers that belong to the protocol (`grpc-*`, `content-type`, `te`, ...) are
-    /// left out: they are not application metadata. Text values that are not valid
-    /// UTF-8 are kept with replacement characters; undecodable base64 in a `-bin`
-    /// value is skipped.
-    pub fn from_tonic(map: &tonic::metadata::MetadataMap) -> Metadata {
-        use tonic::metadata::KeyAndValueRef;
-        let mut entries = Vec::with_capacity(map.len());
-        for kv in map.iter() {
-            match kv {
-                KeyAndValueRef::Ascii(k, v) => {
-                    let key = k.as_str();
-                    if is_protocol_key(key) {
-                        continue;
-                    }
-                    let text = String::from_utf8_lossy(v.as_encoded_bytes()).into_owned();
-                    entries.push((key.to_owned(), MetadataValue::Text(text)));
-                }
-                KeyAndValueRef::Binary(k, v) => {
-                    let key = k.as_str();
-                    if is_protocol_key(key) {
-                        continue;
-                    }
-                    if let Ok(bytes) = v.to_bytes() {
-                        entries.push((key.to_owned(), MetadataValue::Binary(bytes)));
-                    }
-                }
-            }
-        }
-        Metadata { entries }
     }
 }
 
@@ -375,18 +328,6 @@ pub fn is_protocol_key(key: &str) -> bool {
 impl fmt::Debug for Metadata {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_list().entries(self.entries.iter()).finish()
-    }
-}
-
-impl From<&Metadata> for tonic::metadata::MetadataMap {
-    fn from(md: &Metadata) -> Self {
-        md.to_tonic()
-    }
-}
-
-impl From<&tonic::metadata::MetadataMap> for Metadata {
-    fn from(map: &tonic::metadata::MetadataMap) -> Self {
-        Metadata::from_tonic(map)
     }
 }
 

@@ -182,22 +182,180 @@ impl<T> IntoRequest<T> for Request<T> {
     }
 }
 
-/// Where the requests of a request-streaming call come from.
-pub enum RequestSource<T> {
-    /// A (possibly blocking) iterator; the blocking face pumps it on a thread of its own.
-    Iter(Box<dyn Iterator<Item = T> + Send>),
+/// Options for one message written on a request stream (C-core's write flags).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct WriteOptions {
+    /// Send this message uncompressed even though the call compresses its messages
+    /// (C-core's `GRPC_WRITE_NO_COMPRESS`); each gRPC message carries its own flag.
+    pub no_compress: bool,
+}
+
+impl WriteOptions {
+    /// The defaults: the message is compressed if the call is.
+    pub const fn new() -> WriteOptions {
+        WriteOptions { no_compress: false }
+    }
+
+    /// Sends the message uncompressed.
+    pub const fn no_compress(mut self) -> WriteOptions {
+        self.no_compress = true;
+        self
+    }
+}
+
+/// One request message with its [`WriteOptions`], for sources that choose per message
+/// (see [`RequestSource::messages`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutgoingMessage<T> {
+    /// The message.
+    pub message: T,
+    /// How to send it.
+    pub options: WriteOptions,
+}
+
+impl<T> OutgoingMessage<T> {
+    /// A message sent with the call's defaults.
+    pub fn new(message: T) -> OutgoingMessage<T> {
+        OutgoingMessage {
+            message,
+            options: WriteOptions::new(),
+        }
+    }
+
+    /// This message, sent uncompressed on a compressed call.
+    pub fn uncompressed(mut self) -> OutgoingMessage<T> {
+        self.options.no_compress = true;
+        self
+    }
+}
+
+impl<T> From<T> for OutgoingMessage<T> {
+    fn from(message: T) -> Self {
+        OutgoingMessage::new(message)
+    }
+}
+
+type BoxIter<T> = Box<dyn Iterator<Item = OutgoingMessage<T>> + Send>;
+type BoxStream<T> = Pin<Box<dyn Stream<Item = OutgoingMessage<T>> + Send>>;
+
+/// Where the requests of a request-streaming call come from: an iterator (which may block:
+/// the engine pulls it on a blocking thread), an async stream, or the call object itself
+/// (`write` / `done_writing`, made by [`WriteRequests`]).
+///
+/// Most code never names it: stubs and multi-callables take anything that implements
+/// [`IntoRequestSource`] (a `Vec`, an iterator, [`stream`], [`WriteRequests`]).
+pub struct RequestSource<T> {
+    kind: SourceKind<T>,
+}
+
+/// What a [`RequestSource`] is made of, for the engine.
+#[doc(hidden)]
+pub enum SourceKind<T> {
+    /// A (possibly blocking) iterator.
+    Iter(BoxIter<T>),
     /// An async stream.
-    Stream(Pin<Box<dyn Stream<Item = T> + Send>>),
-    /// No source: the caller writes requests through the call object and then says done.
+    Stream(BoxStream<T>),
+    /// Requests are written through the call object.
     Writer,
+}
+
+impl<T: 'static> RequestSource<T> {
+    /// Requests from an iterator (pulled on a blocking thread, so it may block).
+    pub fn iter<I>(messages: I) -> RequestSource<T>
+    where
+        I: IntoIterator<Item = T>,
+        I::IntoIter: Send + 'static,
+    {
+        RequestSource {
+            kind: SourceKind::Iter(Box::new(messages.into_iter().map(OutgoingMessage::new))),
+        }
+    }
+
+    /// Requests from an iterator that chooses the [`WriteOptions`] of each message, e.g.
+    /// to send one message of a compressed call uncompressed.
+    ///
+    /// ```
+    /// use rpc_core::{OutgoingMessage, RequestSource};
+    /// let source = RequestSource::messages(vec![OutgoingMessage::new(1), OutgoingMessage::new(2).uncompressed()]);
+    /// # let _ = source;
+    /// ```
+    pub fn messages<I>(messages: I) -> RequestSource<T>
+    where
+        I: IntoIterator<Item = OutgoingMessage<T>>,
+        I::IntoIter: Send + 'static,
+    {
+        RequestSource {
+            kind: SourceKind::Iter(Box::new(messages.into_iter())),
+        }
+    }
+
+    /// Requests from an async stream.
+    pub fn stream<S>(messages: S) -> RequestSource<T>
+    where
+        S: Stream<Item = T> + Send + 'static,
+    {
+        RequestSource {
+            kind: SourceKind::Stream(Box::pin(MapStream { inner: messages })),
+        }
+    }
+
+    /// Requests from an async stream that chooses the [`WriteOptions`] of each message.
+    pub fn message_stream<S>(messages: S) -> RequestSource<T>
+    where
+        S: Stream<Item = OutgoingMessage<T>> + Send + 'static,
+    {
+        RequestSource {
+            kind: SourceKind::Stream(Box::pin(messages)),
+        }
+    }
+
+    /// No source: requests are written through the call object (`write`, `done_writing`).
+    pub fn writer() -> RequestSource<T> {
+        RequestSource { kind: SourceKind::Writer }
+    }
+}
+
+impl<T> RequestSource<T> {
+    /// Whether requests are written through the call object.
+    pub fn is_writer(&self) -> bool {
+        matches!(self.kind, SourceKind::Writer)
+    }
+
+    /// What the source is made of (for the engine).
+    #[doc(hidden)]
+    pub fn into_kind(self) -> SourceKind<T> {
+        self.kind
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// Wraps plain messages of a stream into [`OutgoingMessage`]s.
+    struct MapStream<S> {
+        #[pin]
+        inner: S,
+    }
+}
+
+impl<S: Stream> Stream for MapStream<S> {
+    type Item = OutgoingMessage<S::Item>;
+    fn poll_next(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Option<Self::Item>> {
+        self.project().inner.poll_next(cx).map(|o| o.map(OutgoingMessage::new))
+    }
 }
 
 impl<T> fmt::Debug for RequestSource<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.kind.fmt(f)
+    }
+}
+
+impl<T> fmt::Debug for SourceKind<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            RequestSource::Iter(_) => "RequestSource::Iter",
-            RequestSource::Stream(_) => "RequestSource::Stream",
-            RequestSource::Writer => "RequestSource::Writer",
+            SourceKind::Iter(_) => "RequestSource::Iter",
+            SourceKind::Stream(_) => "RequestSource::Stream",
+            SourceKind::Writer => "RequestSource::Writer",
         })
     }
 }
@@ -205,20 +363,26 @@ impl<T> fmt::Debug for RequestSource<T> {
 /// Something that can supply the requests of a request-streaming call.
 ///
 /// Implemented for every `IntoIterator` (a `Vec`, an iterator, a generator-like
-/// closure iterator), for [`StreamRequests`] (made by [`stream`]) and for
-/// [`WriteRequests`] (requests written through the call object).
+/// closure iterator), for [`StreamRequests`] (made by [`stream`]), for [`WriteRequests`]
+/// (requests written through the call object) and for a [`RequestSource`] itself.
 pub trait IntoRequestSource<T> {
     /// Converts into a [`RequestSource`].
     fn into_request_source(self) -> RequestSource<T>;
 }
 
-impl<T, I> IntoRequestSource<T> for I
+impl<T: 'static, I> IntoRequestSource<T> for I
 where
     I: IntoIterator<Item = T>,
     I::IntoIter: Send + 'static,
 {
     fn into_request_source(self) -> RequestSource<T> {
-        RequestSource::Iter(Box::new(self.into_iter()))
+        RequestSource::iter(self)
+    }
+}
+
+impl<T> IntoRequestSource<T> for RequestSource<T> {
+    fn into_request_source(self) -> RequestSource<T> {
+        self
     }
 }
 
@@ -231,12 +395,12 @@ pub fn stream<S: Stream + Send + 'static>(s: S) -> StreamRequests<S> {
     StreamRequests(s)
 }
 
-impl<T, S> IntoRequestSource<T> for StreamRequests<S>
+impl<T: 'static, S> IntoRequestSource<T> for StreamRequests<S>
 where
     S: Stream<Item = T> + Send + 'static,
 {
     fn into_request_source(self) -> RequestSource<T> {
-        RequestSource::Stream(Box::pin(self.0))
+        RequestSource::stream(self.0)
     }
 }
 
@@ -244,9 +408,9 @@ where
 #[derive(Clone, Copy, Debug, Default)]
 pub struct WriteRequests;
 
-impl<T> IntoRequestSource<T> for WriteRequests {
+impl<T: 'static> IntoRequestSource<T> for WriteRequests {
     fn into_request_source(self) -> RequestSource<T> {
-        RequestSource::Writer
+        RequestSource::writer()
     }
 }
 
@@ -257,17 +421,17 @@ pub trait IntoStreamingRequest<T> {
     fn into_streaming_request(self) -> Request<RequestSource<T>>;
 }
 
-impl<T, I> IntoStreamingRequest<T> for I
+impl<T: 'static, I> IntoStreamingRequest<T> for I
 where
     I: IntoIterator<Item = T>,
     I::IntoIter: Send + 'static,
 {
     fn into_streaming_request(self) -> Request<RequestSource<T>> {
-        Request::new(self.into_request_source())
+        Request::new(RequestSource::iter(self))
     }
 }
 
-impl<T, S> IntoStreamingRequest<T> for StreamRequests<S>
+impl<T: 'static, S> IntoStreamingRequest<T> for StreamRequests<S>
 where
     S: Stream<Item = T> + Send + 'static,
 {
@@ -276,9 +440,15 @@ where
     }
 }
 
-impl<T> IntoStreamingRequest<T> for WriteRequests {
+impl<T: 'static> IntoStreamingRequest<T> for WriteRequests {
     fn into_streaming_request(self) -> Request<RequestSource<T>> {
-        Request::new(RequestSource::Writer)
+        Request::new(RequestSource::writer())
+    }
+}
+
+impl<T> IntoStreamingRequest<T> for RequestSource<T> {
+    fn into_streaming_request(self) -> Request<RequestSource<T>> {
+        Request::new(self)
     }
 }
 

@@ -1,4 +1,4 @@
-//! Rich error details: attached details survive a trip through `tonic::Status` (the `grpc-status-details-bin` bytes).
+//! Rich error details: attached details survive a trip through their wire form (the `grpc-status-details-bin` bytes).
 
 use prost::Message;
 use rpc_core::details::{BadRequest, DebugInfo, ErrorDetail, ErrorInfo, FieldViolation, RetryInfo, RpcStatusProto};
@@ -33,20 +33,19 @@ fn rich_error() -> RpcError {
 }
 
 #[test]
-fn details_round_trip_through_tonic_status() {
+fn details_round_trip_through_their_encoded_form() {
     let err = rich_error();
-    let status = err.to_tonic();
-    assert!(!status.details().is_empty(), "details travel in grpc-status-details-bin");
+    let encoded = err.encoded_status_details().expect("details travel in grpc-status-details-bin");
 
     // The bytes are a google.rpc.Status with the same code and message.
-    let proto = RpcStatusProto::decode(status.details()).unwrap();
+    let proto = RpcStatusProto::decode(encoded.as_ref()).unwrap();
     assert_eq!(proto.code, StatusCode::InvalidArgument.value());
     assert_eq!(proto.message, "bad request");
     assert_eq!(proto.details.len(), 4);
     assert_eq!(proto.details[0].type_url, "type.googleapis.com/google.rpc.BadRequest");
     assert_eq!(proto, err.status_proto());
 
-    let back = RpcError::from_tonic(&status);
+    let back = RpcError::new(StatusCode::InvalidArgument, "bad request").with_encoded_status_details(&encoded);
     assert_eq!(back.code(), StatusCode::InvalidArgument);
     assert_eq!(back.details(), "bad request");
     assert_eq!(back.rich_details(), err.rich_details());
@@ -69,9 +68,9 @@ fn details_round_trip_through_tonic_status() {
 }
 
 #[test]
-fn encoded_details_match_the_tonic_bytes() {
+fn encoded_details_are_the_status_proto() {
     let err = rich_error();
-    assert_eq!(err.encoded_status_details().unwrap().as_ref(), err.to_tonic().details());
+    assert_eq!(err.encoded_status_details().unwrap().to_vec(), err.status_proto().encode_to_vec());
     assert_eq!(RpcError::internal("plain").encoded_status_details(), None);
     let again = RpcError::invalid_argument("x").with_encoded_status_details(&err.encoded_status_details().unwrap());
     assert_eq!(again.detail::<BadRequest>(), err.detail::<BadRequest>());
@@ -92,8 +91,7 @@ fn garbage_details_bytes_are_ignored_without_panic() {
         b"not a proto at all",
         b"\x1a\x03\x0a\xff\xff",
     ] {
-        let status = tonic::Status::with_details(tonic::Code::Internal, "oops", bytes::Bytes::copy_from_slice(garbage));
-        let err = RpcError::from_tonic(&status);
+        let err = RpcError::internal("oops").with_encoded_status_details(garbage);
         assert_eq!(err.code(), StatusCode::Internal);
         assert_eq!(err.details(), "oops");
         assert_eq!(err.detail::<BadRequest>(), None);

@@ -1,7 +1,8 @@
 //! `Request`, `CallOptions` and the `IntoRequest` / `IntoStreamingRequest` conversions.
 
 use rpc_core::{
-    CallCredentials, CallOptions, Compression, IntoRequest, IntoStreamingRequest, Metadata, Request, RequestSource, WriteRequests, stream,
+    CallCredentials, CallOptions, Compression, IntoRequest, IntoStreamingRequest, Metadata, OutgoingMessage, Request, RequestSource,
+    SourceKind, WriteOptions, WriteRequests, stream,
 };
 use std::time::{Duration, Instant};
 
@@ -57,43 +58,50 @@ fn into_request_for_message_and_request() {
 }
 
 fn drain<T>(source: RequestSource<T>) -> Vec<T> {
-    match source {
-        RequestSource::Iter(it) => it.collect(),
-        RequestSource::Stream(s) => futures::executor::block_on(futures::StreamExt::collect(s)),
-        RequestSource::Writer => Vec::new(),
+    match source.into_kind() {
+        SourceKind::Iter(it) => it.map(|m| m.message).collect(),
+        SourceKind::Stream(s) => futures::executor::block_on(futures::StreamExt::collect::<Vec<_>>(s))
+            .into_iter()
+            .map(|m| m.message)
+            .collect(),
+        SourceKind::Writer => Vec::new(),
     }
+}
+
+fn kind<T>(source: &RequestSource<T>) -> String {
+    format!("{source:?}")
 }
 
 #[test]
 fn streaming_request_sources_have_the_right_variant() {
     let vec = IntoStreamingRequest::<u8>::into_streaming_request(vec![1u8, 2, 3]);
-    assert!(matches!(vec.get_ref(), RequestSource::Iter(_)));
+    assert_eq!(kind(vec.get_ref()), "RequestSource::Iter");
     assert_eq!(drain(vec.into_inner()), [1, 2, 3]);
 
     let iter = IntoStreamingRequest::<u32>::into_streaming_request((0..4u32).map(|n| n * 10));
-    assert!(matches!(iter.get_ref(), RequestSource::Iter(_)));
+    assert_eq!(kind(iter.get_ref()), "RequestSource::Iter");
     assert_eq!(drain(iter.into_inner()), [0, 10, 20, 30]);
 
     let streamed = IntoStreamingRequest::<i32>::into_streaming_request(stream(futures::stream::iter(vec![5, 6])));
-    assert!(matches!(streamed.get_ref(), RequestSource::Stream(_)));
+    assert_eq!(kind(streamed.get_ref()), "RequestSource::Stream");
     assert_eq!(drain(streamed.into_inner()), [5, 6]);
 
     let writer = IntoStreamingRequest::<String>::into_streaming_request(WriteRequests);
-    assert!(matches!(writer.get_ref(), RequestSource::Writer));
+    assert_eq!(kind(writer.get_ref()), "RequestSource::Writer");
     assert_eq!(format!("{:?}", writer.get_ref()), "RequestSource::Writer");
 
     let wrapped = IntoStreamingRequest::<u8>::into_streaming_request(Request::new(vec![9u8]).timeout(Duration::from_secs(3)));
-    assert!(matches!(wrapped.get_ref(), RequestSource::Iter(_)));
+    assert_eq!(kind(wrapped.get_ref()), "RequestSource::Iter");
     assert_eq!(wrapped.options().timeout, Some(Duration::from_secs(3)));
     assert_eq!(drain(wrapped.into_inner()), [9]);
 
     let wrapped_stream =
         IntoStreamingRequest::<u8>::into_streaming_request(Request::new(stream(futures::stream::empty())).wait_for_ready(true));
-    assert!(matches!(wrapped_stream.get_ref(), RequestSource::Stream(_)));
+    assert_eq!(kind(wrapped_stream.get_ref()), "RequestSource::Stream");
     assert_eq!(wrapped_stream.options().wait_for_ready, Some(true));
 
     let wrapped_writer = IntoStreamingRequest::<u8>::into_streaming_request(Request::new(WriteRequests));
-    assert!(matches!(wrapped_writer.get_ref(), RequestSource::Writer));
+    assert_eq!(kind(wrapped_writer.get_ref()), "RequestSource::Writer");
 }
 
 #[test]
@@ -115,4 +123,19 @@ fn deadline_from_picks_the_earlier_of_timeout_and_deadline() {
         Some(now + Duration::from_secs(50)),
         "an overflowing timeout does not hide the deadline"
     );
+}
+
+#[test]
+fn per_message_write_options_travel_with_each_message() {
+    let source = RequestSource::messages(vec![OutgoingMessage::new(1u8), OutgoingMessage::new(2u8).uncompressed()]);
+    let SourceKind::Iter(iter) = source.into_kind() else {
+        panic!("an iterator source")
+    };
+    let options: Vec<WriteOptions> = iter.map(|m| m.options).collect();
+    assert_eq!(options, [WriteOptions::new(), WriteOptions::new().no_compress()]);
+    let plain = RequestSource::iter(vec![7u8]);
+    let SourceKind::Iter(mut iter) = plain.into_kind() else {
+        panic!("an iterator source")
+    };
+    assert_eq!(iter.next(), Some(OutgoingMessage::new(7u8)));
 }
