@@ -1,5 +1,18 @@
 //! The native async face of `rpc`, a gRPC library for Rust: channels, the unified `Call`,
 //! and the async server, mirroring gRPC Python's `grpc.aio`.
+//!
+//! # Layout
+//!
+//! - [`client`](crate#client): channels, multi-callables, call objects, interceptors
+//!   (`src/client/`; the path of a call is described in `client/pipeline.rs`);
+//! - [`server`](crate#server): the server, handlers, interceptors, the servicer context
+//!   (`src/server/`; the path of a request is described in `server/mod.rs`);
+//! - `src/wire/`: the gRPC wire format both sides share (frames, compression, status and
+//!   metadata in headers);
+//! - [`Shutdown`]: serving until a signal; [`testing`]: in-process servers for tests.
+//!
+//! Shared types (status codes, errors, metadata, credentials, options, codecs) are
+//! `rpc-core`'s, re-exported here.
 #![deny(missing_docs)]
 #![deny(missing_debug_implementations)]
 #![warn(unreachable_pub)]
@@ -9,24 +22,22 @@ mod deadline;
 #[doc(no_inline)]
 pub use rpc_core::{
     AuthContext, AuthMetadataContext, AuthMetadataPlugin, CallCredentials, CallOptions, ChannelConnectivity, ChannelCredentials,
-    ChannelOptions, Compression, IntoRequest, IntoStreamingRequest, Metadata, MetadataError, MetadataValue, Request, RequestIterator,
-    RequestStream, ResponseIterator, ResponseStream, RpcError, ServerCredentials, ServerOptions, ServicerContext, StatusCode,
-    WriteRequests, codegen, details, stream,
+    ChannelOptions, Compression, IntoRequest, IntoRequestSource, IntoStreamingRequest, Metadata, MetadataError, MetadataValue,
+    OutgoingMessage, Request, RequestIterator, RequestSource, RequestStream, ResponseIterator, ResponseStream, RpcError, ServerCredentials,
+    ServerOptions, ServicerContext, StatusCode, WriteOptions, WriteRequests, codec, codegen, details, stream,
 };
 
 // client
-mod call;
-mod channel;
-mod client_interceptor;
-mod codegen_impl;
-mod compression;
-mod connectivity;
-mod multicallable;
-mod target;
-pub use call::{CallDetails, StreamStreamCall, StreamUnaryCall, StreamUnaryWithCall, UnaryCall, UnaryStreamCall, UnaryWithCall};
-pub use channel::{Channel, ChannelBuilder, insecure_channel, secure_channel};
-pub use client_interceptor::{AnyMessage, AnyResponses, ClientCallDetails, ClientInterceptor, Next, single_response};
-pub use multicallable::{StreamStreamMultiCallable, StreamUnaryMultiCallable, UnaryStreamMultiCallable, UnaryUnaryMultiCallable};
+mod client;
+pub use client::{
+    AnyMessage, AnyResponses, Call, CallOutcome, Channel, ChannelBuilder, ClientCallDetails, ClientInterceptor, MultiCallable, Next,
+    RequestSender, StreamStreamCall, StreamStreamMultiCallable, StreamUnaryCall, StreamUnaryMultiCallable, StreamUnaryWithCall, UnaryCall,
+    UnaryStreamCall, UnaryStreamMultiCallable, UnaryUnaryMultiCallable, UnaryWithCall, WithCall, insecure_channel, kind, secure_channel,
+    single_response,
+};
+
+// the wire format, shared
+mod wire;
 
 // server
 mod server;
@@ -46,20 +57,24 @@ pub mod __fuzz {
     //! Internals exposed for the cargo-fuzz targets in `fuzz/` and their regression tests
     //! only: not part of the API, no stability promised.
 
-    /// Feeds `chunks` in order to the server's gRPC length-prefix scanner (the one that
+    /// Feeds `chunks` in order to the gRPC frame decoder both sides use (the one that
     /// enforces the receive limit); returns the announced length of the first message over
     /// `limit`.
     pub fn scan_frames<'a>(chunks: impl IntoIterator<Item = &'a [u8]>, limit: usize) -> Result<(), u64> {
-        let mut scanner = crate::server::FrameScanner::default();
-        for chunk in chunks {
-            scanner.feed(chunk, limit)?;
-        }
-        Ok(())
+        crate::wire::frame::scan(chunks.into_iter().map(bytes::Bytes::copy_from_slice), limit)
     }
 
-    /// What the client does to response headers and trailers before tonic decodes the
-    /// status from them (drops undecodable `grpc-status-details-bin`).
-    pub fn sanitize_status_headers(headers: &mut http::HeaderMap) {
-        crate::call::body::sanitize(headers);
+    /// The status the client reads from response headers or trailers: `None` without a
+    /// `grpc-status`; never a panic.
+    pub fn read_status(headers: &http::HeaderMap) -> Option<Result<crate::Metadata, crate::RpcError>> {
+        crate::wire::status::read(headers)
+    }
+
+    /// Metadata as the engine reads it from headers, and writes it back.
+    pub fn metadata_round_trip(headers: &http::HeaderMap) -> (crate::Metadata, http::HeaderMap) {
+        let md = crate::wire::headers::read_metadata(headers);
+        let mut out = http::HeaderMap::new();
+        crate::wire::headers::write_metadata(&md, &mut out);
+        (md, out)
     }
 }

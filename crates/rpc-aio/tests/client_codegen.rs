@@ -5,7 +5,10 @@ mod common;
 
 use common::*;
 use futures::StreamExt;
-use rpc_aio::codegen::{Channel as CodegenChannel, MethodDescriptor, MethodKind};
+use rpc_aio::codegen::{
+    self, Channel as CodegenChannel, MethodDescriptor, MethodKind, StreamStreamCallable, StreamUnaryCallable, UnaryStreamCallable,
+    UnaryUnaryCallable,
+};
 use rpc_aio::{ChannelOptions, IntoRequest, IntoStreamingRequest, StatusCode, insecure_channel};
 
 static UNARY_M: MethodDescriptor = MethodDescriptor {
@@ -37,26 +40,26 @@ static BIDI_M: MethodDescriptor = MethodDescriptor {
 struct Stub<C>(C);
 
 impl<C: CodegenChannel> Stub<C> {
-    fn unary(&self, r: impl IntoRequest<Msg>) -> C::Unary<Msg> {
-        self.0.unary_unary(&UNARY_M, r.into_request())
+    fn unary(&self, r: impl IntoRequest<Msg>) -> codegen::UnaryUnaryCall<C, Msg, Msg> {
+        UnaryUnaryCallable::call(&self.0.unary_unary::<Msg, Msg>(&UNARY_M), r.into_request())
     }
-    fn unary_with_call(&self, r: impl IntoRequest<Msg>) -> C::UnaryWithCall<Msg> {
-        self.0.unary_unary_with_call(&UNARY_M, r.into_request())
+    fn unary_with_call(&self, r: impl IntoRequest<Msg>) -> codegen::UnaryUnaryWithCall<C, Msg, Msg> {
+        UnaryUnaryCallable::with_call(&self.0.unary_unary::<Msg, Msg>(&UNARY_M), r.into_request())
     }
-    fn unary_future(&self, r: impl IntoRequest<Msg>) -> C::UnaryFuture<Msg> {
-        self.0.unary_unary_future(&UNARY_M, r.into_request())
+    fn unary_future(&self, r: impl IntoRequest<Msg>) -> codegen::UnaryUnaryFuture<C, Msg, Msg> {
+        UnaryUnaryCallable::future(&self.0.unary_unary::<Msg, Msg>(&UNARY_M), r.into_request())
     }
-    fn server_stream(&self, r: impl IntoRequest<Msg>) -> C::Streaming<Msg> {
-        self.0.unary_stream(&SS_M, r.into_request())
+    fn server_stream(&self, r: impl IntoRequest<Msg>) -> codegen::UnaryStreamCall<C, Msg, Msg> {
+        UnaryStreamCallable::call(&self.0.unary_stream::<Msg, Msg>(&SS_M), r.into_request())
     }
-    fn client_stream(&self, r: impl IntoStreamingRequest<Msg>) -> C::StreamUnary<Msg, Msg> {
-        self.0.stream_unary(&CS_M, r.into_streaming_request())
+    fn client_stream(&self, r: impl IntoStreamingRequest<Msg>) -> codegen::StreamUnaryCall<C, Msg, Msg> {
+        StreamUnaryCallable::call(&self.0.stream_unary::<Msg, Msg>(&CS_M), r.into_streaming_request())
     }
-    fn client_stream_with_call(&self, r: impl IntoStreamingRequest<Msg>) -> C::StreamUnaryWithCall<Msg, Msg> {
-        self.0.stream_unary_with_call(&CS_M, r.into_streaming_request())
+    fn client_stream_with_call(&self, r: impl IntoStreamingRequest<Msg>) -> codegen::StreamUnaryWithCall<C, Msg, Msg> {
+        StreamUnaryCallable::with_call(&self.0.stream_unary::<Msg, Msg>(&CS_M), r.into_streaming_request())
     }
-    fn bidi(&self, r: impl IntoStreamingRequest<Msg>) -> C::StreamStream<Msg, Msg> {
-        self.0.stream_stream(&BIDI_M, r.into_streaming_request())
+    fn bidi(&self, r: impl IntoStreamingRequest<Msg>) -> codegen::StreamStreamCall<C, Msg, Msg> {
+        StreamStreamCallable::call(&self.0.stream_stream::<Msg, Msg>(&BIDI_M), r.into_streaming_request())
     }
 }
 
@@ -89,7 +92,8 @@ fn public_types_are_send_and_sync() {
     send::<rpc_aio::UnaryStreamCall<Msg>>();
     send::<rpc_aio::StreamUnaryCall<Msg, Msg>>();
     send::<rpc_aio::StreamStreamCall<Msg, Msg>>();
-    send::<rpc_aio::UnaryWithCall<rpc_aio::UnaryCall<Msg>>>();
+    send::<rpc_aio::UnaryWithCall<Msg>>();
+    send::<rpc_aio::RequestSender<Msg>>();
     send::<rpc_aio::UnaryUnaryMultiCallable<Msg, Msg>>();
     sync::<rpc_aio::UnaryUnaryMultiCallable<Msg, Msg>>();
 }

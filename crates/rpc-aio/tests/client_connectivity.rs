@@ -81,8 +81,31 @@ async fn wait_for_ready_ends_at_the_deadline() {
 
 #[tokio::test]
 async fn connection_drop_goes_back_to_idle() {
-    // A peer that accepts and then closes each connection: the channel connects (READY),
-    // sees the socket end, and goes back to IDLE (not TRANSIENT_FAILURE).
+    // An HTTP/2 peer that completes the handshake (the channel is READY), takes the first
+    // stream and then closes the connection: the call fails UNAVAILABLE and the channel
+    // goes back to IDLE (not TRANSIENT_FAILURE), ready to reconnect on the next call.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let acceptor = tokio::spawn(async move {
+        while let Ok((sock, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let Ok(mut conn) = h2::server::handshake(sock).await else { return };
+                let _first = conn.accept().await;
+                // Dropping the connection closes the socket.
+            });
+        }
+    });
+    let ch = insecure_channel(&format!("127.0.0.1:{port}"), fast_backoff()).unwrap();
+    let err = guard(ch.unary_unary::<Msg, Msg>(UNARY).call(msg("x"))).await.unwrap_err();
+    assert_eq!(err.code(), StatusCode::Unavailable, "{err}");
+    let state = eventually_state(&ch, C::Idle).await;
+    assert_eq!(state, C::Idle);
+    acceptor.abort();
+}
+
+#[tokio::test]
+async fn a_peer_that_closes_before_its_http2_settings_never_makes_the_channel_ready() {
+    // READY means the transport can carry a call: a TCP connect alone is not enough.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let acceptor = tokio::spawn(async move {
@@ -91,18 +114,38 @@ async fn connection_drop_goes_back_to_idle() {
         }
     });
     let ch = insecure_channel(&format!("127.0.0.1:{port}"), fast_backoff()).unwrap();
+    let watcher = {
+        let ch = ch.clone();
+        tokio::spawn(async move {
+            let mut seen = vec![];
+            let mut last = C::Idle;
+            while last != C::TransientFailure && seen.len() < 4 {
+                last = ch.wait_for_state_change(last).await;
+                seen.push(last);
+            }
+            seen
+        })
+    };
     let err = guard(ch.unary_unary::<Msg, Msg>(UNARY).call(msg("x"))).await.unwrap_err();
     assert_eq!(err.code(), StatusCode::Unavailable, "{err}");
+    assert!(err.details().contains("settings"), "{err}");
+    assert_eq!(eventually_state(&ch, C::TransientFailure).await, C::TransientFailure);
+    let seen = guard(watcher).await.unwrap();
+    assert!(!seen.contains(&C::Ready), "{seen:?}");
+    acceptor.abort();
+}
+
+/// Waits (bounded) until the channel is in `want`; the state it ended in.
+async fn eventually_state(ch: &rpc_aio::Channel, want: C) -> C {
     let mut state = ch.get_state(false);
     for _ in 0..1000 {
-        if state == C::Idle {
+        if state == want {
             break;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
         state = ch.get_state(false);
     }
-    assert_eq!(state, C::Idle);
-    acceptor.abort();
+    state
 }
 
 #[tokio::test]

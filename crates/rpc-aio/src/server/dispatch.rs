@@ -1,18 +1,46 @@
-//! The HTTP/2 service of one connection: each request is checked (content type, the
-//! server's phase and limits, `grpc-timeout`), given a context, routed through the
-//! interceptors to a handler (UNIMPLEMENTED when none), and served.
+//! Where each request of a connection enters the server: it is checked (a gRPC POST; the
+//! server still admits RPCs and is under its limits; a `grpc-timeout` and `grpc-encoding`
+//! it understands), given a context, routed (through the interceptors) to a handler
+//! (UNIMPLEMENTED when none), and served.
 
-use super::body::LimitedBody;
-use super::handler::{HandlerCallDetails, RpcMethodHandler};
-use super::interceptor::Continuation;
-use super::rpc::{InitialSlot, Rpc};
-use super::shared::ServerShared;
+use super::admission::Admission;
+use super::lifecycle::Lifecycle;
+use super::routing::registry::Registry;
+use super::rpc::context::{InitialSlot, Rpc, RpcEnv, Wire};
+use super::rpc::responses::{ServerBody, http_error, trailers_only};
+use crate::wire::compression::{self, ACCEPT_ENCODING};
+use crate::wire::headers::{is_grpc_content_type, read_metadata};
 use futures::future::BoxFuture;
 use hyper::body::Incoming;
-use rpc_core::{AuthContext, Compression, Metadata, RpcError, RpcInfo, ServicerContext};
+use rpc_core::{AuthContext, Compression, RpcError, RpcInfo, ServicerContext};
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Instant;
+
+/// What every connection and RPC of a server shares.
+pub(crate) struct ServerShared {
+    pub(crate) env: Arc<RpcEnv>,
+    pub(crate) registry: Arc<Registry>,
+    pub(crate) lifecycle: Arc<Lifecycle>,
+}
+
+impl std::fmt::Debug for ServerShared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerShared").field("phase", &self.lifecycle.phase()).finish()
+    }
+}
+
+impl ServerShared {
+    pub(crate) fn new(options: rpc_core::ServerOptions) -> ServerShared {
+        let lifecycle = Arc::new(Lifecycle::default());
+        let admission = Arc::new(Admission::new(lifecycle.clone(), options.maximum_concurrent_rpcs));
+        ServerShared {
+            env: Arc::new(RpcEnv::new(options, admission)),
+            registry: Arc::default(),
+            lifecycle,
+        }
+    }
+}
 
 /// What a connection knows about its peer.
 #[derive(Debug)]
@@ -30,7 +58,7 @@ pub(crate) struct ConnectionService {
 }
 
 impl hyper::service::Service<http::Request<Incoming>> for ConnectionService {
-    type Response = http::Response<tonic::body::Body>;
+    type Response = http::Response<ServerBody>;
     type Error = Infallible;
     type Future = BoxFuture<'static, Result<Self::Response, Infallible>>;
 
@@ -40,52 +68,48 @@ impl hyper::service::Service<http::Request<Incoming>> for ConnectionService {
     }
 }
 
-fn status_response(error: &RpcError) -> http::Response<tonic::body::Body> {
-    error.to_tonic().into_http()
-}
-
 fn is_grpc(request: &http::Request<Incoming>) -> bool {
-    request.method() == http::Method::POST
-        && request
-            .headers()
-            .get(http::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|ct| ct == "application/grpc" || ct.starts_with("application/grpc+") || ct.starts_with("application/grpc;"))
+    request.method() == http::Method::POST && is_grpc_content_type(request.headers().get(http::header::CONTENT_TYPE))
 }
 
 impl ConnectionService {
-    async fn dispatch(self, mut request: http::Request<Incoming>) -> http::Response<tonic::body::Body> {
+    async fn dispatch(self, request: http::Request<Incoming>) -> http::Response<ServerBody> {
         if !is_grpc(&request) {
-            let mut response = http::Response::new(tonic::body::Body::empty());
-            *response.status_mut() = http::StatusCode::UNSUPPORTED_MEDIA_TYPE;
-            return response;
+            return http_error(http::StatusCode::UNSUPPORTED_MEDIA_TYPE);
         }
-        let admission = match self.shared.admit() {
+        let env = &self.shared.env;
+        let admitted = match env.admission.admit() {
             Ok(a) => a,
-            Err(e) => return status_response(&e),
+            Err(e) => return trailers_only(&e),
         };
-        let deadline = match request.headers().get("grpc-timeout") {
+        let headers = request.headers();
+        let deadline = match headers.get("grpc-timeout") {
             None => None,
             Some(v) => match rpc_core::timeout::parse_grpc_timeout(v.as_bytes()) {
-                Ok(d) => Some(Instant::now() + d),
-                Err(e) => return status_response(&RpcError::internal(format!("malformed grpc-timeout header: {e}"))),
+                Ok(d) => Instant::now().checked_add(d),
+                Err(e) => return trailers_only(&RpcError::internal(format!("malformed grpc-timeout header: {e}"))),
             },
         };
+        let request_encoding = match compression::from_header(headers.get("grpc-encoding")) {
+            Ok(c) => c,
+            Err(name) => {
+                let mut response = trailers_only(&RpcError::unimplemented(format!(
+                    "the request is compressed with {name:?}, which this server does not support"
+                )));
+                response
+                    .headers_mut()
+                    .insert("grpc-accept-encoding", http::HeaderValue::from_static(ACCEPT_ENCODING));
+                return response;
+            }
+        };
         let method = request.uri().path().to_owned();
-        // tonic decompresses the requests itself; the handler may still ask how they travelled.
-        let request_compression = request
-            .headers()
-            .get("grpc-encoding")
-            .and_then(|v| v.to_str().ok())
-            .and_then(Compression::from_name)
-            .unwrap_or_default();
-        // The headers are lent to tonic's map and put back (tonic reads them again), not cloned.
-        let headers = tonic::metadata::MetadataMap::from_headers(std::mem::take(request.headers_mut()));
-        let metadata = Metadata::from_tonic(&headers);
-        *request.headers_mut() = headers.into_headers();
-        let handler = match self.choose(&method, &metadata).await {
-            Some(h) => h,
-            None => return status_response(&RpcError::unimplemented(format!("method not found: {method}"))),
+        let metadata = read_metadata(headers);
+        let wire = Wire {
+            request_encoding,
+            accepted: headers.get("grpc-accept-encoding").cloned(),
+        };
+        let Some(handler) = self.shared.registry.choose(&method, &metadata).await else {
+            return trailers_only(&RpcError::unimplemented(format!("method not found: {method}")));
         };
         let initial: Arc<InitialSlot> = Arc::default();
         let sink = initial.clone();
@@ -95,31 +119,11 @@ impl ConnectionService {
             peer: self.peer.address.clone(),
             auth_context: self.peer.auth.clone(),
             deadline,
-            request_compression,
+            request_compression: request_encoding.unwrap_or(Compression::NoCompression),
         };
-        let (ctx, control) = ServicerContext::new(
-            info,
-            Some(Box::new(move |md| {
-                sink.put(md);
-            })),
-        );
-        let slot = admission.register(&control);
-        let rpc = Rpc::new(ctx, control, initial, deadline, self.shared.clone(), slot);
-        let limit = self.shared.options.max_receive_message_length;
-        let request = request.map(|body| LimitedBody::new(body, limit));
+        let (ctx, control) = ServicerContext::new(info, Some(Box::new(move |md| sink.put(md))));
+        let booked = admitted.register(&control);
+        let rpc = Rpc::new((ctx, control), initial, env.clone(), wire, booked);
         handler.inner.serve(request, rpc).await
-    }
-
-    /// The handler for an RPC: through the interceptors if there are any.
-    async fn choose(&self, method: &str, metadata: &Metadata) -> Option<RpcMethodHandler> {
-        let registry = &self.shared.registry;
-        let details = || HandlerCallDetails {
-            method: method.to_owned(),
-            invocation_metadata: metadata.clone(),
-        };
-        match registry.interceptors() {
-            None => registry.lookup(method, details),
-            Some(chain) => Continuation::new(chain, registry.clone()).run(details()).await,
-        }
     }
 }

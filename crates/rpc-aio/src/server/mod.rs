@@ -2,68 +2,66 @@
 //! registered by generated code or by hand; ports bound at once; `start`, `stop(grace)`
 //! and `wait_for_termination` with gRPC's lifecycle semantics.
 //!
-//! # Implementation
+//! # The path of a request, file by file
 //!
-//! Each connection is a hyper HTTP/2 connection task of our own (not tonic's `Server`),
+//! ```text
+//! transport/listen.rs      accept a connection (TLS handshake on a TLS port)
+//! transport/connection.rs  hyper's HTTP/2 connection; GOAWAY when draining; keepalive policy
+//! dispatch.rs              a gRPC POST? admitted (admission.rs)? grpc-timeout, grpc-encoding
+//! routing/registry.rs      the handler for the path, through routing/interceptor.rs
+//! rpc/context.rs           the RPC's context, deadline and place in the books
+//! rpc/invoke.rs            run the handler: blocking on pool.rs, async inline
+//! rpc/requests.rs          request frames -> messages (codec), compressed flags
+//! rpc/responses.rs         responses -> frames (codec, compression), trailers with the status
+//! rpc/guard.rs             the deadline and cancellation, raced against the handler
+//! ```
+//!
+//! The server's life is one state machine (`lifecycle.rs`); `stop.rs` runs a stop through
+//! it. Each connection is a hyper HTTP/2 connection task of our own (not tonic's `Server`),
 //! so that a stop can drain connections with GOAWAY, wait up to the grace for the RPCs in
-//! flight, cancel those still running, and close what is left: tonic alone would wait
-//! forever. Requests are routed by path to type-erased handlers; tonic's `server::Grpc`
-//! does the framing, codecs and compression of each RPC. Blocking handlers run on a
-//! bounded pool of named worker threads, async handlers inline on the connection's task.
+//! flight, cancel those still running, and close what is left.
 
-mod body;
-mod compress;
+mod admission;
 mod dispatch;
-mod handler;
-mod interceptor;
-mod invoke;
-mod keepalive;
-mod out;
+mod lifecycle;
 mod pool;
-mod registry;
+mod routing;
 mod rpc;
-mod shared;
 mod stop;
-mod tls;
 mod transport;
 
-/// For the fuzz targets only (see `crate::__fuzz`).
-pub(crate) use body::FrameScanner;
-pub use handler::{
+pub use routing::handler::{
     GenericRpcHandler, HandlerCallDetails, RpcMethodHandler, method_handlers_generic_handler, stream_stream_rpc_method_handler,
     stream_unary_rpc_method_handler, unary_stream_rpc_method_handler, unary_unary_rpc_method_handler,
 };
-pub use interceptor::{Continuation, ServerInterceptor};
+pub use routing::interceptor::{Continuation, ServerInterceptor};
 pub use stop::StopHandle;
 
+use dispatch::ServerShared;
+use lifecycle::Phase;
 use rpc_core::codegen::{self, MethodDescriptor, MethodHandler, ServiceDescriptor};
 use rpc_core::{RpcError, ServerCredentials, ServerOptions};
-use shared::ServerShared;
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
-use tokio::sync::watch;
-use transport::{ConnPhase, Connections, Port};
+use transport::listen::{Connections, Port};
 
 /// Creates a server (grpc.aio's `server()`). No runtime is needed until `start`.
 pub fn server(options: ServerOptions) -> Server {
     Server::new(options)
 }
 
+/// What is set up before the server starts, and the stop once asked for.
 #[derive(Default)]
-struct Lifecycle {
+struct Setup {
     ports: Vec<Port>,
-    started: bool,
     stop: Option<StopHandle>,
 }
 
 struct Inner {
     shared: Arc<ServerShared>,
     connections: Arc<Connections>,
-    lifecycle: Mutex<Lifecycle>,
-    phase: watch::Sender<ConnPhase>,
-    grace_end: watch::Sender<Option<Instant>>,
-    terminated: watch::Sender<bool>,
+    setup: Mutex<Setup>,
 }
 
 /// An async gRPC server. Cloning gives another handle on the same server.
@@ -90,7 +88,7 @@ pub struct Server {
 impl fmt::Debug for Server {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Server")
-            .field("active_rpcs", &self.inner.shared.active())
+            .field("active_rpcs", &self.active_rpcs())
             .field("connections", &self.inner.connections.count())
             .field("terminated", &self.is_terminated())
             .finish()
@@ -104,21 +102,18 @@ impl Server {
             inner: Arc::new(Inner {
                 shared: Arc::new(ServerShared::new(options)),
                 connections: Arc::default(),
-                lifecycle: Mutex::default(),
-                phase: watch::channel(ConnPhase::Serve).0,
-                grace_end: watch::channel(None).0,
-                terminated: watch::channel(false).0,
+                setup: Mutex::default(),
             }),
         }
     }
 
-    fn lifecycle(&self) -> MutexGuard<'_, Lifecycle> {
-        self.inner.lifecycle.lock().unwrap_or_else(|p| p.into_inner())
+    fn setup(&self) -> MutexGuard<'_, Setup> {
+        self.inner.setup.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// The options the server was made with.
     pub fn options(&self) -> &ServerOptions {
-        &self.inner.shared.options
+        &self.inner.shared.env.options
     }
 
     /// Adds an interceptor; interceptors run in the order added, before the handler is chosen.
@@ -171,13 +166,13 @@ impl Server {
     /// As [`add_insecure_port`](Self::add_insecure_port), and INVALID_ARGUMENT for
     /// credentials rustls refuses.
     pub fn add_secure_port(&self, address: &str, credentials: ServerCredentials) -> Result<u16, RpcError> {
-        let tls = tls::server_config(&credentials)?;
-        let mut lifecycle = self.lifecycle();
-        if lifecycle.started || lifecycle.stop.is_some() {
+        let tls = transport::tls::server_config(&credentials)?;
+        let mut setup = self.setup();
+        if self.inner.shared.lifecycle.phase() != Phase::Created {
             return Err(RpcError::failed_precondition("ports must be added before the server starts"));
         }
-        let (port, number) = transport::bind(address, tls)?;
-        lifecycle.ports.push(port);
+        let (port, number) = transport::listen::bind(address, tls)?;
+        setup.ports.push(port);
         Ok(number)
     }
 
@@ -192,23 +187,19 @@ impl Server {
     pub async fn start(&self) -> Result<(), RpcError> {
         let runtime = tokio::runtime::Handle::try_current()
             .map_err(|_| RpcError::failed_precondition("an rpc_aio server must be started inside a tokio runtime"))?;
-        let mut lifecycle = self.lifecycle();
-        if lifecycle.stop.is_some() {
+        let mut setup = self.setup();
+        let shared = &self.inner.shared;
+        if setup.stop.is_some() || shared.lifecycle.phase() > Phase::Serving {
             return Err(RpcError::failed_precondition(
                 "the server was stopped; a stopped server cannot start again",
             ));
         }
-        if lifecycle.started || !self.inner.shared.set_runtime(runtime) {
+        if shared.lifecycle.phase() != Phase::Created || !shared.env.set_runtime(runtime) {
             return Err(RpcError::failed_precondition("the server was already started"));
         }
-        lifecycle.started = true;
-        for port in std::mem::take(&mut lifecycle.ports) {
-            transport::serve_port(
-                port,
-                self.inner.shared.clone(),
-                self.inner.connections.clone(),
-                self.inner.phase.subscribe(),
-            )?;
+        shared.lifecycle.advance(Phase::Serving);
+        for port in std::mem::take(&mut setup.ports) {
+            transport::listen::serve_port(port, shared.clone(), self.inner.connections.clone())?;
         }
         tracing::debug!("server started");
         Ok(())
@@ -224,31 +215,23 @@ impl Server {
     /// # Drop behavior
     /// The stop runs on the server's runtime whether or not the handle is kept.
     pub fn stop(&self, grace: Option<Duration>) -> StopHandle {
-        let end = Instant::now() + grace.unwrap_or(Duration::ZERO);
-        self.inner
-            .grace_end
-            .send_modify(|current| *current = Some(current.map_or(end, |c| c.min(end))));
-        let mut lifecycle = self.lifecycle();
-        if let Some(stop) = &lifecycle.stop {
+        let shared = &self.inner.shared;
+        shared.lifecycle.shorten_grace(Instant::now() + grace.unwrap_or(Duration::ZERO));
+        let mut setup = self.setup();
+        if let Some(stop) = &setup.stop {
             return stop.clone();
         }
-        let handle = StopHandle::new(self.inner.terminated.subscribe());
-        lifecycle.stop = Some(handle.clone());
-        lifecycle.ports.clear();
-        match self.inner.shared.runtime().filter(|_| lifecycle.started) {
+        let handle = StopHandle::new(shared.lifecycle.subscribe());
+        setup.stop = Some(handle.clone());
+        setup.ports.clear();
+        match shared.env.runtime().filter(|_| shared.lifecycle.phase() == Phase::Serving) {
             Some(runtime) => {
-                runtime.spawn(stop::run(
-                    self.inner.shared.clone(),
-                    self.inner.connections.clone(),
-                    self.inner.phase.clone(),
-                    self.inner.grace_end.subscribe(),
-                    self.inner.terminated.clone(),
-                ));
+                runtime.spawn(stop::run(shared.clone(), self.inner.connections.clone()));
             }
             None => {
                 // Never started: nothing to drain.
-                self.inner.shared.pool.close();
-                self.inner.terminated.send_replace(true);
+                shared.env.pool.close();
+                shared.lifecycle.advance(Phase::Terminated);
             }
         }
         handle
@@ -260,10 +243,7 @@ impl Server {
     /// # Cancel safety
     /// Cancel safe: dropping the future only stops waiting.
     pub async fn wait_for_termination(&self, timeout: Option<Duration>) -> bool {
-        let mut rx = self.inner.terminated.subscribe();
-        let wait = async move {
-            let _ = rx.wait_for(|t| *t).await;
-        };
+        let wait = self.inner.shared.lifecycle.reached(Phase::Terminated);
         match timeout {
             None => {
                 wait.await;
@@ -275,17 +255,17 @@ impl Server {
 
     /// Whether the server has terminated.
     pub fn is_terminated(&self) -> bool {
-        *self.inner.terminated.borrow()
+        self.inner.shared.lifecycle.is_terminated()
     }
 
     /// RPCs in flight now.
     pub fn active_rpcs(&self) -> usize {
-        self.inner.shared.active()
+        self.inner.shared.env.admission.active()
     }
 
     /// How many RPCs a stop cancelled because they outlived the grace.
     pub fn cancelled_rpcs(&self) -> usize {
-        self.inner.shared.cancelled_rpcs()
+        self.inner.shared.env.admission.cancelled_rpcs()
     }
 }
 

@@ -1,8 +1,9 @@
 //! `StopHandle`, what `Server::stop` returns, and the stop itself: stop accepting, drain
 //! connections (GOAWAY), wait up to the grace for RPCs in flight, cancel the rest, close.
 
-use super::shared::{Phase, ServerShared};
-use super::transport::{ConnPhase, Connections};
+use super::dispatch::ServerShared;
+use super::lifecycle::Phase;
+use super::transport::listen::Connections;
 use futures::FutureExt;
 use futures::future::{BoxFuture, Shared};
 use std::fmt;
@@ -25,23 +26,23 @@ const FLUSH_LIMIT: Duration = Duration::from_secs(1);
 #[must_use = "the stop runs anyway; await the handle to wait for the server to terminate"]
 pub struct StopHandle {
     done: Shared<BoxFuture<'static, ()>>,
-    terminated: watch::Receiver<bool>,
+    phase: watch::Receiver<Phase>,
 }
 
 impl StopHandle {
-    pub(crate) fn new(terminated: watch::Receiver<bool>) -> StopHandle {
-        let mut rx = terminated.clone();
+    pub(crate) fn new(phase: watch::Receiver<Phase>) -> StopHandle {
+        let mut rx = phase.clone();
         let done = async move {
-            let _ = rx.wait_for(|t| *t).await;
+            let _ = rx.wait_for(|p| *p == Phase::Terminated).await;
         }
         .boxed()
         .shared();
-        StopHandle { done, terminated }
+        StopHandle { done, phase }
     }
 
     /// Whether the server has terminated.
     pub fn is_done(&self) -> bool {
-        *self.terminated.borrow()
+        *self.phase.borrow() == Phase::Terminated
     }
 
     /// Waits until the server has terminated (`true`) or `timeout` passed (`false`).
@@ -72,23 +73,19 @@ impl fmt::Debug for StopHandle {
     }
 }
 
-/// Runs a stop to the end: `grace_end` holds when the grace ends (a later, shorter stop
-/// moves it earlier).
-pub(crate) async fn run(
-    shared: Arc<ServerShared>,
-    connections: Arc<Connections>,
-    phase: watch::Sender<ConnPhase>,
-    mut grace_end: watch::Receiver<Option<Instant>>,
-    terminated: watch::Sender<bool>,
-) {
-    shared.advance(Phase::Draining);
-    phase.send_replace(ConnPhase::Drain);
-    tracing::debug!(in_flight = shared.active(), "server stopping: no new RPCs; draining");
+/// Runs a stop to the end: drain, wait up to the grace (a later, shorter stop moves its
+/// end earlier), cancel what is left, close the connections, terminate.
+pub(crate) async fn run(shared: Arc<ServerShared>, connections: Arc<Connections>) {
+    let lifecycle = &shared.lifecycle;
+    let admission = &shared.env.admission;
+    lifecycle.advance(Phase::Draining);
+    tracing::debug!(in_flight = admission.active(), "server stopping: no new RPCs; draining");
     let drained = async {
-        shared.wait_idle().await;
+        admission.wait_idle().await;
         connections.wait_closed().await;
     };
     tokio::pin!(drained);
+    let mut grace_end = lifecycle.grace_end();
     let finished_in_grace = loop {
         let end = (*grace_end.borrow_and_update()).unwrap_or_else(Instant::now);
         tokio::select! {
@@ -98,13 +95,14 @@ pub(crate) async fn run(
         }
     };
     if !finished_in_grace {
-        let cancelled = shared.cancel_all();
+        lifecycle.advance(Phase::Cancelling);
+        let cancelled = admission.cancel_all();
         tracing::info!(cancelled, "grace period over: RPCs still in flight were cancelled");
-        let _ = tokio::time::timeout(FLUSH_LIMIT, shared.wait_idle()).await;
+        let _ = tokio::time::timeout(FLUSH_LIMIT, admission.wait_idle()).await;
     }
-    phase.send_replace(ConnPhase::Close);
+    lifecycle.advance(Phase::Closing);
     let _ = tokio::time::timeout(FLUSH_LIMIT, connections.wait_closed()).await;
-    shared.pool.close();
-    terminated.send_replace(true);
+    shared.env.pool.close();
+    lifecycle.advance(Phase::Terminated);
     tracing::debug!("server terminated");
 }

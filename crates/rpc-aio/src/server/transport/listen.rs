@@ -1,40 +1,24 @@
-//! Ports and connections: binding listeners (at `add_*_port`, so the port is known at
-//! once), accept loops, TLS handshakes, and one HTTP/2 connection task per client, each
-//! following the server's connection phase (serve, drain with GOAWAY, close).
+//! Ports: binding listeners (at `add_*_port`, so the port is known at once), accept loops
+//! that run while the server is serving, TLS handshakes, and the count of live connections.
 
-use super::dispatch::{ConnectionService, Peer};
-use super::keepalive::WatchedIo;
-use super::shared::ServerShared;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use super::connection::serve_connection;
+use crate::server::dispatch::{Peer, ServerShared};
+use crate::server::lifecycle::Phase;
 use rpc_core::{AuthContext, RpcError};
 use std::net::{SocketAddr, TcpListener as StdListener, ToSocketAddrs};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
-use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::net::TcpListener;
-use tokio::sync::{Notify, watch};
-use tokio_rustls::rustls;
 
-/// How long a client told to go away for pinging too often keeps its connection.
-const PING_ABUSE_GRACE: Duration = Duration::from_secs(1);
+use tokio::net::TcpListener;
+use tokio::sync::Notify;
+use tokio_rustls::rustls;
 
 /// How long a connection whose TLS handshake failed is drained before it is closed.
 const FAILED_HANDSHAKE_LINGER: Duration = Duration::from_secs(1);
 
 /// How long a TLS handshake may take before the connection is dropped.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// What connections are told to do.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) enum ConnPhase {
-    /// Serve.
-    Serve,
-    /// Send GOAWAY, finish the streams in flight, close.
-    Drain,
-    /// Close now.
-    Close,
-}
 
 /// A bound port waiting for `start`.
 pub(crate) struct Port {
@@ -107,16 +91,11 @@ impl Drop for Counted {
     }
 }
 
-/// Starts accepting on `port` until the phase leaves `Serve`. Must run inside a runtime.
-pub(crate) fn serve_port(
-    port: Port,
-    shared: Arc<ServerShared>,
-    connections: Arc<Connections>,
-    phase: watch::Receiver<ConnPhase>,
-) -> Result<(), RpcError> {
+/// Starts accepting on `port` while the server is serving. Must run inside a runtime.
+pub(crate) fn serve_port(port: Port, shared: Arc<ServerShared>, connections: Arc<Connections>) -> Result<(), RpcError> {
     let listener = TcpListener::from_std(port.listener).map_err(|e| RpcError::unavailable(format!("cannot listen: {e}")))?;
     let tls = port.tls.map(tokio_rustls::TlsAcceptor::from);
-    tokio::spawn(accept_loop(listener, tls, shared, connections, phase));
+    tokio::spawn(accept_loop(listener, tls, shared, connections));
     Ok(())
 }
 
@@ -125,12 +104,12 @@ async fn accept_loop(
     tls: Option<tokio_rustls::TlsAcceptor>,
     shared: Arc<ServerShared>,
     connections: Arc<Connections>,
-    mut phase: watch::Receiver<ConnPhase>,
 ) {
+    let mut phase = shared.lifecycle.subscribe();
     loop {
         let accepted = tokio::select! {
             a = listener.accept() => a,
-            _ = phase.wait_for(|p| *p != ConnPhase::Serve) => return,
+            _ = phase.wait_for(|p| *p > Phase::Serving) => return,
         };
         let (stream, addr) = match accepted {
             Ok(a) => a,
@@ -147,19 +126,19 @@ async fn accept_loop(
             SocketAddr::V6(a) => format!("ipv6:{a}"),
         };
         let counted = Counted::new(&connections);
-        let (shared, phase, tls) = (shared.clone(), phase.clone(), tls.clone());
+        let (shared, tls) = (shared.clone(), tls.clone());
         tokio::spawn(async move {
             let _counted = counted;
             match tls {
                 None => {
                     let mut auth = AuthContext::new();
                     auth.add_property("transport_security_type", "insecure");
-                    serve_connection(stream, Peer { address, auth }, shared, phase).await;
+                    serve_connection(stream, Peer { address, auth }, shared).await;
                 }
                 Some(acceptor) => match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream).into_fallible()).await {
                     Ok(Ok(tls_stream)) => {
                         let auth = super::tls::auth_context(tls_stream.get_ref().1);
-                        serve_connection(tls_stream, Peer { address, auth }, shared, phase).await;
+                        serve_connection(tls_stream, Peer { address, auth }, shared).await;
                     }
                     Ok(Err((e, stream))) => {
                         tracing::debug!(peer = %address, "TLS handshake failed: {e}");
@@ -185,69 +164,4 @@ async fn close_gently(mut stream: tokio::net::TcpStream) {
         while matches!(stream.read(&mut sink).await, Ok(n) if n > 0) {}
     })
     .await;
-}
-
-async fn serve_connection<IO>(io: IO, peer: Peer, shared: Arc<ServerShared>, mut phase: watch::Receiver<ConnPhase>)
-where
-    IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-{
-    let o = &shared.options;
-    let mut builder = hyper::server::conn::http2::Builder::new(TokioExecutor::new());
-    builder
-        .timer(TokioTimer::new())
-        // gRPC has no use for a `date` header, and in a trailers-only response the client
-        // would read it as trailing metadata.
-        .auto_date_header(false)
-        .max_concurrent_streams(o.max_concurrent_streams)
-        .max_header_list_size(o.max_header_list_size)
-        .initial_stream_window_size(o.initial_stream_window_size)
-        .initial_connection_window_size(o.initial_connection_window_size)
-        .keep_alive_interval(o.keepalive_time)
-        .keep_alive_timeout(o.keepalive_timeout);
-    let peer_address = peer.address.clone();
-    let service = ConnectionService {
-        shared: shared.clone(),
-        peer: Arc::new(peer),
-    };
-    let io = WatchedIo::new(io, o.keepalive_min_time);
-    let too_many_pings = io.too_many_pings.clone();
-    let conn = builder.serve_connection(TokioIo::new(io), service);
-    tokio::pin!(conn);
-    let mut draining = false;
-    match *phase.borrow_and_update() {
-        ConnPhase::Serve => {}
-        ConnPhase::Drain => {
-            draining = true;
-            conn.as_mut().graceful_shutdown();
-        }
-        ConnPhase::Close => return,
-    }
-    // Set once the client pinged too often: by then it has been sent GOAWAY.
-    let mut cut_off: Option<std::pin::Pin<Box<tokio::time::Sleep>>> = None;
-    loop {
-        tokio::select! {
-            r = conn.as_mut() => {
-                if let Err(e) = r {
-                    tracing::debug!("connection ended: {e}");
-                }
-                return;
-            }
-            changed = phase.changed() => {
-                let now = *phase.borrow_and_update();
-                if changed.is_err() || now == ConnPhase::Close {
-                    return;
-                }
-                if now == ConnPhase::Drain && !draining {
-                    draining = true;
-                    conn.as_mut().graceful_shutdown();
-                }
-            }
-            () = too_many_pings.notified(), if cut_off.is_none() => {
-                tracing::info!(peer = %peer_address, "client pinged too often (keepalive_min_time): sending GOAWAY");
-                conn.as_mut().graceful_shutdown();
-                cut_off = Some(Box::pin(tokio::time::sleep(PING_ABUSE_GRACE)));
-            }
-            () = async { if let Some(s) = cut_off.as_mut() { s.await } else { std::future::pending().await } } => return,
-        }
-    }
 }

@@ -3,9 +3,9 @@
 //! (usually the one the rest of the chain chooses, or an aborting one).
 
 use super::handler::{HandlerCallDetails, RpcMethodHandler};
-use super::registry::Registry;
 use futures::future::BoxFuture;
 use std::fmt;
+use std::future::Future;
 use std::sync::Arc;
 
 /// An async server interceptor. Interceptors run in the order they were added.
@@ -40,11 +40,16 @@ pub trait ServerInterceptor: Send + Sync + 'static {
 pub struct Continuation {
     chain: Arc<[Arc<dyn ServerInterceptor>]>,
     next: usize,
-    registry: Arc<Registry>,
+    registry: Arc<dyn Lookup>,
+}
+
+/// The end of the chain: the server's own choice of handler.
+pub(crate) trait Lookup: Send + Sync + 'static {
+    fn lookup(&self, details: &HandlerCallDetails) -> Option<RpcMethodHandler>;
 }
 
 impl Continuation {
-    pub(crate) fn new(chain: Arc<[Arc<dyn ServerInterceptor>]>, registry: Arc<Registry>) -> Continuation {
+    pub(crate) fn new(chain: Arc<[Arc<dyn ServerInterceptor>]>, registry: Arc<dyn Lookup>) -> Continuation {
         Continuation { chain, next: 0, registry }
     }
 
@@ -60,10 +65,20 @@ impl Continuation {
                 interceptor.intercept_service(rest, details)
             }
             None => {
-                let found = self.registry.lookup(&details.method, || details.clone());
+                let found = self.registry.lookup(&details);
                 Box::pin(std::future::ready(found))
             }
         }
+    }
+}
+
+impl<F, Fut> ServerInterceptor for F
+where
+    F: Fn(Continuation, HandlerCallDetails) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Option<RpcMethodHandler>> + Send + 'static,
+{
+    fn intercept_service(&self, continuation: Continuation, details: HandlerCallDetails) -> BoxFuture<'static, Option<RpcMethodHandler>> {
+        Box::pin(self(continuation, details))
     }
 }
 

@@ -1,8 +1,8 @@
-//! The server's handler tables: registered methods by path, generic handlers in order,
-//! the interceptor chain, and the service descriptors (for health and reflection).
+//! The server's handler tables as plain data: registered methods by path, generic handlers
+//! in order, the interceptor chain, the service descriptors (for health and reflection).
 
 use super::handler::{GenericRpcHandler, HandlerCallDetails, RpcMethodHandler};
-use super::interceptor::ServerInterceptor;
+use super::interceptor::{Continuation, Lookup, ServerInterceptor};
 use rpc_core::codegen::ServiceDescriptor;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -61,7 +61,7 @@ impl Registry {
 
     /// The handler for `path`: a registered method, else the first generic handler that
     /// serves it (`details` is built only if generic handlers are asked).
-    pub(crate) fn lookup(&self, path: &str, details: impl FnOnce() -> HandlerCallDetails) -> Option<RpcMethodHandler> {
+    pub(crate) fn find(&self, path: &str, details: impl FnOnce() -> HandlerCallDetails) -> Option<RpcMethodHandler> {
         if let Some(h) = read(&self.methods).get(path) {
             return Some(h.clone());
         }
@@ -71,5 +71,23 @@ impl Registry {
         }
         let details = details();
         generic.iter().find_map(|g| g.service(&details))
+    }
+
+    /// The handler for an RPC: through the interceptors if there are any.
+    pub(crate) async fn choose(self: &Arc<Self>, method: &str, metadata: &rpc_core::Metadata) -> Option<RpcMethodHandler> {
+        let details = || HandlerCallDetails {
+            method: method.to_owned(),
+            invocation_metadata: metadata.clone(),
+        };
+        match self.interceptors() {
+            None => self.find(method, details),
+            Some(chain) => Continuation::new(chain, self.clone()).run(details()).await,
+        }
+    }
+}
+
+impl Lookup for Registry {
+    fn lookup(&self, details: &HandlerCallDetails) -> Option<RpcMethodHandler> {
+        self.find(&details.method, || details.clone())
     }
 }

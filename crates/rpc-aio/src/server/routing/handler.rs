@@ -1,11 +1,13 @@
-//! `RpcMethodHandler` (the behaviour of one method, type-erased, blocking or async),
-//! its `*_rpc_method_handler` constructors, and `GenericRpcHandler` with
+//! `RpcMethodHandler` (the behaviour of one method, type-erased, blocking or async, with
+//! its codec), its `*_rpc_method_handler` constructors, and `GenericRpcHandler` with
 //! `method_handlers_generic_handler`, for servers built without generated code.
 
-use super::body::LimitedBody;
-use super::invoke;
-use super::rpc::Rpc;
+use crate::server::rpc::context::Rpc;
+use crate::server::rpc::invoke;
+use crate::server::rpc::responses::{ServerBody, error_response};
 use futures::future::BoxFuture;
+use hyper::body::Incoming;
+use rpc_core::codec::{Decoder, Encoder, ProstCodec};
 use rpc_core::codegen::{MethodHandler, MethodKind};
 use rpc_core::{Metadata, RequestStream, ResponseStream, RpcError, ServicerContext, StatusCode};
 use std::collections::HashMap;
@@ -15,27 +17,30 @@ use std::sync::Arc;
 
 /// What an erased handler does with one RPC.
 pub(crate) trait ErasedMethod: Send + Sync + 'static {
-    fn serve(&self, request: http::Request<LimitedBody>, rpc: Rpc) -> BoxFuture<'static, http::Response<tonic::body::Body>>;
+    fn serve(&self, request: http::Request<Incoming>, rpc: Rpc) -> BoxFuture<'static, http::Response<ServerBody>>;
 }
 
-struct Typed<Req, Resp>(MethodHandler<Req, Resp>);
+struct Typed<Req, Resp, C> {
+    handler: MethodHandler<Req, Resp>,
+    codec: Arc<C>,
+}
 
-impl<Req, Resp> ErasedMethod for Typed<Req, Resp>
+impl<Req, Resp, C> ErasedMethod for Typed<Req, Resp, C>
 where
-    Req: prost::Message + Default + Send + 'static,
-    Resp: prost::Message + Send + 'static,
+    Req: Send + 'static,
+    Resp: Send + 'static,
+    C: Decoder<Req> + Encoder<Resp>,
 {
-    fn serve(&self, request: http::Request<LimitedBody>, rpc: Rpc) -> BoxFuture<'static, http::Response<tonic::body::Body>> {
-        invoke::serve(self.0.clone(), request, rpc)
+    fn serve(&self, request: http::Request<Incoming>, rpc: Rpc) -> BoxFuture<'static, http::Response<ServerBody>> {
+        Box::pin(invoke::serve(self.handler.clone(), request, rpc, self.codec.clone()))
     }
 }
 
 struct Abort(RpcError);
 
 impl ErasedMethod for Abort {
-    fn serve(&self, _request: http::Request<LimitedBody>, rpc: Rpc) -> BoxFuture<'static, http::Response<tonic::body::Body>> {
-        let status = rpc.finish_with_error(self.0.clone());
-        Box::pin(std::future::ready(status.into_http()))
+    fn serve(&self, _request: http::Request<Incoming>, rpc: Rpc) -> BoxFuture<'static, http::Response<ServerBody>> {
+        Box::pin(std::future::ready(error_response(rpc, self.0.clone())))
     }
 }
 
@@ -52,16 +57,30 @@ pub struct RpcMethodHandler {
 }
 
 impl RpcMethodHandler {
-    /// Erases a typed behaviour (what generated registration code builds).
+    /// Erases a typed behaviour with prost messages (what generated registration code builds).
     pub fn new<Req, Resp>(handler: MethodHandler<Req, Resp>) -> RpcMethodHandler
     where
         Req: prost::Message + Default + Send + 'static,
         Resp: prost::Message + Send + 'static,
     {
+        RpcMethodHandler::with_codec(handler, ProstCodec)
+    }
+
+    /// Erases a typed behaviour whose requests are decoded and responses encoded by
+    /// `codec` (raw bytes, closures, dynamic messages: see `rpc_core::codec`).
+    pub fn with_codec<Req, Resp, C>(handler: MethodHandler<Req, Resp>, codec: C) -> RpcMethodHandler
+    where
+        Req: Send + 'static,
+        Resp: Send + 'static,
+        C: Decoder<Req> + Encoder<Resp>,
+    {
         RpcMethodHandler {
             kind: handler.kind(),
             blocking: handler.is_blocking(),
-            inner: Arc::new(Typed(handler)),
+            inner: Arc::new(Typed {
+                handler,
+                codec: Arc::new(codec),
+            }),
         }
     }
 

@@ -1,0 +1,239 @@
+//! The bodies of a call's HTTP/2 stream: the request body ([`ClientBody`]: one encoded
+//! frame for a unary request, or an encoder over a stream of requests, several ready
+//! messages to a DATA frame), and the response side ([`Reader`]: frames out of hyper's
+//! body, decoded with the call's codec, then the trailers).
+
+use super::call::shared::CallShared;
+use crate::wire::frame::{FrameDecoder, FrameEncoder};
+use bytes::{Bytes, BytesMut};
+use futures::Stream;
+use http_body::{Body, Frame};
+use hyper::body::Incoming;
+use rpc_core::codec::{Decoder, Encoder};
+use rpc_core::{OutgoingMessage, RpcError};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+/// How many bytes of ready messages go into one DATA frame before it is handed to hyper.
+const BATCH_BYTES: usize = 32 * 1024;
+
+/// Why a request body ended with an error (hyper then resets the stream).
+#[derive(Debug)]
+pub(crate) struct BodyError(pub(crate) String);
+
+impl std::fmt::Display for BodyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for BodyError {}
+
+type BoxBody = Pin<Box<dyn Body<Data = Bytes, Error = BodyError> + Send>>;
+
+/// The request body of a call.
+pub(crate) struct ClientBody {
+    kind: Kind,
+}
+
+enum Kind {
+    /// A unary request: its one frame, already encoded.
+    Full(Option<Bytes>),
+    /// Streamed requests.
+    Stream(BoxBody),
+}
+
+impl ClientBody {
+    /// The body of a unary request: one frame.
+    pub(crate) fn full(frame: Bytes) -> ClientBody {
+        ClientBody {
+            kind: Kind::Full(Some(frame)),
+        }
+    }
+
+    /// The body of streamed requests, encoded as they come.
+    pub(crate) fn streaming<Req, E>(requests: Requests<Req>, codec: Arc<E>, encoder: FrameEncoder, shared: Arc<CallShared>) -> ClientBody
+    where
+        Req: Send + 'static,
+        E: Encoder<Req> + ?Sized,
+    {
+        ClientBody {
+            kind: Kind::Stream(Box::pin(EncodeBody {
+                requests,
+                codec,
+                encoder,
+                shared,
+                buf: BytesMut::new(),
+                done: false,
+            })),
+        }
+    }
+}
+
+impl Body for ClientBody {
+    type Data = Bytes;
+    type Error = BodyError;
+
+    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BodyError>>> {
+        match &mut self.kind {
+            Kind::Full(frame) => Poll::Ready(frame.take().map(|f| Ok(Frame::data(f)))),
+            Kind::Stream(body) => body.as_mut().poll_frame(cx),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match &self.kind {
+            Kind::Full(frame) => frame.is_none(),
+            Kind::Stream(body) => body.is_end_stream(),
+        }
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        match &self.kind {
+            Kind::Full(Some(f)) => http_body::SizeHint::with_exact(f.len() as u64),
+            Kind::Full(None) => http_body::SizeHint::with_exact(0),
+            Kind::Stream(body) => body.size_hint(),
+        }
+    }
+}
+
+/// Where streamed requests come from, as the body reads them: a stream that yields the
+/// messages and then, if it ended because the caller is done (rather than because the
+/// call object went away), says so.
+pub(crate) type Requests<Req> = Pin<Box<dyn Stream<Item = Item<Req>> + Send>>;
+
+/// One item of a request stream.
+pub(crate) enum Item<Req> {
+    /// A message to send.
+    Message(OutgoingMessage<Req>),
+    /// The caller is done: half-close the stream.
+    End,
+}
+
+struct EncodeBody<Req, E: ?Sized> {
+    requests: Requests<Req>,
+    codec: Arc<E>,
+    encoder: FrameEncoder,
+    shared: Arc<CallShared>,
+    buf: BytesMut,
+    done: bool,
+}
+
+impl<Req, E: Encoder<Req> + ?Sized> Body for EncodeBody<Req, E> {
+    type Data = Bytes;
+    type Error = BodyError;
+
+    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BodyError>>> {
+        let this = &mut *self;
+        if this.done {
+            return Poll::Ready(None);
+        }
+        let mut ended = false;
+        while this.buf.len() < BATCH_BYTES {
+            match this.requests.as_mut().poll_next(cx) {
+                Poll::Ready(Some(Item::Message(m))) => {
+                    if let Err(e) = this.encoder.encode(&*this.codec, m.message, m.options.no_compress, &mut this.buf) {
+                        // The call's outcome is this error; failing the body resets the stream.
+                        this.shared.fail(e.clone());
+                        this.done = true;
+                        return Poll::Ready(Some(Err(BodyError(e.to_string()))));
+                    }
+                }
+                Poll::Ready(Some(Item::End)) => {
+                    ended = true;
+                    break;
+                }
+                Poll::Ready(None) => {
+                    // The requests stopped without the caller saying it was done (the call
+                    // object went away): reset the stream rather than half-close it, so the
+                    // server sees a cancelled RPC, not a complete one.
+                    this.done = true;
+                    return Poll::Ready(Some(Err(BodyError("the call's requests were abandoned".to_owned()))));
+                }
+                Poll::Pending => break,
+            }
+        }
+        if ended {
+            this.done = true;
+        }
+        if !this.buf.is_empty() {
+            return Poll::Ready(Some(Ok(Frame::data(this.buf.split().freeze()))));
+        }
+        if this.done { Poll::Ready(None) } else { Poll::Pending }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.done && self.buf.is_empty()
+    }
+}
+
+/// The response messages of a call, read from hyper's body, then its trailers.
+pub(crate) struct Reader {
+    body: Incoming,
+    decoder: FrameDecoder,
+    trailers: Option<http::HeaderMap>,
+}
+
+/// What the reader found next.
+pub(crate) enum Read<Resp> {
+    /// A message.
+    Message(Resp),
+    /// The end of the body, with the trailers (`None`: the stream ended without any).
+    End(Option<http::HeaderMap>),
+}
+
+impl Reader {
+    pub(crate) fn new(body: Incoming, decoder: FrameDecoder) -> Reader {
+        Reader {
+            body,
+            decoder,
+            trailers: None,
+        }
+    }
+
+    /// The next message or the end. A transport error comes back as the hyper error's
+    /// description for the caller to map.
+    pub(crate) fn poll_read<Resp, D: Decoder<Resp> + ?Sized>(
+        &mut self,
+        codec: &D,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<Read<Resp>, ReadError>> {
+        loop {
+            match self.decoder.next() {
+                Ok(Some(m)) => return Poll::Ready(codec.decode(m.data).map(Read::Message).map_err(ReadError::Status)),
+                Ok(None) => {}
+                Err(e) => return Poll::Ready(Err(ReadError::Status(e))),
+            }
+            match Pin::new(&mut self.body).poll_frame(cx) {
+                Poll::Ready(Some(Ok(frame))) => match frame.into_data() {
+                    Ok(data) => self.decoder.push(data),
+                    Err(frame) => {
+                        if let Ok(trailers) = frame.into_trailers() {
+                            self.trailers = Some(trailers);
+                        }
+                    }
+                },
+                Poll::Ready(Some(Err(e))) => return Poll::Ready(Err(ReadError::Transport(e))),
+                Poll::Ready(None) => {
+                    if self.decoder.has_partial() {
+                        return Poll::Ready(Err(ReadError::Status(RpcError::internal(
+                            "the response ended in the middle of a message",
+                        ))));
+                    }
+                    return Poll::Ready(Ok(Read::End(self.trailers.take())));
+                }
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+    }
+}
+
+/// Why reading a response failed.
+#[derive(Debug)]
+pub(crate) enum ReadError {
+    /// A status to end the call with (an undecodable or oversized message).
+    Status(RpcError),
+    /// The stream failed (reset, connection lost).
+    Transport(hyper::Error),
+}

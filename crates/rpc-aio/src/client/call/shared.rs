@@ -1,0 +1,311 @@
+//! The state a call object shares with whatever runs its RPC (the call object's own
+//! polling, or a task it moved to): initial metadata, the deadline, the outcome and the
+//! done callbacks, under one lock with one `Notify`.
+
+use crate::wire::headers::{has_metadata, read_metadata};
+use rpc_core::{Metadata, RpcError, StatusCode};
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+use tokio::sync::Notify;
+
+type DoneCallback = Box<dyn FnOnce(&CallOutcome) + Send>;
+
+/// How a finished call ended: its metadata, code and details (gRPC Python's `Call`
+/// accessors, as values). Given to done callbacks and returned by `with_call`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CallOutcome {
+    initial_metadata: Metadata,
+    trailing_metadata: Metadata,
+    code: StatusCode,
+    details: String,
+}
+
+impl CallOutcome {
+    /// The initial metadata (response headers) the server sent.
+    pub fn initial_metadata(&self) -> &Metadata {
+        &self.initial_metadata
+    }
+    /// The trailing metadata the server sent.
+    pub fn trailing_metadata(&self) -> &Metadata {
+        &self.trailing_metadata
+    }
+    /// The status code.
+    pub fn code(&self) -> StatusCode {
+        self.code
+    }
+    /// The status details (empty on success, usually).
+    pub fn details(&self) -> &str {
+        &self.details
+    }
+}
+
+/// Metadata as it came off the wire, converted to [`Metadata`] only when someone asks: most
+/// calls never look at their headers or trailers.
+#[derive(Debug)]
+pub(crate) enum Headers {
+    /// The header map, as received.
+    Raw(http::HeaderMap),
+    /// Already converted (or made here).
+    Converted(Metadata),
+}
+
+impl Headers {
+    fn get(&self) -> Metadata {
+        match self {
+            Headers::Raw(map) => read_metadata(map),
+            Headers::Converted(md) => md.clone(),
+        }
+    }
+
+    /// Whether there is no application metadata (protocol headers do not count).
+    fn is_empty(&self) -> bool {
+        match self {
+            // Only protocol headers: empty without converting; anything else (a binary
+            // value may not decode) is settled by the conversion.
+            Headers::Raw(map) => !has_metadata(map) || read_metadata(map).is_empty(),
+            Headers::Converted(md) => md.is_empty(),
+        }
+    }
+}
+
+impl From<Metadata> for Headers {
+    fn from(md: Metadata) -> Self {
+        Headers::Converted(md)
+    }
+}
+
+impl From<http::HeaderMap> for Headers {
+    fn from(map: http::HeaderMap) -> Self {
+        Headers::Raw(map)
+    }
+}
+
+/// What changes over a call's life, under one lock.
+#[derive(Default)]
+struct State {
+    initial: Option<Headers>,
+    outcome: Option<Result<Headers, RpcError>>,
+    callbacks: Vec<DoneCallback>,
+    /// Trailers seen under interceptors (they consume the response stream).
+    trailers: Option<Metadata>,
+    deadline: Option<Instant>,
+}
+
+/// State shared by a call object, the future or task that runs the RPC, and accessor
+/// futures: one allocation, one lock (never held across an await or a callback) and one
+/// `Notify` that wakes waiters on every change.
+pub(crate) struct CallShared {
+    state: Mutex<State>,
+    changed: Notify,
+    /// Bumped when the deadline changes (an interceptor moved it), so the running call
+    /// re-arms its timer.
+    deadline_generation: AtomicU64,
+}
+
+impl fmt::Debug for CallShared {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CallShared")
+            .field("done", &self.is_done())
+            .field("deadline", &self.deadline())
+            .finish()
+    }
+}
+
+impl CallShared {
+    pub(crate) fn new(deadline: Option<Instant>) -> Arc<CallShared> {
+        Arc::new(CallShared {
+            state: Mutex::new(State {
+                deadline,
+                ..State::default()
+            }),
+            changed: Notify::new(),
+            deadline_generation: AtomicU64::new(0),
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Waits until `ready` returns a value (checked at once and after every change).
+    async fn wait_for<T>(&self, mut ready: impl FnMut(&State) -> Option<T>) -> T {
+        loop {
+            let notified = self.changed.notified();
+            let mut notified = std::pin::pin!(notified);
+            notified.as_mut().enable();
+            if let Some(v) = ready(&self.lock()) {
+                return v;
+            }
+            notified.await;
+        }
+    }
+
+    /// The call's deadline (an interceptor may have changed it).
+    pub(crate) fn deadline(&self) -> Option<Instant> {
+        self.lock().deadline
+    }
+
+    /// Changes the deadline (after interceptors ran).
+    pub(crate) fn set_deadline(&self, deadline: Option<Instant>) {
+        let changed = {
+            let mut state = self.lock();
+            std::mem::replace(&mut state.deadline, deadline) != deadline
+        };
+        if changed {
+            self.deadline_generation.fetch_add(1, Ordering::AcqRel);
+            self.changed.notify_waiters();
+        }
+    }
+
+    /// Counts deadline changes.
+    pub(crate) fn deadline_generation(&self) -> u64 {
+        self.deadline_generation.load(Ordering::Acquire)
+    }
+
+    /// Records the initial metadata unless some were recorded already.
+    pub(crate) fn set_initial(&self, md: impl Into<Headers>) {
+        {
+            let mut state = self.lock();
+            if state.initial.is_some() {
+                return;
+            }
+            state.initial = Some(md.into());
+        }
+        self.changed.notify_waiters();
+    }
+
+    /// Records a failure as the outcome unless the call has ended; whether it won.
+    pub(crate) fn fail(&self, error: RpcError) -> bool {
+        self.finish(Err(error))
+    }
+
+    /// Records the outcome; the first one wins. Returns whether this one won. Done
+    /// callbacks run here, outside the lock.
+    pub(crate) fn finish(&self, outcome: Result<Headers, RpcError>) -> bool {
+        let callbacks = {
+            let mut state = self.lock();
+            if state.outcome.is_some() {
+                return false;
+            }
+            if state.initial.is_none() {
+                state.initial = Some(Headers::Converted(match &outcome {
+                    Err(e) => e.initial_metadata().clone(),
+                    Ok(_) => Metadata::new(),
+                }));
+            }
+            state.outcome = Some(outcome);
+            std::mem::take(&mut state.callbacks)
+        };
+        self.changed.notify_waiters();
+        if !callbacks.is_empty()
+            && let Some(details) = self.outcome_now()
+        {
+            for cb in callbacks {
+                cb(&details);
+            }
+        }
+        true
+    }
+
+    pub(crate) fn is_done(&self) -> bool {
+        self.lock().outcome.is_some()
+    }
+
+    /// The error the call ended with, if it failed.
+    pub(crate) fn error_now(&self) -> Option<RpcError> {
+        match &self.lock().outcome {
+            Some(Err(e)) => Some(e.clone()),
+            _ => None,
+        }
+    }
+
+    /// Whether the call ended with CANCELLED.
+    pub(crate) fn ended_cancelled(&self) -> bool {
+        matches!(&self.lock().outcome, Some(Err(e)) if e.code() == StatusCode::Cancelled)
+    }
+
+    /// How the call ended, without its trailers: `None` while it runs.
+    pub(crate) fn end_now(&self) -> Option<Result<(), RpcError>> {
+        match self.lock().outcome.as_ref()? {
+            Ok(_) => Some(Ok(())),
+            Err(e) => Some(Err(e.clone())),
+        }
+    }
+
+    pub(crate) fn outcome_now(&self) -> Option<CallOutcome> {
+        let state = self.lock();
+        let initial_metadata = state.initial.as_ref().map(Headers::get).unwrap_or_default();
+        Some(match state.outcome.as_ref()? {
+            Ok(trailing) => CallOutcome {
+                initial_metadata,
+                trailing_metadata: trailing.get(),
+                code: StatusCode::Ok,
+                details: String::new(),
+            },
+            Err(e) => CallOutcome {
+                initial_metadata,
+                trailing_metadata: e.trailing_metadata().clone(),
+                code: e.code(),
+                details: e.details().to_owned(),
+            },
+        })
+    }
+
+    /// Waits for the end: the trailing metadata, or the error.
+    pub(crate) async fn end(&self) -> Result<Metadata, RpcError> {
+        self.wait_for(|s| match s.outcome.as_ref()? {
+            Ok(trailers) => Some(Ok(trailers.get())),
+            Err(e) => Some(Err(e.clone())),
+        })
+        .await
+    }
+
+    /// Waits for the finished call's outcome.
+    pub(crate) async fn finished(&self) -> CallOutcome {
+        self.wait_for(|s| s.outcome.as_ref().map(|_| ())).await;
+        self.outcome_now().unwrap_or(CallOutcome {
+            initial_metadata: Metadata::new(),
+            trailing_metadata: Metadata::new(),
+            code: StatusCode::Internal,
+            details: "call state lost".to_owned(),
+        })
+    }
+
+    /// Waits for the initial metadata; the call's error if it failed without any.
+    pub(crate) async fn initial(&self) -> Result<Metadata, RpcError> {
+        self.wait_for(|s| {
+            let md = s.initial.as_ref()?;
+            Some(match &s.outcome {
+                Some(Err(e)) if md.is_empty() => Err(e.clone()),
+                _ => Ok(md.get()),
+            })
+        })
+        .await
+    }
+
+    /// Keeps the trailers an interceptor-wrapped response stream ended with.
+    pub(crate) fn put_trailers(&self, md: Metadata) {
+        self.lock().trailers = Some(md);
+    }
+
+    /// Takes the trailers kept by [`put_trailers`](Self::put_trailers).
+    pub(crate) fn take_trailers(&self) -> Option<Metadata> {
+        self.lock().trailers.take()
+    }
+
+    /// Runs `cb` when the call ends, or at once (on this thread) if it has ended.
+    pub(crate) fn add_callback(&self, cb: DoneCallback) {
+        {
+            let mut state = self.lock();
+            if state.outcome.is_none() {
+                state.callbacks.push(cb);
+                return;
+            }
+        }
+        if let Some(d) = self.outcome_now() {
+            cb(&d);
+        }
+    }
+}

@@ -1,0 +1,373 @@
+//! The async `Channel`: construction (insecure, TLS, local, builder), interceptor views,
+//! and `close`.
+//!
+//! # Implementation
+//!
+//! A channel owns its subchannel (the connection to the target's address, see
+//! [`super::subchannel`]) and opens transports with its [`Connector`]: the socket, TLS
+//! (rustls) and hyper's HTTP/2 client. Its connectivity state follows the subchannel's,
+//! and is SHUTDOWN once the channel is closed. Calls hold the shared state, never a
+//! handle, so a call never keeps the channel open: dropping the last handle closes it.
+
+use super::connect::Connector;
+use super::interceptor::ClientInterceptor;
+use super::subchannel::{Backoff, Subchannel};
+use super::target::Target;
+use super::tls;
+use rpc_core::{ChannelConnectivity, ChannelCredentials, ChannelKind, ChannelOptions, RpcError};
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Duration;
+use tokio::sync::{Notify, watch};
+
+/// The library's part of the `user-agent` header (gRPC's `grpc-<language>-<name>/<version>`).
+const USER_AGENT: &str = concat!("grpc-rust-rpc/", env!("CARGO_PKG_VERSION"));
+
+/// What calls share with the channel.
+pub(crate) struct ChannelShared {
+    pub(crate) target: Target,
+    pub(crate) scheme: http::uri::Scheme,
+    pub(crate) authority: http::uri::Authority,
+    pub(crate) options: ChannelOptions,
+    pub(crate) credentials: ChannelCredentials,
+    pub(crate) runtime: tokio::runtime::Handle,
+    pub(crate) user_agent: http::HeaderValue,
+    pub(crate) subchannel: Arc<Subchannel>,
+    state: watch::Sender<ChannelConnectivity>,
+    closed: AtomicBool,
+    active: AtomicUsize,
+    idle: Notify,
+}
+
+impl fmt::Debug for ChannelShared {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ChannelShared").field("target", &self.target.to_string()).finish()
+    }
+}
+
+/// Counts one active call (for `close(grace)`); dropping it uncounts the call.
+pub(crate) struct ActiveCall(Arc<ChannelShared>);
+
+impl Drop for ActiveCall {
+    fn drop(&mut self) {
+        if self.0.active.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.0.idle.notify_waiters();
+        }
+    }
+}
+
+impl ChannelShared {
+    /// Counts a new call, or `None` when the channel is closed.
+    pub(crate) fn begin_call(self: &Arc<Self>) -> Option<ActiveCall> {
+        self.active.fetch_add(1, Ordering::AcqRel);
+        let guard = ActiveCall(self.clone());
+        if self.closed.load(Ordering::Acquire) { None } else { Some(guard) }
+    }
+
+    /// Whether `close` has begun (new calls fail).
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    /// The connectivity state.
+    pub(crate) fn state(&self) -> ChannelConnectivity {
+        *self.state.borrow()
+    }
+
+    /// A receiver of state changes.
+    pub(crate) fn subscribe(&self) -> watch::Receiver<ChannelConnectivity> {
+        self.state.subscribe()
+    }
+
+    async fn wait_idle(&self) {
+        loop {
+            let notified = self.idle.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if self.active.load(Ordering::Acquire) == 0 {
+                return;
+            }
+            notified.await;
+        }
+    }
+
+    /// New calls fail from now on; the state is SHUTDOWN.
+    fn begin_close(&self) {
+        self.closed.store(true, Ordering::Release);
+        self.state.send_replace(ChannelConnectivity::Shutdown);
+    }
+
+    /// Closes the connections: the calls still on them fail.
+    fn shut_down(&self) {
+        self.begin_close();
+        self.subchannel.shutdown();
+    }
+}
+
+/// An async gRPC channel (grpc.aio's `Channel`). Cheap to clone; the clones share one
+/// connection. Dropping the last clone closes it without grace (active calls are cancelled).
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), rpc_aio::RpcError> {
+/// use rpc_aio::{ChannelOptions, Request, insecure_channel};
+/// use rpc_aio::codec::BytesCodec;
+/// use std::time::Duration;
+///
+/// let channel = insecure_channel("localhost:50051", ChannelOptions::default())?;
+/// let echo = channel.unary_unary_with_codec("/echo.Echo/Say", BytesCodec);
+/// let call = echo.call(Request::new(bytes::Bytes::from_static(b"hi")).timeout(Duration::from_secs(1)));
+/// let headers = call.initial_metadata().await?;
+/// let reply = call.await?;
+/// # let _ = (headers, reply);
+/// channel.close(Some(Duration::from_secs(5))).await;
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct Channel {
+    view: Arc<View>,
+}
+
+/// A chain of client interceptors, in the order they run.
+pub(crate) type Interceptors = Arc<[Arc<dyn ClientInterceptor>]>;
+
+/// One view of the connection: the connection's handle and this view's interceptors.
+struct View {
+    handle: Arc<Handle>,
+    interceptors: Interceptors,
+}
+
+/// Owned by every view: when the last one goes, the channel closes.
+struct Handle {
+    shared: Arc<ChannelShared>,
+}
+
+impl Drop for Handle {
+    fn drop(&mut self) {
+        self.shared.shut_down();
+    }
+}
+
+impl fmt::Debug for Channel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Channel")
+            .field("target", &self.shared().target.to_string())
+            .field("state", &self.shared().state())
+            .finish()
+    }
+}
+
+/// Creates a channel without TLS. Lazy: nothing connects until the first call or
+/// `get_state(true)`. Must be called inside a tokio runtime.
+///
+/// # Errors
+/// INVALID_ARGUMENT for a bad target or option; FAILED_PRECONDITION outside a runtime.
+pub fn insecure_channel(target: &str, options: ChannelOptions) -> Result<Channel, RpcError> {
+    Channel::builder(target).options(options).build()
+}
+
+/// Creates a channel with the given credentials (TLS, local or insecure). Lazy; must be
+/// called inside a tokio runtime.
+///
+/// # Errors
+/// As [`insecure_channel`], and INVALID_ARGUMENT for TLS settings rustls refuses.
+pub fn secure_channel(target: &str, credentials: ChannelCredentials, options: ChannelOptions) -> Result<Channel, RpcError> {
+    Channel::builder(target).credentials(credentials).options(options).build()
+}
+
+/// Builds a [`Channel`]: target, options, credentials and interceptors.
+#[must_use = "a builder does nothing until build() is called"]
+pub struct ChannelBuilder {
+    target: String,
+    options: ChannelOptions,
+    credentials: ChannelCredentials,
+    interceptors: Vec<Arc<dyn ClientInterceptor>>,
+}
+
+impl fmt::Debug for ChannelBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ChannelBuilder")
+            .field("target", &self.target)
+            .field("interceptors", &self.interceptors.len())
+            .finish()
+    }
+}
+
+impl ChannelBuilder {
+    /// Sets the options.
+    pub fn options(mut self, options: ChannelOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// Sets the credentials (default: insecure).
+    pub fn credentials(mut self, credentials: ChannelCredentials) -> Self {
+        self.credentials = credentials;
+        self
+    }
+
+    /// Adds an interceptor; interceptors run in the order added.
+    pub fn interceptor(mut self, interceptor: impl ClientInterceptor) -> Self {
+        self.interceptors.push(Arc::new(interceptor));
+        self
+    }
+
+    /// Adds an interceptor already in an `Arc`.
+    pub fn interceptor_arc(mut self, interceptor: Arc<dyn ClientInterceptor>) -> Self {
+        self.interceptors.push(interceptor);
+        self
+    }
+
+    /// Creates the channel (lazily connected).
+    ///
+    /// # Errors
+    /// INVALID_ARGUMENT for a bad target, option or TLS configuration; FAILED_PRECONDITION
+    /// outside a tokio runtime.
+    pub fn build(self) -> Result<Channel, RpcError> {
+        let runtime = tokio::runtime::Handle::try_current().map_err(|_| {
+            RpcError::failed_precondition("rpc_aio channels must be created inside a tokio runtime (use rpc_sync for blocking code)")
+        })?;
+        let target = Target::parse(&self.target)?;
+        let o = &self.options;
+        let bad =
+            |what: &str, e: &dyn fmt::Display| RpcError::invalid_argument(format!("invalid {what} for target {:?}: {e}", self.target));
+        let tls = match self.credentials.kind() {
+            ChannelKind::Ssl(ssl) => {
+                let name = o.ssl_target_name_override.clone().unwrap_or_else(|| target.host().to_owned());
+                Some(tls::client_config(ssl, &name).map_err(|e| bad("TLS configuration", &e))?)
+            }
+            _ => None,
+        };
+        let local_only = matches!(self.credentials.kind(), ChannelKind::Local);
+        let authority_text = o.default_authority.clone().unwrap_or_else(|| target.authority());
+        let authority = http::uri::Authority::try_from(authority_text.as_str()).map_err(|e| bad("authority", &e))?;
+        let scheme = if tls.is_some() {
+            http::uri::Scheme::HTTPS
+        } else {
+            http::uri::Scheme::HTTP
+        };
+        let user_agent = match &o.user_agent {
+            Some(prefix) => format!("{prefix} {USER_AGENT}"),
+            None => USER_AGENT.to_owned(),
+        };
+        let user_agent = http::HeaderValue::try_from(user_agent).map_err(|e| bad("user agent", &e))?;
+        let connector = Arc::new(Connector::new(o, tls, local_only));
+        let backoff = Backoff {
+            initial: o.initial_reconnect_backoff,
+            max: o.max_reconnect_backoff,
+        };
+        let shared = Arc::new_cyclic(|weak: &std::sync::Weak<ChannelShared>| {
+            let weak = weak.clone();
+            let subchannel = Subchannel::new(
+                target.address(),
+                connector,
+                backoff,
+                runtime.clone(),
+                Arc::new(move |state| {
+                    if let Some(shared) = weak.upgrade() {
+                        shared.subchannel_changed(state);
+                    }
+                }),
+            );
+            ChannelShared {
+                target,
+                scheme,
+                authority,
+                options: self.options,
+                credentials: self.credentials,
+                runtime,
+                user_agent,
+                subchannel,
+                state: watch::channel(ChannelConnectivity::Idle).0,
+                closed: AtomicBool::new(false),
+                active: AtomicUsize::new(0),
+                idle: Notify::new(),
+            }
+        });
+        Ok(Channel {
+            view: Arc::new(View {
+                handle: Arc::new(Handle { shared }),
+                interceptors: self.interceptors.into(),
+            }),
+        })
+    }
+}
+
+impl ChannelShared {
+    /// The channel's state follows its subchannel's, until it is closed.
+    fn subchannel_changed(&self, state: ChannelConnectivity) {
+        self.state.send_if_modified(|s| {
+            if *s == state || *s == ChannelConnectivity::Shutdown {
+                false
+            } else {
+                *s = state;
+                true
+            }
+        });
+    }
+}
+
+impl Channel {
+    /// A builder for a channel to `target`.
+    pub fn builder(target: &str) -> ChannelBuilder {
+        ChannelBuilder {
+            target: target.to_owned(),
+            options: ChannelOptions::default(),
+            credentials: ChannelCredentials::insecure(),
+            interceptors: Vec::new(),
+        }
+    }
+
+    pub(crate) fn shared(&self) -> &Arc<ChannelShared> {
+        &self.view.handle.shared
+    }
+
+    pub(crate) fn interceptors(&self) -> &Interceptors {
+        &self.view.interceptors
+    }
+
+    /// A channel over the same connection whose calls run through `interceptors` first (in
+    /// the order given), then through this channel's own interceptors, as gRPC Python's
+    /// `intercept_channel` wraps a channel.
+    ///
+    /// The result is a clone of this channel in every other respect: the connection, its
+    /// connectivity state and `close` are shared, and the connection stays open until the
+    /// last clone of either is dropped.
+    pub fn with_interceptors(&self, interceptors: impl IntoIterator<Item = Arc<dyn ClientInterceptor>>) -> Channel {
+        let chain: Vec<_> = interceptors.into_iter().chain(self.view.interceptors.iter().cloned()).collect();
+        Channel {
+            view: Arc::new(View {
+                handle: self.view.handle.clone(),
+                interceptors: chain.into(),
+            }),
+        }
+    }
+
+    /// The target this channel was made for, normalised (`host:port` or `unix:path`).
+    pub fn target(&self) -> String {
+        self.shared().target.to_string()
+    }
+
+    /// The options the channel was made with.
+    pub fn options(&self) -> &ChannelOptions {
+        &self.shared().options
+    }
+
+    /// Closes the channel: new calls fail at once (CANCELLED), active calls get up to
+    /// `grace` to finish, then the connection is closed and the calls still on it fail
+    /// (CANCELLED); the state becomes SHUTDOWN. `None` closes the connection at once.
+    ///
+    /// # Cancel safety
+    /// The channel is closed to new calls as soon as this is first polled; dropping the
+    /// future during the grace period leaves active calls running (drop the channel or call
+    /// `close(None)` to end them).
+    pub async fn close(&self, grace: Option<Duration>) {
+        let shared = self.shared();
+        shared.begin_close();
+        if let Some(grace) = grace {
+            let _ = tokio::time::timeout(grace, shared.wait_idle()).await;
+        }
+        shared.shut_down();
+    }
+}

@@ -1,0 +1,297 @@
+//! Opening one transport to one address: the socket (TCP or Unix), TLS when the channel
+//! has TLS credentials, and the HTTP/2 connection on top (hyper's client). A transport
+//! counts as connected only once the server's HTTP/2 SETTINGS have arrived, so READY means
+//! the connection can carry a call (gRPC's rule), not merely that a socket opened.
+
+use super::body::ClientBody;
+use super::target::Address;
+use hyper::client::conn::http2::SendRequest;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use rpc_core::ChannelOptions;
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpStream, UnixStream};
+use tokio::sync::oneshot;
+use tokio_rustls::rustls;
+use tokio_rustls::rustls::pki_types::ServerName;
+
+/// What an IO stream under the HTTP/2 connection must be.
+trait Io: AsyncRead + AsyncWrite + Send + Unpin + 'static {}
+impl<T: AsyncRead + AsyncWrite + Send + Unpin + 'static> Io for T {}
+
+/// How a channel opens its transports; shared by its subchannels.
+pub(crate) struct Connector {
+    tls: Option<(tokio_rustls::TlsConnector, ServerName<'static>)>,
+    /// Local credentials: only a peer on this machine (loopback or a Unix socket) is accepted.
+    local_only: bool,
+    http2: hyper::client::conn::http2::Builder<TokioExecutor>,
+    connect_timeout: Duration,
+}
+
+impl std::fmt::Debug for Connector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connector").field("tls", &self.tls.is_some()).finish()
+    }
+}
+
+/// One open HTTP/2 connection.
+pub(crate) struct Transport {
+    pub(crate) sender: SendRequest<ClientBody>,
+    /// Completes when the connection has ended (closed by either side, or failed).
+    pub(crate) ended: oneshot::Receiver<()>,
+    /// Closes the connection at once (hyper keeps a connection with streams in flight open
+    /// until they end; this cuts its socket instead, failing them).
+    pub(crate) kill: Arc<KillSwitch>,
+}
+
+/// Cuts a connection's socket: reads and writes fail from then on, so the HTTP/2
+/// connection fails and every stream on it with it.
+#[derive(Debug, Default)]
+pub(crate) struct KillSwitch {
+    killed: std::sync::atomic::AtomicBool,
+    reader: futures::task::AtomicWaker,
+}
+
+impl KillSwitch {
+    /// Cuts the socket.
+    pub(crate) fn kill(&self) {
+        self.killed.store(true, std::sync::atomic::Ordering::Release);
+        self.reader.wake();
+    }
+
+    fn is_killed(&self) -> bool {
+        self.killed.load(std::sync::atomic::Ordering::Acquire)
+    }
+}
+
+fn killed() -> io::Error {
+    io::Error::new(io::ErrorKind::ConnectionAborted, "the channel closed the connection")
+}
+
+impl Connector {
+    /// A connector for `options`, with TLS when `tls` is given (the config and the name to
+    /// verify).
+    pub(crate) fn new(
+        options: &ChannelOptions,
+        tls: Option<(Arc<rustls::ClientConfig>, ServerName<'static>)>,
+        local_only: bool,
+    ) -> Connector {
+        let mut http2 = hyper::client::conn::http2::Builder::new(TokioExecutor::new());
+        http2
+            .timer(TokioTimer::new())
+            .max_header_list_size(options.max_header_list_size)
+            .initial_stream_window_size(options.initial_stream_window_size)
+            .initial_connection_window_size(options.initial_connection_window_size);
+        if let Some(t) = options.keepalive_time {
+            http2
+                .keep_alive_interval(t)
+                .keep_alive_timeout(options.keepalive_timeout)
+                .keep_alive_while_idle(options.keepalive_permit_without_calls);
+        }
+        Connector {
+            tls: tls.map(|(config, name)| (tokio_rustls::TlsConnector::from(config), name)),
+            local_only,
+            http2,
+            connect_timeout: options.connect_timeout,
+        }
+    }
+
+    /// Opens a transport to `address`, within the connect timeout. Must run on a runtime.
+    ///
+    /// # Errors
+    /// Why it failed, in words (refused, timed out, the TLS handshake's reason, a peer
+    /// that does not speak HTTP/2).
+    pub(crate) async fn connect(&self, address: &Address) -> Result<Transport, String> {
+        match tokio::time::timeout(self.connect_timeout, self.open(address)).await {
+            Ok(r) => r,
+            Err(_) => Err(format!("connect timed out after {:?}", self.connect_timeout)),
+        }
+    }
+
+    async fn open(&self, address: &Address) -> Result<Transport, String> {
+        let socket: Box<dyn Io> = match address {
+            Address::Tcp(addr) => {
+                let s = TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
+                let _ = s.set_nodelay(true);
+                if self.local_only {
+                    let peer = s.peer_addr().map_err(|e| e.to_string())?;
+                    if !peer.ip().is_loopback() {
+                        return Err(format!(
+                            "local credentials accept only a local peer (a loopback address or a Unix socket), and {peer} is not one"
+                        ));
+                    }
+                }
+                Box::new(s)
+            }
+            Address::Unix(path) => Box::new(UnixStream::connect(path).await.map_err(|e| e.to_string())?),
+        };
+        let io: Box<dyn Io> = match &self.tls {
+            None => socket,
+            Some((connector, name)) => {
+                let stream = connector.connect(name.clone(), socket).await.map_err(|e| describe_tls(&e))?;
+                if stream.get_ref().1.alpn_protocol() != Some(b"h2") {
+                    return Err("the server did not agree to HTTP/2 (ALPN h2) in the TLS handshake".to_owned());
+                }
+                Box::new(stream)
+            }
+        };
+        let (settings_tx, settings_rx) = oneshot::channel();
+        let kill = Arc::new(KillSwitch::default());
+        let io = SettingsWatch {
+            inner: io,
+            header: [0; 9],
+            seen: 0,
+            signal: Some(settings_tx),
+            kill: kill.clone(),
+        };
+        let (sender, connection) = self.http2.handshake(TokioIo::new(io)).await.map_err(|e| describe(&e))?;
+        let (ended_tx, ended) = oneshot::channel();
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!("client connection ended: {e}");
+            }
+            let _ = ended_tx.send(());
+        });
+        match settings_rx.await {
+            Ok(Ok(())) => Ok(Transport { sender, ended, kill }),
+            Ok(Err(why)) => {
+                kill.kill();
+                Err(why)
+            }
+            Err(_) => {
+                kill.kill();
+                Err("the connection closed before the server's HTTP/2 settings arrived".to_owned())
+            }
+        }
+    }
+}
+
+/// The message of a TLS failure, with its causes (rustls's reason, e.g. an unknown issuer).
+fn describe_tls(e: &io::Error) -> String {
+    let mut text = format!("TLS handshake failed: {e}");
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        let cause = s.to_string();
+        if !text.contains(&cause) {
+            text.push_str(": ");
+            text.push_str(&cause);
+        }
+        source = s.source();
+    }
+    text
+}
+
+/// A read error before the server's settings, with its causes.
+fn describe_tls_read(e: &io::Error) -> String {
+    let mut text = format!("the connection failed before the server's HTTP/2 settings: {e}");
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        let cause = s.to_string();
+        if !text.contains(&cause) {
+            text.push_str(": ");
+            text.push_str(&cause);
+        }
+        source = s.source();
+    }
+    text
+}
+
+/// An error's message with its chain of causes.
+pub(crate) fn describe(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let cause = s.to_string();
+        if !cause.is_empty() && !text.contains(&cause) {
+            text.push_str(": ");
+            text.push_str(&cause);
+        }
+        source = s.source();
+    }
+    text
+}
+
+/// Reads the first frame the server sends and reports whether it is SETTINGS (every
+/// HTTP/2 server starts with one): the transport is ready once it is. After that it only
+/// passes bytes through.
+/// It also holds the connection's kill switch.
+struct SettingsWatch {
+    inner: Box<dyn Io>,
+    header: [u8; 9],
+    seen: usize,
+    signal: Option<oneshot::Sender<Result<(), String>>>,
+    kill: Arc<KillSwitch>,
+}
+
+impl AsyncRead for SettingsWatch {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        let before = buf.filled().len();
+        let this = &mut *self;
+        this.kill.reader.register(cx.waker());
+        if this.kill.is_killed() {
+            return Poll::Ready(Err(killed()));
+        }
+        let polled = Pin::new(&mut this.inner).poll_read(cx, buf);
+        if let Poll::Ready(Err(e)) = &polled
+            && let Some(signal) = this.signal.take()
+        {
+            // E.g. the server's TLS alert refusing this client's certificate (TLS 1.3 ends
+            // the client's half of the handshake before the server has checked it).
+            let _ = signal.send(Err(describe_tls_read(e)));
+        }
+        if this.signal.is_some()
+            && let Poll::Ready(Ok(())) = &polled
+        {
+            let fresh = &buf.filled()[before..];
+            let take = fresh.len().min(9 - this.seen);
+            this.header[this.seen..this.seen + take].copy_from_slice(&fresh[..take]);
+            this.seen += take;
+            if this.seen == 9 || fresh.is_empty() {
+                let verdict = if this.seen == 9 && this.header[3] == 0x4 {
+                    Ok(())
+                } else if fresh.is_empty() {
+                    Err("the server closed the connection before its HTTP/2 settings".to_owned())
+                } else {
+                    Err("the server does not speak HTTP/2 (its first frame is not SETTINGS)".to_owned())
+                };
+                if let Some(signal) = this.signal.take() {
+                    let _ = signal.send(verdict);
+                }
+            }
+        }
+        polled
+    }
+}
+
+impl AsyncWrite for SettingsWatch {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, data: &[u8]) -> Poll<io::Result<usize>> {
+        if self.kill.is_killed() {
+            return Poll::Ready(Err(killed()));
+        }
+        Pin::new(&mut self.inner).poll_write(cx, data)
+    }
+
+    // Vectored writes pass through: without them h2 copies every frame into one buffer.
+    fn poll_write_vectored(mut self: Pin<&mut Self>, cx: &mut Context<'_>, bufs: &[io::IoSlice<'_>]) -> Poll<io::Result<usize>> {
+        if self.kill.is_killed() {
+            return Poll::Ready(Err(killed()));
+        }
+        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}

@@ -1,0 +1,69 @@
+//! What a call reports when its HTTP/2 stream fails: gRPC's codes for stream resets
+//! (CANCEL is CANCELLED, REFUSED_STREAM UNAVAILABLE, ENHANCE_YOUR_CALM RESOURCE_EXHAUSTED,
+//! ...), UNAVAILABLE for a lost connection or a GOAWAY before any response (the RPC was
+//! not processed, so it may be retried elsewhere), CANCELLED once the channel is closed,
+//! with the transport's reasons in the message.
+
+use super::channel::ChannelShared;
+use super::connect::describe;
+use rpc_core::{RpcError, StatusCode};
+
+/// Where in the call the stream failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum When {
+    /// Before the response headers.
+    BeforeResponse,
+    /// While reading the response.
+    Reading,
+}
+
+/// The status of a call whose stream failed with `error`.
+pub(crate) fn from_hyper(shared: &ChannelShared, error: &hyper::Error, when: When) -> RpcError {
+    if shared.is_closed() {
+        return RpcError::cancelled("channel closed while the call was in flight");
+    }
+    let text = describe(error);
+    let debug = format!("{error:?}");
+    if let Some(h2) = h2_error(error) {
+        if h2.is_go_away() && h2.is_remote() && when == When::BeforeResponse {
+            return RpcError::unavailable(format!("the server at {} is going away: {text}", shared.target)).with_debug_error_string(debug);
+        }
+        if let Some(reason) = h2.reason()
+            && (h2.is_reset() || h2.is_go_away())
+        {
+            return from_reason(reason, &text).with_debug_error_string(debug);
+        }
+    }
+    if error.is_canceled() || error.is_closed() || error.is_incomplete_message() || h2_error(error).is_some_and(h2::Error::is_io) {
+        return RpcError::unavailable(format!("connection to {} lost: {text}", shared.target)).with_debug_error_string(debug);
+    }
+    let code = if when == When::BeforeResponse {
+        StatusCode::Unavailable
+    } else {
+        StatusCode::Internal
+    };
+    RpcError::new(code, format!("the call to {} failed: {text}", shared.target)).with_debug_error_string(debug)
+}
+
+/// gRPC's code for an HTTP/2 error code.
+fn from_reason(reason: h2::Reason, text: &str) -> RpcError {
+    let code = match reason {
+        h2::Reason::REFUSED_STREAM => StatusCode::Unavailable,
+        h2::Reason::CANCEL => StatusCode::Cancelled,
+        h2::Reason::ENHANCE_YOUR_CALM => StatusCode::ResourceExhausted,
+        h2::Reason::INADEQUATE_SECURITY => StatusCode::PermissionDenied,
+        _ => StatusCode::Internal,
+    };
+    RpcError::new(code, format!("stream reset ({reason:?}): {text}"))
+}
+
+fn h2_error(error: &hyper::Error) -> Option<&h2::Error> {
+    let mut source = std::error::Error::source(error);
+    while let Some(e) = source {
+        if let Some(h2) = e.downcast_ref::<h2::Error>() {
+            return Some(h2);
+        }
+        source = e.source();
+    }
+    None
+}

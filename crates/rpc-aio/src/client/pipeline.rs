@@ -1,0 +1,340 @@
+//! Where every call starts: the one path from a multi-callable (or a generated stub) to
+//! the wire.
+//!
+//! ```text
+//! multicallable::call  (the codec, the method path, the request and its options)
+//!   -> pipeline::start   deadline (own and inherited), details, the request body
+//!   -> interceptors      (only if the channel has some; type-erased, in order)
+//!   -> attempt::attempt  credentials, pick a READY connection, headers, send, response headers
+//!   -> call::run         read responses with the codec, deadline, status -> shared state
+//!   -> call::Call        the call object: polled inline, or moved onto a task
+//! ```
+//!
+//! A retry or load-balancing stage is one more step between the interceptors and the
+//! attempt: the attempt is the unit that can be repeated.
+
+use super::attempt::{self, Body, Started};
+use super::body::{Item, Read, ReadError, Reader, Requests};
+use super::call::drive::Drive;
+use super::call::run::{Begun, Running, Start};
+use super::call::shared::CallShared;
+use super::call::writer::Writer;
+use super::channel::{Channel, ChannelShared};
+use super::errors::{When, from_hyper};
+use super::interceptor::{AnyMessage, AnyResponses, ClientCallDetails, Next};
+use crate::wire::{headers, status};
+use futures::future::BoxFuture;
+use futures::{Stream, StreamExt};
+use rpc_core::codec::{Decoder, Encoder};
+use rpc_core::{CallOptions, RequestSource, RpcError, SourceKind};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Instant;
+use tokio::sync::mpsc;
+
+/// How many responses a streaming call moved onto a task reads ahead of its reader.
+pub(crate) const STREAM_BUFFER: usize = 8;
+/// How many requests a blocking request iterator may run ahead of the connection.
+const ITER_BUFFER: usize = 4;
+
+/// A method path, without allocating for generated code's `&'static str`.
+#[derive(Clone, Debug)]
+pub(crate) enum MethodPath {
+    Static(&'static str),
+    Shared(Arc<str>),
+}
+
+impl MethodPath {
+    pub(crate) fn as_str(&self) -> &str {
+        match self {
+            MethodPath::Static(s) => s,
+            MethodPath::Shared(s) => s,
+        }
+    }
+}
+
+/// What a call sends, as the multi-callable received it.
+pub(crate) enum Input<Req> {
+    One(Req),
+    Source(RequestSource<Req>),
+}
+
+/// How a call object runs.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Shape {
+    /// Whether the call starts at once (request-streaming calls) or when first polled.
+    pub(crate) eager: bool,
+    /// How many responses it buffers once moved onto a task.
+    pub(crate) buffer: usize,
+}
+
+/// A call, made: how it runs, and its writer if it has a request stream.
+pub(crate) struct Made<Req, Resp> {
+    pub(crate) drive: Drive<Resp>,
+    pub(crate) writer: Option<Writer<Req>>,
+}
+
+/// Starts a call of any kind.
+pub(crate) fn start<Req, Resp, C>(
+    channel: &Channel,
+    path: &MethodPath,
+    options: CallOptions,
+    input: Input<Req>,
+    codec: &Arc<C>,
+    shape: Shape,
+) -> Made<Req, Resp>
+where
+    Req: Send + 'static,
+    Resp: Send + 'static,
+    C: Encoder<Req> + Decoder<Resp>,
+{
+    let shared_channel = channel.shared();
+    let now = Instant::now();
+    let mut deadline = options.deadline_from(now);
+    if !options.ignore_inherited_deadline
+        && let Some(inherited) = crate::deadline::inherited_deadline()
+    {
+        deadline = Some(deadline.map_or(inherited, |d| d.min(inherited)));
+    }
+    let shared = CallShared::new(deadline);
+    let details = ClientCallDetails {
+        method: path.as_str().to_owned(),
+        metadata: options.metadata,
+        deadline,
+        credentials: options.credentials,
+        wait_for_ready: options.wait_for_ready,
+        compression: options.compression,
+        request: None,
+    };
+    let (body, writer) = match input {
+        Input::One(m) => (Body::Unary(m), None),
+        Input::Source(source) => {
+            let (requests, writer) = requests(source, &shared_channel.runtime);
+            (Body::Stream(requests), Some(writer))
+        }
+    };
+    let runtime = shared_channel.runtime.clone();
+    if shared_channel.is_closed() {
+        shared.fail(closed_error());
+        return Made {
+            drive: Drive::failed(shared, runtime),
+            writer,
+        };
+    }
+    let start = if channel.interceptors().is_empty() {
+        direct(shared_channel.clone(), shared.clone(), details, body, codec.clone())
+    } else {
+        intercepted(channel, shared.clone(), details, body, codec.clone())
+    };
+    let start = if shape.eager { spawned(start, &runtime) } else { start };
+    let running = Running::new(start, shared.clone(), shared_channel.clone(), codec.clone()).boxed();
+    Made {
+        drive: Drive::new(running, shared, runtime, shape.buffer),
+        writer,
+    }
+}
+
+fn closed_error() -> RpcError {
+    RpcError::cancelled("channel closed: no new calls are accepted")
+}
+
+/// The start of a call without interceptors: the attempt itself.
+fn direct<Req, C>(channel: Arc<ChannelShared>, shared: Arc<CallShared>, details: ClientCallDetails, body: Body<Req>, codec: Arc<C>) -> Start
+where
+    Req: Send + 'static,
+    C: Encoder<Req>,
+{
+    Box::pin(async move {
+        // A call counts as active for `close(grace)` once it runs, not while it waits to be polled.
+        let active = channel.begin_call().ok_or_else(closed_error)?;
+        let started = attempt::attempt(&channel, &shared, details, body, codec).await?;
+        Ok(Begun::Direct(started, active))
+    })
+}
+
+/// The start of a call through the channel's interceptors: they see (and may replace) the
+/// details and the request of a unary-request call; the attempt is the end of the chain.
+fn intercepted<Req, Resp, C>(
+    channel: &Channel,
+    shared: Arc<CallShared>,
+    mut details: ClientCallDetails,
+    body: Body<Req>,
+    codec: Arc<C>,
+) -> Start
+where
+    Req: Send + 'static,
+    Resp: Send + 'static,
+    C: Encoder<Req> + Decoder<Resp>,
+{
+    let shared_channel = channel.shared().clone();
+    let chain = channel.interceptors().clone();
+    let body = match body {
+        Body::Unary(m) => {
+            details.request = Some(AnyMessage::new(m));
+            None
+        }
+        stream => Some(stream),
+    };
+    let (terminal_channel, terminal_shared) = (shared_channel.clone(), shared.clone());
+    let terminal = Box::new(
+        move |mut details: ClientCallDetails| -> BoxFuture<'static, Result<AnyResponses, RpcError>> {
+            Box::pin(async move {
+                let body = match (body, details.request.take()) {
+                    (Some(body), _) => body,
+                    (None, Some(any)) => Body::Unary(
+                        any.downcast::<Req>()
+                            .map_err(|_| RpcError::internal("an interceptor replaced the request with a message of another type"))?,
+                    ),
+                    (None, None) => return Err(RpcError::internal("an interceptor removed the request message")),
+                };
+                let started = attempt::attempt(&terminal_channel, &terminal_shared, details, body, codec.clone()).await?;
+                Ok(erase::<Resp, C>(started, terminal_channel, terminal_shared, codec))
+            })
+        },
+    );
+    Box::pin(async move {
+        let active = shared_channel.begin_call().ok_or_else(closed_error)?;
+        let responses = Next::new(chain, terminal).run(details).await?;
+        Ok(Begun::Erased(responses, active))
+    })
+}
+
+/// A start future run on a task of its own (request-streaming calls start at once); the
+/// task is aborted if the call goes away first.
+fn spawned(start: Start, runtime: &tokio::runtime::Handle) -> Start {
+    struct AbortOnDrop(tokio::task::JoinHandle<Result<Begun, RpcError>>);
+    impl Drop for AbortOnDrop {
+        fn drop(&mut self) {
+            self.0.abort();
+        }
+    }
+    let mut task = AbortOnDrop(runtime.spawn(start));
+    Box::pin(async move {
+        match (&mut task.0).await {
+            Ok(r) => r,
+            Err(e) if e.is_panic() => Err(RpcError::internal("the call's start panicked")),
+            Err(_) => Err(RpcError::cancelled("the call's task was cancelled (its runtime shut down?)")),
+        }
+    })
+}
+
+/// The responses of an attempt for the interceptors: type-erased messages; the headers and
+/// trailers go to the shared state.
+fn erase<Resp, C>(started: Started, channel: Arc<ChannelShared>, shared: Arc<CallShared>, codec: Arc<C>) -> AnyResponses
+where
+    Resp: Send + 'static,
+    C: Decoder<Resp>,
+{
+    match started {
+        Started::TrailersOnly(h) => {
+            shared.put_trailers(headers::read_metadata(&h));
+            Box::pin(futures::stream::empty())
+        }
+        Started::Stream { headers, reader } => {
+            shared.set_initial(headers);
+            Box::pin(Erased::<Resp, C> {
+                reader: Some(reader),
+                channel,
+                shared,
+                codec,
+                _resp: std::marker::PhantomData,
+            })
+        }
+    }
+}
+
+struct Erased<Resp, C> {
+    reader: Option<Reader>,
+    channel: Arc<ChannelShared>,
+    shared: Arc<CallShared>,
+    codec: Arc<C>,
+    _resp: std::marker::PhantomData<fn() -> Resp>,
+}
+
+impl<Resp, C> Stream for Erased<Resp, C>
+where
+    Resp: Send + 'static,
+    C: Decoder<Resp>,
+{
+    type Item = Result<AnyMessage, RpcError>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
+        let Some(reader) = this.reader.as_mut() else {
+            return Poll::Ready(None);
+        };
+        let item = match std::task::ready!(reader.poll_read::<Resp, C>(&this.codec, cx)) {
+            Ok(Read::Message(m)) => return Poll::Ready(Some(Ok(AnyMessage::new(m)))),
+            Ok(Read::End(trailers)) => match trailers.as_ref().and_then(status::read) {
+                Some(Ok(md)) => {
+                    this.shared.put_trailers(md);
+                    None
+                }
+                Some(Err(e)) => Some(Err(e)),
+                None => Some(Err(RpcError::internal("the server ended the response without a gRPC status"))),
+            },
+            Err(ReadError::Status(e)) => Some(Err(e)),
+            Err(ReadError::Transport(e)) => Some(Err(this
+                .shared
+                .error_now()
+                .unwrap_or_else(|| from_hyper(&this.channel, &e, When::Reading)))),
+        };
+        this.reader = None;
+        Poll::Ready(item)
+    }
+}
+
+/// The request stream of a request-streaming call, and the call's writer.
+fn requests<Req: Send + 'static>(source: RequestSource<Req>, runtime: &tokio::runtime::Handle) -> (Requests<Req>, Writer<Req>) {
+    match source.into_kind() {
+        SourceKind::Writer => {
+            let (writer, mut rx) = Writer::channel();
+            (Box::pin(futures::stream::poll_fn(move |cx| rx.poll_recv(cx))), writer)
+        }
+        SourceKind::Stream(s) => (
+            Box::pin(s.map(Item::Message).chain(futures::stream::once(std::future::ready(Item::End)))),
+            Writer::with_source(),
+        ),
+        SourceKind::Iter(iter) => (
+            Box::pin(Pumped {
+                iter: Some(iter),
+                rx: None,
+                runtime: runtime.clone(),
+            }),
+            Writer::with_source(),
+        ),
+    }
+}
+
+/// A request iterator pulled on a blocking thread (it may block), started when the
+/// request body is first read.
+struct Pumped<Req> {
+    iter: Option<Box<dyn Iterator<Item = rpc_core::OutgoingMessage<Req>> + Send>>,
+    rx: Option<mpsc::Receiver<Item<Req>>>,
+    runtime: tokio::runtime::Handle,
+}
+
+impl<Req: Send + 'static> Stream for Pumped<Req> {
+    type Item = Item<Req>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Item<Req>>> {
+        let this = &mut *self;
+        if let Some(iter) = this.iter.take() {
+            let (tx, rx) = mpsc::channel(ITER_BUFFER);
+            this.runtime.spawn_blocking(move || {
+                for m in iter {
+                    if tx.blocking_send(Item::Message(m)).is_err() {
+                        return;
+                    }
+                }
+                let _ = tx.blocking_send(Item::End);
+            });
+            this.rx = Some(rx);
+        }
+        match this.rx.as_mut() {
+            Some(rx) => rx.poll_recv(cx),
+            None => Poll::Ready(None),
+        }
+    }
+}

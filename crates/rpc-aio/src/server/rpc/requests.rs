@@ -1,0 +1,143 @@
+//! The requests of an RPC, read from hyper's request body: frames (refused over the
+//! receive limit before they are buffered), decompressed, decoded with the method's codec,
+//! each with whether it came compressed. Handed to async handlers as a `RequestStream` and
+//! to blocking ones as a `RequestIterator` (fed by a task), each telling the context the
+//! compressed flag of the message it hands over.
+
+use super::context::Rpc;
+use crate::wire::frame::FrameDecoder;
+use futures::{Stream, StreamExt};
+use http_body::Body;
+use hyper::body::Incoming;
+use rpc_core::codec::Decoder;
+use rpc_core::{ContextControl, RequestIterator, RequestStream, RpcError};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use tokio::sync::mpsc;
+
+/// Requests read ahead for a blocking handler.
+const BLOCKING_REQUEST_BUFFER: usize = 8;
+
+/// The decoded requests of one RPC, with their compressed flags.
+pub(crate) struct Requests<Req, C> {
+    body: Incoming,
+    decoder: FrameDecoder,
+    codec: Arc<C>,
+    done: bool,
+    _req: std::marker::PhantomData<fn() -> Req>,
+}
+
+impl<Req, C: Decoder<Req>> Requests<Req, C> {
+    pub(crate) fn new(body: Incoming, rpc: &Rpc, codec: Arc<C>) -> Requests<Req, C> {
+        Requests {
+            body,
+            decoder: FrameDecoder::new(rpc.env.options.max_receive_message_length, rpc.wire.request_encoding),
+            codec,
+            done: false,
+            _req: std::marker::PhantomData,
+        }
+    }
+}
+
+// Nothing is pinned in place.
+impl<Req, C> Unpin for Requests<Req, C> {}
+
+impl<Req, C: Decoder<Req>> Stream for Requests<Req, C> {
+    type Item = Result<(Req, bool), RpcError>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
+        if this.done {
+            return Poll::Ready(None);
+        }
+        loop {
+            match this.decoder.next() {
+                Ok(Some(m)) => {
+                    let compressed = m.compressed;
+                    return Poll::Ready(Some(match this.codec.decode(m.data) {
+                        Ok(req) => Ok((req, compressed)),
+                        Err(e) => {
+                            this.done = true;
+                            Err(RpcError::internal(format!("could not decode the request: {}", e.details())))
+                        }
+                    }));
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    this.done = true;
+                    return Poll::Ready(Some(Err(e)));
+                }
+            }
+            match Pin::new(&mut this.body).poll_frame(cx) {
+                Poll::Ready(Some(Ok(frame))) => {
+                    if let Ok(data) = frame.into_data() {
+                        this.decoder.push(data);
+                    }
+                }
+                Poll::Ready(Some(Err(e))) => {
+                    this.done = true;
+                    return Poll::Ready(Some(Err(RpcError::cancelled(format!("the request stream failed: {e}")))));
+                }
+                Poll::Ready(None) => {
+                    this.done = true;
+                    if this.decoder.has_partial() {
+                        return Poll::Ready(Some(Err(RpcError::internal("the request ended in the middle of a message"))));
+                    }
+                    return Poll::Ready(None);
+                }
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+    }
+}
+
+/// The one request of a unary-request method.
+pub(crate) async fn first<Req, C: Decoder<Req>>(requests: &mut Requests<Req, C>) -> Result<(Req, bool), RpcError> {
+    match requests.next().await {
+        Some(r) => r,
+        None => Err(RpcError::internal("the client sent no request message")),
+    }
+}
+
+/// The requests as an async handler's `RequestStream`.
+pub(crate) fn stream<Req, C>(requests: Requests<Req, C>, control: ContextControl) -> RequestStream<Req>
+where
+    Req: Send + 'static,
+    C: Decoder<Req>,
+{
+    RequestStream::new(requests.map(move |item| {
+        item.map(|(req, compressed)| {
+            control.set_last_request_compressed(compressed);
+            req
+        })
+    }))
+}
+
+/// The requests as a blocking handler's `RequestIterator`, fed by a task that reads the
+/// body (tied to the RPC: it stops when the RPC ends).
+pub(crate) fn iterator<Req, C>(rpc: &mut Rpc, mut requests: Requests<Req, C>) -> RequestIterator<Req>
+where
+    Req: Send + 'static,
+    C: Decoder<Req>,
+{
+    let (tx, mut rx) = mpsc::channel(BLOCKING_REQUEST_BUFFER);
+    let pump = tokio::spawn(async move {
+        while let Some(item) = requests.next().await {
+            let last = item.is_err();
+            if tx.send(item).await.is_err() || last {
+                break;
+            }
+        }
+    });
+    rpc.attach_pump(pump.abort_handle());
+    let control = rpc.control.clone();
+    RequestIterator::new(std::iter::from_fn(move || {
+        rx.blocking_recv().map(|item| {
+            item.map(|(req, compressed)| {
+                control.set_last_request_compressed(compressed);
+                req
+            })
+        })
+    }))
+}

@@ -1,0 +1,250 @@
+//! The response of an RPC: the headers (the initial metadata, and `grpc-encoding` when the
+//! responses are compressed), a body of the handler's responses encoded with the method's
+//! codec (each compressed unless the handler asked otherwise; several ready responses to a
+//! DATA frame), and the trailers with the final status; or, for an RPC that ends before any
+//! response, a trailers-only response. Dropped before its end (the client went away), the
+//! body cancels the RPC.
+
+use super::context::{Rpc, panicked};
+use super::guard::Watch;
+use crate::wire::compression::negotiate;
+use crate::wire::frame::FrameEncoder;
+use crate::wire::headers::{CONTENT_TYPE, write_metadata};
+use crate::wire::status;
+use bytes::{Bytes, BytesMut};
+use futures::Stream;
+use futures::future::BoxFuture;
+use http_body::{Body, Frame};
+use rpc_core::codec::Encoder;
+use rpc_core::{Compression, ResponseStream, RpcError, ServicerContext, StatusCode};
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use tokio::sync::mpsc;
+
+/// How many bytes of ready responses go into one DATA frame.
+const BATCH_BYTES: usize = 32 * 1024;
+
+/// A response message from a blocking handler's worker, with whether it goes uncompressed
+/// (the worker runs ahead of the encoder, so the handler's choice travels with it).
+pub(crate) type Produced<Resp> = (Result<Resp, RpcError>, bool);
+
+/// Where the responses come from.
+pub(crate) enum Source<Resp> {
+    /// One response (unary-response methods).
+    One(Option<Resp>),
+    /// An async handler's stream.
+    Stream(ResponseStream<Resp>),
+    /// A blocking handler's iterator, pulled on its worker.
+    Channel(mpsc::Receiver<Produced<Resp>>),
+    /// A handler still running after it sent initial metadata early (so the headers went
+    /// out already): its result is one of the sources above.
+    Pending(BoxFuture<'static, Result<Source<Resp>, RpcError>>),
+}
+
+impl<Resp> Source<Resp> {
+    /// The next response and whether the handler asked for it to go uncompressed.
+    fn poll_next(
+        &mut self,
+        ctx: &ServicerContext,
+        control: &rpc_core::ContextControl,
+        compressing: bool,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Produced<Resp>>> {
+        if let Source::Pending(handler) = self {
+            match handler.as_mut().poll(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Err(e)) => return Poll::Ready(Some((Err(e), false))),
+                // A non-OK code set on the context wins over a returned response.
+                Poll::Ready(Ok(_)) if ctx.code().is_some_and(|c| c != StatusCode::Ok) => return Poll::Ready(None),
+                Poll::Ready(Ok(source)) => *self = source,
+            }
+        }
+        // The context's flag is only read (under its lock) when the responses are compressed.
+        let plain = |item: Result<Resp, RpcError>| {
+            let plain = compressing && item.is_ok() && control.take_disable_next_compression();
+            (item, plain)
+        };
+        match self {
+            Source::One(m) => Poll::Ready(m.take().map(|m| plain(Ok(m)))),
+            Source::Stream(s) => match std::panic::catch_unwind(AssertUnwindSafe(|| Pin::new(s).poll_next(cx))) {
+                Ok(Poll::Ready(Some(item))) => Poll::Ready(Some(plain(item))),
+                Ok(Poll::Ready(None)) => Poll::Ready(None),
+                Ok(Poll::Pending) => Poll::Pending,
+                Err(p) => Poll::Ready(Some((Err(panicked(p.as_ref())), false))),
+            },
+            Source::Channel(rx) => rx.poll_recv(cx),
+            Source::Pending(_) => Poll::Ready(Some((Err(RpcError::internal("a handler produced no response source")), false))),
+        }
+    }
+}
+
+/// The body of a response.
+pub(crate) struct ServerBody {
+    inner: Option<Pin<Box<dyn Body<Data = Bytes, Error = std::convert::Infallible> + Send>>>,
+}
+
+impl Body for ServerBody {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        match self.inner.as_mut() {
+            Some(b) => b.as_mut().poll_frame(cx),
+            None => Poll::Ready(None),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.as_ref().is_none_or(|b| b.is_end_stream())
+    }
+}
+
+/// A gRPC response with no body: its headers carry the status (trailers-only).
+pub(crate) fn trailers_only(error: &RpcError) -> http::Response<ServerBody> {
+    let mut response = http::Response::new(ServerBody { inner: None });
+    let headers = response.headers_mut();
+    headers.insert(http::header::CONTENT_TYPE, CONTENT_TYPE);
+    status::write_error(error, headers);
+    response
+}
+
+/// An HTTP error that is not gRPC's (a request that is not a gRPC call).
+pub(crate) fn http_error(status: http::StatusCode) -> http::Response<ServerBody> {
+    let mut response = http::Response::new(ServerBody { inner: None });
+    *response.status_mut() = status;
+    response
+}
+
+/// Ends an RPC before any response: the status, with any initial metadata sent early.
+pub(crate) fn error_response(rpc: Rpc, error: RpcError) -> http::Response<ServerBody> {
+    trailers_only(&rpc.error_before_response(error))
+}
+
+/// The response once the handler produced `source`: headers now, the body as it comes.
+/// (A non-OK code the handler set on the context wins over a response.)
+pub(crate) fn respond<Resp, C>(rpc: Rpc, source: Source<Resp>, codec: Arc<C>) -> http::Response<ServerBody>
+where
+    Resp: Send + 'static,
+    C: Encoder<Resp>,
+{
+    if !matches!(source, Source::Pending(_))
+        && let Some(code) = rpc.ctx.code()
+        && code != StatusCode::Ok
+    {
+        let details = rpc.ctx.details().unwrap_or_default();
+        return error_response(rpc, RpcError::new(code, details));
+    }
+    respond_now(rpc, source, codec)
+}
+
+/// The response headers and a body of `source`'s responses.
+pub(crate) fn respond_now<Resp, C>(rpc: Rpc, source: Source<Resp>, codec: Arc<C>) -> http::Response<ServerBody>
+where
+    Resp: Send + 'static,
+    C: Encoder<Resp>,
+{
+    let chosen = rpc.ctx.compression().unwrap_or(rpc.env.options.compression);
+    let compression = negotiate(chosen, rpc.wire.accepted.as_ref()).filter(|c| *c != Compression::NoCompression);
+    let mut response = http::Response::new(ServerBody { inner: None });
+    let headers = response.headers_mut();
+    headers.insert(http::header::CONTENT_TYPE, CONTENT_TYPE);
+    if let Some(c) = compression {
+        headers.insert("grpc-encoding", http::HeaderValue::from_static(c.name()));
+    }
+    write_metadata(&rpc.take_initial_metadata(), headers);
+    let encoder = FrameEncoder::new(compression, rpc.env.options.max_send_message_length);
+    response.body_mut().inner = Some(Box::pin(ResponseBody {
+        source,
+        watch: rpc.watch(),
+        rpc: Some(rpc),
+        codec,
+        encoder,
+        buf: BytesMut::new(),
+        trailers: None,
+    }));
+    response
+}
+
+/// The responses of one RPC, then its trailers.
+struct ResponseBody<Resp, C> {
+    source: Source<Resp>,
+    watch: Watch,
+    rpc: Option<Rpc>,
+    codec: Arc<C>,
+    encoder: FrameEncoder,
+    buf: BytesMut,
+    /// The status, once known, waiting for the data before it to go out.
+    trailers: Option<http::HeaderMap>,
+}
+
+// Nothing is pinned in place.
+impl<Resp, C> Unpin for ResponseBody<Resp, C> {}
+
+impl<Resp, C> ResponseBody<Resp, C> {
+    /// Ends the RPC with `end` (its result, or the status that cut it short).
+    fn finish(&mut self, end: Result<(), RpcError>) {
+        let Some(rpc) = self.rpc.take() else { return };
+        let mut trailers = http::HeaderMap::new();
+        match rpc.final_status(end) {
+            Ok(md) => status::write_ok(&md, &mut trailers),
+            Err(e) => status::write_error(&e, &mut trailers),
+        }
+        self.trailers = Some(trailers);
+        // The RPC ends here: its context is terminated and it leaves the books.
+        drop(rpc);
+    }
+}
+
+impl<Resp, C: Encoder<Resp>> Body for ResponseBody<Resp, C> {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        let this = &mut *self;
+        while this.rpc.is_some() && this.buf.len() < BATCH_BYTES {
+            let Some(rpc) = this.rpc.as_ref() else { break };
+            // A unary handler that returned its response before the cancellation completed
+            // the RPC: send what it produced rather than discard an acknowledged result.
+            if rpc.control.is_cancelled() && !matches!(this.source, Source::One(_)) {
+                let e = match this.watch.poll_ended(cx) {
+                    Poll::Ready(e) => e,
+                    Poll::Pending => rpc.env.admission.cancel_error(),
+                };
+                this.finish(Err(e));
+                break;
+            }
+            let compressing = this.encoder.compression().is_some();
+            match this.source.poll_next(&rpc.ctx, &rpc.control, compressing, cx) {
+                Poll::Ready(Some((Ok(m), plain))) => {
+                    if let Err(e) = this.encoder.encode(&*this.codec, m, plain, &mut this.buf) {
+                        this.finish(Err(e));
+                    }
+                }
+                Poll::Ready(Some((Err(e), _))) => this.finish(Err(e)),
+                Poll::Ready(None) => this.finish(Ok(())),
+                Poll::Pending => {
+                    if this.buf.is_empty()
+                        && let Poll::Ready(e) = this.watch.poll_ended(cx)
+                    {
+                        this.finish(Err(e));
+                    }
+                    break;
+                }
+            }
+        }
+        if !this.buf.is_empty() {
+            return Poll::Ready(Some(Ok(Frame::data(this.buf.split().freeze()))));
+        }
+        match this.trailers.take() {
+            Some(t) => Poll::Ready(Some(Ok(Frame::trailers(t)))),
+            None if this.rpc.is_none() => Poll::Ready(None),
+            None => Poll::Pending,
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.rpc.is_none() && self.trailers.is_none() && self.buf.is_empty()
+    }
+}
