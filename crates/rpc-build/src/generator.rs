@@ -58,6 +58,16 @@ impl Kind {
         }
     }
 
+    /// The `Channel` method that makes a multi-callable of this kind.
+    fn channel_fn(self) -> &'static str {
+        match self {
+            Kind::UnaryUnary => "unary_unary",
+            Kind::UnaryStream => "unary_stream",
+            Kind::StreamUnary => "stream_unary",
+            Kind::StreamStream => "stream_stream",
+        }
+    }
+
     fn describe(self) -> &'static str {
         match self {
             Kind::UnaryUnary => "unary-unary",
@@ -236,7 +246,9 @@ impl Writer<'_> {
             buf,
             &format!(
                 "A client stub for `{}`. It is generic over the channel: with a blocking channel each\n\
-                 call returns its outcome, with an async channel it returns a call object to `.await`.",
+                 call returns its outcome, with an async channel it returns a call object to `.await`.\n\n\
+                 Each method makes the multi-callable of its method on the channel (`Channel::unary_unary`\n\
+                 and its siblings) and calls it: a stub call is a call of that multi-callable.",
                 n.full_name
             ),
         );
@@ -257,72 +269,47 @@ impl Writer<'_> {
     fn stub_method(&self, m: &MethodNames<'_>, buf: &mut String) {
         let cg = self.cg;
         let (input, output) = (&m.method.input_type, &m.method.output_type);
-        let call_doc = |buf: &mut String| {
-            proto_docs(&m.method.comments, buf);
-            if has_docs(&m.method.comments) {
-                buf.push_str("///\n");
-            }
-            doc(buf, &format!("Calls `{}` ({}).", m.path, m.kind.describe()));
-        };
-        let (arg, conv, prefix) = match m.kind {
-            Kind::UnaryUnary | Kind::UnaryStream => (
-                format!("request: impl {cg}::IntoRequest<{input}>"),
-                "request.into_request()",
-                "unary",
-            ),
-            Kind::StreamUnary | Kind::StreamStream => (
+        let (arg, conv) = if m.method.client_streaming {
+            (
                 format!("requests: impl {cg}::IntoStreamingRequest<{input}>"),
                 "requests.into_streaming_request()",
-                "stream",
-            ),
+            )
+        } else {
+            (format!("request: impl {cg}::IntoRequest<{input}>"), "request.into_request()")
         };
-        let generics = match m.kind {
-            Kind::UnaryUnary | Kind::UnaryStream => output.to_string(),
-            Kind::StreamUnary | Kind::StreamStream => format!("{input}, {output}"),
-        };
-        let emit = |buf: &mut String, func: &str, assoc: &str, channel_fn: &str| {
+        let (variant, channel_fn) = (m.kind.variant(), m.kind.channel_fn());
+        // `Channel::<kind>` makes the method's multi-callable, `<Kind>Callable::<call>` calls
+        // it; both are named by their traits so no proto name can shadow them.
+        let emit = |buf: &mut String, func: &str, call: &str, alias: &str| {
             let _ = writeln!(
                 buf,
-                "pub fn {func}(&self, {arg}) -> C::{assoc}<{generics}> {{ self.channel.{channel_fn}(&{}, {conv}) }}",
+                "pub fn {func}(&self, {arg}) -> {cg}::{variant}{alias}<C, {input}, {output}> {{ \
+                 {cg}::{variant}Callable::{call}(&{cg}::Channel::{channel_fn}::<{input}, {output}>(&self.channel, &{}), {conv}) }}",
                 m.descriptor
             );
         };
-        let single = ident(&m.stub_base);
-        match m.kind {
-            Kind::UnaryStream => {
-                call_doc(buf);
-                emit(buf, &m.stub_func, "Streaming", "unary_stream");
-            }
-            Kind::StreamStream => {
-                call_doc(buf);
-                emit(buf, &m.stub_func, "StreamStream", "stream_stream");
-            }
-            Kind::UnaryUnary | Kind::StreamUnary => {
-                let assoc = if m.kind == Kind::UnaryUnary { "Unary" } else { "StreamUnary" };
-                let channel_fn = format!("{prefix}_unary");
-                call_doc(buf);
-                emit(buf, &m.stub_func, assoc, &channel_fn);
-                doc(
-                    buf,
-                    &format!("Like [`Self::{single}`], and also gives the finished call (its metadata and status)."),
-                );
-                emit(
-                    buf,
-                    &format!("{}_with_call", m.stub_base),
-                    &format!("{assoc}WithCall"),
-                    &format!("{channel_fn}_with_call"),
-                );
-                doc(
-                    buf,
-                    &format!("Like [`Self::{single}`], but runs the call in the background and returns a handle on it."),
-                );
-                emit(
-                    buf,
-                    &format!("{}_future", m.stub_base),
-                    &format!("{assoc}Future"),
-                    &format!("{channel_fn}_future"),
-                );
-            }
+        proto_docs(&m.method.comments, buf);
+        if has_docs(&m.method.comments) {
+            buf.push_str("///\n");
+        }
+        doc(buf, &format!("Calls `{}` ({}).", m.path, m.kind.describe()));
+        emit(buf, &m.stub_func, "call", "Call");
+        if !m.method.server_streaming {
+            // Intra-doc links cannot name a raw identifier: `[`Self::r#type`](Self::type)`.
+            let single = match m.stub_func.strip_prefix("r#") {
+                Some(bare) => format!("[`Self::{}`](Self::{bare})", m.stub_func),
+                None => format!("[`Self::{}`]", m.stub_func),
+            };
+            doc(
+                buf,
+                &format!("Like {single}, and also gives the finished call (its metadata and status)."),
+            );
+            emit(buf, &format!("{}_with_call", m.stub_base), "with_call", "WithCall");
+            doc(
+                buf,
+                &format!("Like {single}, but runs the call in the background and returns a handle on it."),
+            );
+            emit(buf, &format!("{}_future", m.stub_base), "future", "Future");
         }
     }
 

@@ -51,7 +51,12 @@
 //! Unary-request stub methods take `impl IntoRequest<Req>` (a message or a `Request` carrying
 //! call options); request-streaming ones take `impl IntoStreamingRequest<Req>` (an iterator, a
 //! stream, `WriteRequests`, or a `Request` of one). Only unary-response methods have the
-//! `_with_call` and `_future` variants. Names that are Rust keywords become raw
+//! `_with_call` and `_future` variants. Each stub method makes its method's multi-callable
+//! with the channel's constructor for the kind (`codegen::Channel::unary_unary`, ...) and
+//! calls it, so it returns what that multi-callable returns, named by a codegen alias:
+//! `UnaryUnaryCall<C, Req, Resp>` (and `UnaryUnaryWithCall`, `UnaryUnaryFuture`),
+//! `UnaryStreamCall`, `StreamUnaryCall` (and `StreamUnaryWithCall`, `StreamUnaryFuture`),
+//! `StreamStreamCall`. Names that are Rust keywords become raw
 //! identifiers; a method whose name would clash with the stub's own `new`, `channel` or
 //! `into_channel` is called `call_<name>` on the stub.
 //!

@@ -48,6 +48,13 @@ fn generates_route_guide() {
         "pub fn list_features(",
         "pub fn record_route_future(",
         "pub fn route_chat(",
+        // The stub calls through the multi-callable of each kind and returns the alias.
+        "-> ::rpc_core::codegen::UnaryUnaryWithCall<C, Point, Feature>",
+        "-> ::rpc_core::codegen::UnaryStreamCall<C, Rectangle, Feature>",
+        "-> ::rpc_core::codegen::StreamUnaryFuture<C, Point, RouteSummary>",
+        "-> ::rpc_core::codegen::StreamStreamCall<C, RouteNote, RouteNote>",
+        "::rpc_core::codegen::StreamUnaryCallable::future(&::rpc_core::codegen::Channel::stream_unary::<",
+        ">(&self.channel, &ROUTE_GUIDE_RECORD_ROUTE), requests.into_streaming_request(),",
         "pub trait RouteGuideServicer: Send + Sync + 'static",
         "pub trait AsyncRouteGuideServicer: Send + Sync + 'static",
         "pub trait RouteGuideServicerKind<M>",
