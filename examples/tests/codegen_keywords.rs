@@ -22,14 +22,14 @@ use pb::kw::r#type::v1::*;
 fn stub_methods<C: cg::Channel>(
     stub: &SelfStub<C>,
 ) -> (
-    C::Unary<Match>,
-    C::UnaryFuture<Match>,
-    C::StreamUnary<Match, Match>,
-    C::Streaming<Match>,
+    cg::UnaryUnaryCall<C, Match, Match>,
+    cg::UnaryUnaryFuture<C, Match, Match>,
+    cg::StreamUnaryCall<C, Match, Match>,
+    cg::UnaryStreamCall<C, Match, Match>,
 ) {
-    let _: C::UnaryWithCall<Match> = stub.type_with_call(Match::default());
-    let _: C::StreamUnaryWithCall<Match, Match> = stub.call_new_with_call(vec![Match::default()]);
-    let _: C::StreamStream<Match, Match> = stub.r#async(cg::WriteRequests);
+    let _: cg::UnaryUnaryWithCall<C, Match, Match> = stub.type_with_call(Match::default());
+    let _: cg::StreamUnaryWithCall<C, Match, Match> = stub.call_new_with_call(vec![Match::default()]);
+    let _: cg::StreamStreamCall<C, Match, Match> = stub.r#async(cg::WriteRequests);
     (
         stub.r#type(Match::default()),
         stub.type_future(Match::default()),

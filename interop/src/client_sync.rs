@@ -227,7 +227,7 @@ impl SyncClient {
         let mut call = self.stub.streaming_input_call_future(request(requests));
         ensure(call.cancel(), || "cancel() says the call had already ended".to_owned())?;
         ensure(call.cancelled(), || "cancelled() is false after cancel()".to_owned())?;
-        expect_error(call.result(Some(CALL_TIMEOUT)), StatusCode::Cancelled, None)
+        expect_error(call.result(Some(CALL_TIMEOUT)).map_err(RpcError::from), StatusCode::Cancelled, None)
     }
 
     fn cancel_after_first_response(&self) -> Outcome {

@@ -40,7 +40,7 @@ pub fn run(target: &str, spec: &LoadSpec) -> Outcome {
         let _ = t.join();
     }
     for stub in &stubs {
-        stub.channel().close();
+        stub.channel().close(None);
     }
     Arc::try_unwrap(tally).ok().expect("callers done").outcome()
 }

@@ -29,7 +29,9 @@
 //! ```
 
 use crate::error::RpcError;
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::BufMut;
+/// The byte buffers codecs work with (from the `bytes` crate).
+pub use bytes::{Bytes, BytesMut};
 use std::fmt;
 
 /// Turns a message into the bytes of one gRPC message (without the 5-byte frame prefix).

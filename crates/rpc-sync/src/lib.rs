@@ -7,36 +7,42 @@
 //! [`RuntimeHandle`]) whose threads are named `rpc-sync-runtime-N`. No protocol rule is
 //! implemented here; this crate moves values across threads and blocks.
 //!
-//! A blocking call made from inside an async runtime does not panic and does not
-//! deadlock: it fails at once with `FAILED_PRECONDITION` (see [`RuntimeHandle::block_on`]).
+//! Every blocking method waits through one bridge (`src/bridge.rs`): the rpc-aio future is
+//! polled on the caller's thread, parked between polls, so a blocking call costs one thread
+//! hop each way. A blocking call made from inside an async runtime does not panic and does
+//! not deadlock: it fails at once with `FAILED_PRECONDITION` (see
+//! [`RuntimeHandle::block_on`]).
+//!
+//! # Layout
+//!
+//! `src/client/` and `src/server/` mirror rpc-aio's files of the same names (a check in the
+//! test suite compares their public items); `runtime.rs` is the private runtime and
+//! `bridge.rs` the way to wait.
 #![deny(missing_docs)]
 #![deny(missing_debug_implementations)]
 #![warn(unreachable_pub)]
 #![doc(test(attr(deny(warnings))))]
 
+mod bridge;
 mod runtime;
 
+pub use bridge::WaitError;
 #[doc(no_inline)]
 pub use rpc_core::{
     AuthContext, AuthMetadataContext, AuthMetadataPlugin, CallCredentials, CallOptions, ChannelConnectivity, ChannelCredentials,
-    ChannelOptions, Compression, IntoRequest, IntoStreamingRequest, Metadata, MetadataError, MetadataValue, Request, RequestIterator,
-    RequestStream, ResponseIterator, ResponseStream, RpcError, ServerCredentials, ServerOptions, ServicerContext, StatusCode,
-    WriteRequests, codegen, details, stream,
+    ChannelOptions, Compression, IntoRequest, IntoRequestSource, IntoStreamingRequest, Metadata, MetadataError, MetadataValue,
+    OutgoingMessage, Request, RequestIterator, RequestSource, RequestStream, ResponseIterator, ResponseStream, RpcError, ServerCredentials,
+    ServerOptions, ServicerContext, StatusCode, WriteOptions, WriteRequests, codec, codegen, details, stream,
 };
 pub use runtime::RuntimeHandle;
 
 // client
-mod call;
-mod channel;
-mod client_interceptor;
-mod codegen_impl;
-mod connectivity;
-mod multicallable;
-pub use call::{CallDetails, StreamStreamCall, StreamUnaryCall, UnaryCall, UnaryStreamCall};
-pub use channel::{Channel, ChannelBuilder, insecure_channel, secure_channel};
-pub use client_interceptor::{ClientInterceptor, Next, Responses, intercept_channel};
-pub use connectivity::{ChannelReadyFuture, SubscriptionId, channel_ready_future};
-pub use multicallable::{StreamStreamMultiCallable, StreamUnaryMultiCallable, UnaryStreamMultiCallable, UnaryUnaryMultiCallable};
+mod client;
+pub use client::{
+    Call, CallOutcome, Channel, ChannelBuilder, ChannelReadyFuture, ClientInterceptor, MultiCallable, Next, RequestSender, Responses,
+    StreamStreamCall, StreamStreamMultiCallable, StreamUnaryCall, StreamUnaryMultiCallable, SubscriptionId, UnaryCall, UnaryStreamCall,
+    UnaryStreamMultiCallable, UnaryUnaryMultiCallable, channel_ready_future, insecure_channel, intercept_channel, kind, secure_channel,
+};
 #[doc(no_inline)]
 pub use rpc_aio::{AnyMessage, ClientCallDetails};
 

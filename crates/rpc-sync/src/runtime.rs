@@ -29,8 +29,8 @@
 //! a runtime thread (where tokio forbids dropping a runtime) the shutdown is handed to a
 //! short-lived thread, `rpc-sync-runtime-shutdown`, so it never panics.
 
+use crate::bridge;
 use rpc_core::RpcError;
-use std::cell::Cell;
 use std::fmt;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
@@ -50,30 +50,6 @@ static SHARED: Mutex<Weak<Shared>> = Mutex::new(Weak::new());
 
 /// Numbers the runtime threads across every runtime this process creates.
 static THREAD_COUNTER: AtomicUsize = AtomicUsize::new(0);
-
-thread_local! {
-    /// Set while a closure given to [`RuntimeHandle::spawn_blocking`] runs on this thread.
-    static BLOCKING_ALLOWED: Cell<bool> = const { Cell::new(false) };
-}
-
-/// Restores the previous value of [`BLOCKING_ALLOWED`] when dropped (also on panic).
-struct AllowBlocking {
-    previous: bool,
-}
-
-impl AllowBlocking {
-    fn enter() -> AllowBlocking {
-        AllowBlocking {
-            previous: BLOCKING_ALLOWED.with(|b| b.replace(true)),
-        }
-    }
-}
-
-impl Drop for AllowBlocking {
-    fn drop(&mut self) {
-        BLOCKING_ALLOWED.with(|b| b.set(self.previous));
-    }
-}
 
 struct Shared {
     /// `Some` until dropped; taken by `Drop` to shut the runtime down.
@@ -188,14 +164,9 @@ impl RuntimeHandle {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        check_may_block()?;
-        let (tx, rx) = std::sync::mpsc::sync_channel(1);
-        self.shared.handle.spawn(async move {
-            let outcome = AssertUnwindSafe(future).catch_unwind().await;
-            // The receiver is gone only if the caller's thread unwound; nothing to tell.
-            let _ = tx.send(outcome);
-        });
-        match rx.recv() {
+        bridge::may_block()?;
+        let task = self.shared.handle.spawn(AssertUnwindSafe(future).catch_unwind());
+        match bridge::wait(self, task)? {
             Ok(Ok(output)) => Ok(output),
             Ok(Err(panic)) => Err(RpcError::internal(format!(
                 "rpc-sync runtime task panicked: {}",
@@ -225,10 +196,7 @@ impl RuntimeHandle {
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
-        self.shared.handle.spawn_blocking(move || {
-            let _allowed = AllowBlocking::enter();
-            f()
-        })
+        self.shared.handle.spawn_blocking(move || bridge::allow_blocking(f))
     }
 
     /// Enters the runtime's context on this thread until the guard is dropped, so that
@@ -239,30 +207,6 @@ impl RuntimeHandle {
     pub fn enter(&self) -> EnterGuard<'_> {
         self.shared.handle.enter()
     }
-
-    /// Refuses like [`block_on`](Self::block_on) when this thread may not block; checked
-    /// before a call is started, so a refused call sends nothing.
-    pub(crate) fn may_block(&self) -> Result<(), RpcError> {
-        check_may_block()
-    }
-
-    /// Blocks the calling thread until `future` finishes, polling it on this thread.
-    ///
-    /// For futures that only wait on work running on the runtime (a call object reading
-    /// what its task publishes): no task is spawned and the waker unparks this thread
-    /// directly, so the result arrives with one thread hop. Refused like `block_on`.
-    pub(crate) fn wait<F: Future>(&self, future: F) -> Result<F::Output, RpcError> {
-        check_may_block()?;
-        // Without a deadline `park_on` only returns once the future is ready.
-        park_on(future, None).ok_or_else(|| RpcError::internal("rpc-sync wait ended without a result"))
-    }
-
-    /// Like [`wait`](Self::wait), giving up at `deadline`: `Ok(None)` then (the future is
-    /// dropped, so it should be a borrow of something that goes on).
-    pub(crate) fn wait_until<F: Future>(&self, future: F, deadline: Option<std::time::Instant>) -> Result<Option<F::Output>, RpcError> {
-        check_may_block()?;
-        Ok(park_on(future, deadline))
-    }
 }
 
 impl fmt::Debug for RuntimeHandle {
@@ -271,61 +215,6 @@ impl fmt::Debug for RuntimeHandle {
             .field("handles", &Arc::strong_count(&self.shared))
             .finish()
     }
-}
-
-/// Runs `f` with blocking allowed on this thread: for user code the runtime calls on its
-/// blocking pool (a request iterator, a blocking interceptor, a callback), where blocking
-/// is safe because that thread drives no futures.
-pub(crate) fn allow_blocking<R>(f: impl FnOnce() -> R) -> R {
-    let _allowed = AllowBlocking::enter();
-    f()
-}
-
-/// Wakes a thread parked in [`park_on`].
-struct Unpark(std::thread::Thread);
-
-impl std::task::Wake for Unpark {
-    fn wake(self: Arc<Self>) {
-        self.0.unpark();
-    }
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.0.unpark();
-    }
-}
-
-/// Polls `future` on this thread, parking between polls, until it finishes (`Some`) or
-/// `deadline` passes (`None`). A spurious unpark only costs one extra poll.
-fn park_on<F: Future>(future: F, deadline: Option<std::time::Instant>) -> Option<F::Output> {
-    let mut future = std::pin::pin!(future);
-    let waker = std::task::Waker::from(Arc::new(Unpark(std::thread::current())));
-    let mut cx = std::task::Context::from_waker(&waker);
-    loop {
-        if let std::task::Poll::Ready(v) = future.as_mut().poll(&mut cx) {
-            return Some(v);
-        }
-        match deadline {
-            None => std::thread::park(),
-            Some(d) => {
-                let left = d.saturating_duration_since(std::time::Instant::now());
-                if left.is_zero() {
-                    return None;
-                }
-                std::thread::park_timeout(left);
-            }
-        }
-    }
-}
-
-/// Refuses to block a thread that is inside a tokio runtime, unless it is running a
-/// closure of [`RuntimeHandle::spawn_blocking`].
-fn check_may_block() -> Result<(), RpcError> {
-    if Handle::try_current().is_ok() && !BLOCKING_ALLOWED.with(Cell::get) {
-        return Err(RpcError::failed_precondition(
-            "blocking rpc-sync call made from inside an async runtime; use rpc-aio, \
-             or make the call from a thread outside the runtime (std::thread::spawn)",
-        ));
-    }
-    Ok(())
 }
 
 pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {

@@ -19,7 +19,7 @@ pub use rpc_aio::{ShutdownOutcome, ShutdownReason, ShutdownTrigger};
 ///     let server = rpc_sync::server(rpc_sync::ServerOptions::default())?;
 ///     server.add_insecure_port("127.0.0.1:50051")?;
 ///     let outcome = rpc_sync::Shutdown::new(Some(Duration::from_secs(10)))
-///         .finalizer("flush logs", || Ok(()))
+///         .finalizer_blocking("flush logs", || Ok(()))
 ///         .serve(&server)?;
 ///     Ok(outcome.exit_code())
 /// }
@@ -68,8 +68,19 @@ impl Shutdown {
         self.inner.trigger()
     }
 
-    /// A blocking start-up hook; signals wait until it is done.
-    pub fn startup(self, name: &str, hook: impl FnOnce() -> Result<(), String> + Send + 'static) -> Self {
+    /// An async start-up hook, run on the private runtime; signals wait until it is done.
+    pub fn startup<F, Fut>(self, name: &str, hook: F) -> Self
+    where
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = Result<(), String>> + Send + 'static,
+    {
+        Shutdown {
+            inner: self.inner.startup(name, hook),
+        }
+    }
+
+    /// A blocking start-up hook, run on a thread of its own; signals wait until it is done.
+    pub fn startup_blocking(self, name: &str, hook: impl FnOnce() -> Result<(), String> + Send + 'static) -> Self {
         Shutdown {
             inner: self.inner.startup_blocking(name, hook),
         }
@@ -89,22 +100,23 @@ impl Shutdown {
         }
     }
 
-    /// A blocking finalizer, run after the server has terminated, in reverse order of
-    /// registration, exactly once, on a thread of its own (never a server worker).
-    pub fn finalizer(self, name: &str, hook: impl FnOnce() -> Result<(), String> + Send + 'static) -> Self {
-        Shutdown {
-            inner: self.inner.finalizer_blocking(name, hook),
-        }
-    }
-
-    /// An async finalizer, run on the private runtime.
-    pub fn finalizer_async<F, Fut>(self, name: &str, hook: F) -> Self
+    /// An async finalizer, run on the private runtime after the server has terminated, in
+    /// reverse order of registration, exactly once.
+    pub fn finalizer<F, Fut>(self, name: &str, hook: F) -> Self
     where
         F: FnOnce() -> Fut + Send + 'static,
         Fut: std::future::Future<Output = Result<(), String>> + Send + 'static,
     {
         Shutdown {
             inner: self.inner.finalizer(name, hook),
+        }
+    }
+
+    /// A blocking finalizer, run after the server has terminated, in reverse order of
+    /// registration, exactly once, on a thread of its own (never a server worker).
+    pub fn finalizer_blocking(self, name: &str, hook: impl FnOnce() -> Result<(), String> + Send + 'static) -> Self {
+        Shutdown {
+            inner: self.inner.finalizer_blocking(name, hook),
         }
     }
 

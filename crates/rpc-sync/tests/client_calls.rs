@@ -6,9 +6,16 @@ mod peer;
 
 use peer::*;
 use rpc_core::codegen::{Channel as StubChannel, MethodDescriptor, MethodKind};
-use rpc_sync::{Request, RpcError, StatusCode, WriteRequests};
+use rpc_sync::{Request, RpcError, StatusCode, WaitError, WriteRequests};
 use std::sync::Arc;
 use std::time::Duration;
+
+/// The call's error in a failed wait.
+fn rpc(e: WaitError) -> RpcError {
+    e.rpc_error()
+        .cloned()
+        .unwrap_or_else(|| panic!("expected the call's error, got {e}"))
+}
 
 fn n(n: i32) -> Msg {
     Msg { n, ..msg("") }
@@ -35,8 +42,9 @@ fn unary_call_with_call_and_future() {
     assert!(future.done() && !future.running() && !future.cancelled());
     assert_eq!(future.code().unwrap(), StatusCode::Ok);
     assert!(future.exception(None).unwrap().is_none());
-    // The response was moved out by the first result().
-    assert_eq!(future.result(None).unwrap_err().code(), StatusCode::FailedPrecondition);
+    // A finished call answers the same every time (gRPC Python's result()).
+    assert_eq!(future.result(None).unwrap().text, "echo:c");
+    assert_eq!(future.result(Some(Duration::ZERO)).unwrap().text, "echo:c");
 }
 
 #[test]
@@ -52,7 +60,7 @@ fn unary_errors_carry_code_details_and_trailers() {
     let exception = future.exception(Some(GUARD)).unwrap().expect("the call failed");
     assert_eq!(exception.code(), StatusCode::PermissionDenied);
     // result() keeps returning the error.
-    assert_eq!(future.result(None).unwrap_err().code(), StatusCode::PermissionDenied);
+    assert_eq!(rpc(future.result(None).unwrap_err()).code(), StatusCode::PermissionDenied);
     assert_eq!(future.code().unwrap(), StatusCode::PermissionDenied);
     assert_eq!(future.details().unwrap(), "failed on request");
     assert_eq!(future.trailing_metadata().unwrap().get_str("x-why"), Some("because"));
@@ -75,9 +83,10 @@ fn a_timeout_becomes_deadline_exceeded_and_result_timeout_leaves_the_call_runnin
     assert_eq!(err.code(), StatusCode::DeadlineExceeded, "{err}");
 
     let mut future = mc.future(Request::new(msg("later")).metadata(md(&[("x-sleep-ms", "300")])));
+    // A wait that times out is not the RPC's deadline: it is its own error, and the call goes on.
     let waited = future.result(Some(Duration::ZERO)).unwrap_err();
-    assert_eq!(waited.code(), StatusCode::DeadlineExceeded);
-    assert!(waited.details().contains("the call goes on"), "{waited}");
+    assert!(matches!(waited, WaitError::Timeout(_)), "{waited}");
+    assert!(waited.to_string().contains("the call goes on"), "{waited}");
     assert_eq!(future.result(Some(GUARD)).unwrap().text, "echo:later");
 }
 
@@ -138,14 +147,44 @@ fn stream_stream_echoes() {
 }
 
 #[test]
-fn write_requests_is_refused_without_sending() {
+fn write_requests_are_written_through_the_call_and_refused_where_nobody_can_write() {
     let peer = Peer::start();
     let ch = peer.channel();
+    // A blocking call has nobody to write: refused before anything is sent.
     let err = ch.stream_unary::<Msg, Msg>(CLIENT_STREAM).call(WriteRequests).unwrap_err();
     assert_eq!(err.code(), StatusCode::FailedPrecondition, "{err}");
-    let first = ch.stream_stream::<Msg, Msg>(BIDI).call(WriteRequests).next().unwrap().unwrap_err();
-    assert_eq!(first.code(), StatusCode::FailedPrecondition, "{first}");
     assert_eq!(peer.seen().calls(), 0);
+    // A call object can: the blocking writer.
+    let mut future = ch.stream_unary::<Msg, Msg>(CLIENT_STREAM).future(WriteRequests);
+    future.write(msg("a")).unwrap();
+    future.write(msg("b")).unwrap();
+    future.done_writing().unwrap();
+    assert_eq!(future.result(Some(GUARD)).unwrap().text, "a,b");
+    assert_eq!(
+        future.write(msg("late")).unwrap_err().code(),
+        StatusCode::FailedPrecondition
+    );
+    let mut bidi = ch.stream_stream::<Msg, Msg>(BIDI).call(WriteRequests);
+    bidi.write(msg("x")).unwrap();
+    assert_eq!(bidi.next().unwrap().unwrap().text, "echo:x");
+    bidi.done_writing().unwrap();
+    assert!(bidi.next().is_none());
+    assert_eq!(bidi.code().unwrap(), StatusCode::Ok);
+}
+
+#[test]
+fn a_split_bidi_call_writes_on_one_thread_while_another_reads() {
+    let peer = Peer::start();
+    let ch = peer.channel();
+    let (mut sender, responses) = ch.stream_stream::<Msg, Msg>(BIDI).call(WriteRequests).split();
+    let reader = std::thread::spawn(move || responses.map(|r| r.unwrap().text).collect::<Vec<_>>());
+    for i in 0..20 {
+        sender.write(msg(&i.to_string())).unwrap();
+    }
+    sender.done_writing().unwrap();
+    let got = reader.join().unwrap();
+    let want: Vec<String> = (0..20).map(|i| format!("echo:{i}")).collect();
+    assert_eq!(got, want);
 }
 
 static UNARY_METHOD: MethodDescriptor = MethodDescriptor {
@@ -173,34 +212,38 @@ static BIDI_METHOD: MethodDescriptor = MethodDescriptor {
     kind: MethodKind::StreamStream,
 };
 
-/// What a generated stub does: the `rpc_core::codegen::Channel` methods.
+/// What a generated stub does: make the method's multi-callable through
+/// `rpc_core::codegen::Channel` and call it through the callable traits.
 #[test]
 fn stub_entry_points() {
     use rpc_core::IntoStreamingRequest;
+    use rpc_core::codegen::{StreamStreamCallable, StreamUnaryCallable, UnaryStreamCallable, UnaryUnaryCallable};
     let peer = Peer::start();
     let ch = peer.channel();
-    let reply: Msg = StubChannel::unary_unary(&ch, &UNARY_METHOD, Request::new(msg("s"))).unwrap();
+    let unary = StubChannel::unary_unary::<Msg, Msg>(&ch, &UNARY_METHOD);
+    let reply = UnaryUnaryCallable::call(&unary, Request::new(msg("s"))).unwrap();
     assert_eq!(reply.text, "echo:s");
-    let (reply, call): (Msg, _) =
-        StubChannel::unary_unary_with_call(&ch, &UNARY_METHOD, Request::new(msg("w")).metadata(md(&[("x-user", "dee")]))).unwrap();
+    let (reply, call) = UnaryUnaryCallable::with_call(&unary, Request::new(msg("w")).metadata(md(&[("x-user", "dee")]))).unwrap();
     assert_eq!(
         (reply.text.as_str(), call.initial_metadata().clone().get_str("x-echo")),
         ("echo:w", Some("dee"))
     );
-    let mut future = StubChannel::unary_unary_future::<Msg, Msg>(&ch, &UNARY_METHOD, Request::new(msg("f")));
+    let mut future = UnaryUnaryCallable::future(&unary, Request::new(msg("f")));
     assert_eq!(future.result(Some(GUARD)).unwrap().text, "echo:f");
-    let streamed: Vec<Msg> = StubChannel::unary_stream::<Msg, Msg>(&ch, &SERVER_STREAM_METHOD, Request::new(n(2)))
+    let server_stream = StubChannel::unary_stream::<Msg, Msg>(&ch, &SERVER_STREAM_METHOD);
+    let streamed: Vec<Msg> = UnaryStreamCallable::call(&server_stream, Request::new(n(2)))
         .collect::<Result<_, _>>()
         .unwrap();
     assert_eq!(streamed.len(), 2);
-    let sum: Msg = StubChannel::stream_unary(&ch, &CLIENT_STREAM_METHOD, vec![msg("p"), msg("q")].into_streaming_request()).unwrap();
+    let client_stream = StubChannel::stream_unary::<Msg, Msg>(&ch, &CLIENT_STREAM_METHOD);
+    let sum = StreamUnaryCallable::call(&client_stream, vec![msg("p"), msg("q")].into_streaming_request()).unwrap();
     assert_eq!(sum.text, "p,q");
-    let (sum, _): (Msg, _) =
-        StubChannel::stream_unary_with_call(&ch, &CLIENT_STREAM_METHOD, vec![msg("r")].into_streaming_request()).unwrap();
+    let (sum, _) = StreamUnaryCallable::with_call(&client_stream, vec![msg("r")].into_streaming_request()).unwrap();
     assert_eq!(sum.text, "r");
-    let mut f = StubChannel::stream_unary_future::<Msg, Msg>(&ch, &CLIENT_STREAM_METHOD, vec![msg("t")].into_streaming_request());
+    let mut f = StreamUnaryCallable::future(&client_stream, vec![msg("t")].into_streaming_request());
     assert_eq!(f.result(Some(GUARD)).unwrap().text, "t");
-    let echoed: Vec<Msg> = StubChannel::stream_stream::<Msg, Msg>(&ch, &BIDI_METHOD, vec![msg("u")].into_streaming_request())
+    let bidi = StubChannel::stream_stream::<Msg, Msg>(&ch, &BIDI_METHOD);
+    let echoed: Vec<Msg> = StreamStreamCallable::call(&bidi, vec![msg("u")].into_streaming_request())
         .collect::<Result<_, _>>()
         .unwrap();
     assert_eq!(echoed[0].text, "echo:u");
@@ -217,10 +260,10 @@ fn blocking_inside_an_async_runtime_fails_fast_and_sends_nothing() {
             let call = unary.call(msg("x")).unwrap_err();
             let with_call = unary.with_call(msg("x")).unwrap_err();
             let mut future = unary.future(Request::new(msg("y")));
-            let result = future.result(None).unwrap_err();
+            let result = rpc(future.result(None).unwrap_err());
             let stream = ch.unary_stream::<Msg, Msg>(SERVER_STREAM).call(n(1)).next().unwrap().unwrap_err();
             let client_stream = ch.stream_unary::<Msg, Msg>(CLIENT_STREAM).call(vec![msg("a")]).unwrap_err();
-            ch.close(); // does not block here, and does not fail
+            ch.close(None); // does not block here, and does not fail
             [call, with_call, result, stream, client_stream].map(|e: RpcError| e.code())
         })
     });
@@ -236,8 +279,8 @@ fn close_cancels_active_calls_and_refuses_new_ones() {
     let mc = ch.unary_unary::<Msg, Msg>(UNARY);
     let mut slow = mc.future(Request::new(msg("slow")).metadata(md(&[("x-sleep-ms", "20000")])));
     eventually("the server got the call", || peer.seen().calls() == 1);
-    ch.close();
-    assert_eq!(slow.result(Some(GUARD)).unwrap_err().code(), StatusCode::Cancelled);
+    ch.close(None);
+    assert_eq!(rpc(slow.result(Some(GUARD)).unwrap_err()).code(), StatusCode::Cancelled);
     assert_eq!(mc.call(msg("late")).unwrap_err().code(), StatusCode::Cancelled);
     assert_eq!(ch.get_state(false), rpc_sync::ChannelConnectivity::Shutdown);
 }

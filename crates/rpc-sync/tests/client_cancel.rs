@@ -4,7 +4,7 @@
 mod peer;
 
 use peer::*;
-use rpc_sync::{Request, StatusCode};
+use rpc_sync::{Request, RpcError, StatusCode};
 
 fn endless() -> Msg {
     Msg { n: -1, ..msg("") }
@@ -71,7 +71,10 @@ fn cancel_ends_a_future_cancelled() {
     assert!(future.cancel());
     assert!(!future.cancel(), "a second cancel finds the call ended");
     assert!(future.cancelled() && future.done());
-    assert_eq!(future.result(Some(GUARD)).unwrap_err().code(), StatusCode::Cancelled);
+    assert_eq!(
+        RpcError::from(future.result(Some(GUARD)).unwrap_err()).code(),
+        StatusCode::Cancelled
+    );
     assert_eq!(rx.recv_timeout(GUARD).unwrap(), StatusCode::Cancelled);
     eventually("the server saw the cancellation", || peer.seen().cancelled() == 1);
 }

@@ -154,7 +154,7 @@ fn intercept_channel_shares_the_connection() {
     base.unary_unary::<Msg, Msg>(UNARY).call(msg("y")).unwrap();
     assert_eq!(*order.lock().unwrap(), ["outer"]);
     let view = intercept_channel(&base, [tagging("outer", order.clone())]);
-    view.close();
+    view.close(None);
     assert_eq!(
         base.unary_unary::<Msg, Msg>(UNARY).call(msg("z")).unwrap_err().code(),
         StatusCode::Cancelled

@@ -46,7 +46,7 @@ fn main() -> ExitCode {
     let startup_delay = args::seconds("--startup-delay", 0.0);
     let outcome = rpc_sync::Shutdown::new(Some(args::seconds("--grace", 5.0)))
         .drain_delay(args::seconds("--drain-delay", 0.0))
-        .startup("warm caches", move || {
+        .startup_blocking("warm caches", move || {
             say("startup: begin");
             std::thread::sleep(startup_delay);
             say("startup: done");
@@ -54,11 +54,11 @@ fn main() -> ExitCode {
         })
         .on_started(move || say(&format!("listening on {port}")))
         .on_signal(move || health.enter_graceful_shutdown())
-        .finalizer("close database", || {
+        .finalizer_blocking("close database", || {
             say("finalizer: close database");
             Ok(())
         })
-        .finalizer("flush logs", || {
+        .finalizer_blocking("flush logs", || {
             say("finalizer: flush logs");
             Ok(())
         })

@@ -111,12 +111,12 @@ impl ChannelShared {
 /// ```no_run
 /// # async fn demo() -> Result<(), rpc_aio::RpcError> {
 /// use rpc_aio::{ChannelOptions, Request, insecure_channel};
-/// use rpc_aio::codec::BytesCodec;
+/// use rpc_aio::codec::{Bytes, BytesCodec};
 /// use std::time::Duration;
 ///
 /// let channel = insecure_channel("localhost:50051", ChannelOptions::default())?;
 /// let echo = channel.unary_unary_with_codec("/echo.Echo/Say", BytesCodec);
-/// let call = echo.call(Request::new(bytes::Bytes::from_static(b"hi")).timeout(Duration::from_secs(1)));
+/// let call = echo.call(Request::new(Bytes::from_static(b"hi")).timeout(Duration::from_secs(1)));
 /// let headers = call.initial_metadata().await?;
 /// let reply = call.await?;
 /// # let _ = (headers, reply);

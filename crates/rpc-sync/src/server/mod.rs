@@ -5,18 +5,18 @@
 //! named threads, `max_queued_rpcs` waiting RPCs; beyond that, RESOURCE_EXHAUSTED at
 //! once); async handlers run on the private runtime. Every protocol rule lives in rpc-aio.
 
-mod handler;
-mod interceptor;
+mod routing;
 mod stop;
 
-pub use handler::{
+pub use routing::handler::{
     stream_stream_rpc_method_handler, stream_unary_rpc_method_handler, unary_stream_rpc_method_handler, unary_unary_rpc_method_handler,
 };
-pub use interceptor::{Continuation, ServerInterceptor};
+pub use routing::interceptor::{Continuation, ServerInterceptor};
 #[doc(no_inline)]
 pub use rpc_aio::{GenericRpcHandler, HandlerCallDetails, RpcMethodHandler, method_handlers_generic_handler};
 pub use stop::StopHandle;
 
+use crate::bridge;
 use crate::runtime::RuntimeHandle;
 use rpc_core::codegen::{self, MethodDescriptor, MethodHandler, ServiceDescriptor};
 use rpc_core::{RpcError, ServerCredentials, ServerOptions};
@@ -56,7 +56,8 @@ impl Server {
 
     /// Adds a blocking interceptor; interceptors run in the order added, before the handler is chosen.
     pub fn add_interceptor(&self, interceptor: impl ServerInterceptor) {
-        self.inner.add_interceptor(interceptor::adapt(interceptor, self.runtime.clone()));
+        self.inner
+            .add_interceptor(routing::interceptor::adapt(interceptor, self.runtime.clone()));
     }
 
     /// Adds an async interceptor (the same type rpc-aio servers take).
@@ -94,7 +95,7 @@ impl Server {
     /// serves on even when every handle on it (and on the runtime) has been dropped.
     pub fn start(&self) -> Result<(), RpcError> {
         let inner = self.inner.clone();
-        self.runtime.block_on(async move { inner.start().await })??;
+        bridge::wait(&self.runtime, async move { inner.start().await })??;
         let (inner, keep_alive) = (self.inner.clone(), self.runtime.clone());
         self.runtime.spawn(async move {
             inner.wait_for_termination(None).await;
@@ -118,8 +119,7 @@ impl Server {
     /// Any number of threads may wait at once; a stop that happened before the call is seen.
     /// Called from inside an async runtime it fails at once (use rpc-aio there).
     pub fn wait_for_termination(&self, timeout: Option<Duration>) -> Result<bool, RpcError> {
-        let inner = self.inner.clone();
-        self.runtime.block_on(async move { inner.wait_for_termination(timeout).await })
+        bridge::wait(&self.runtime, self.inner.wait_for_termination(timeout))
     }
 
     /// Registers the handler of one method by its full path (`/package.Service/Method`).
@@ -130,6 +130,21 @@ impl Server {
     /// RPCs in flight now.
     pub fn active_rpcs(&self) -> usize {
         self.inner.active_rpcs()
+    }
+
+    /// How many RPCs a stop cancelled because they outlived the grace.
+    pub fn cancelled_rpcs(&self) -> usize {
+        self.inner.cancelled_rpcs()
+    }
+
+    /// The options the server was made with.
+    pub fn options(&self) -> &ServerOptions {
+        self.inner.options()
+    }
+
+    /// The services registered through generated code (for health and reflection).
+    pub fn services(&self) -> Vec<&'static ServiceDescriptor> {
+        self.inner.services()
     }
 
     /// Whether the server has terminated.

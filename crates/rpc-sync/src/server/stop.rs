@@ -1,5 +1,6 @@
 //! `StopHandle`: what `Server::stop` returns, to wait on the end of a stop from blocking code.
 
+use crate::bridge;
 use crate::runtime::RuntimeHandle;
 use std::time::Duration;
 
@@ -18,17 +19,7 @@ impl StopHandle {
     /// Blocks until the server has terminated (`true`) or `timeout` passed (`false`).
     /// From inside an async runtime it cannot block: it returns whether the stop is done.
     pub fn wait(&self, timeout: Option<Duration>) -> bool {
-        let handle = self.inner.clone();
-        let waited = self.runtime.block_on(async move {
-            match timeout {
-                Some(t) => tokio::time::timeout(t, handle).await.is_ok(),
-                None => {
-                    handle.await;
-                    true
-                }
-            }
-        });
-        waited.unwrap_or_else(|_| self.inner.is_done())
+        bridge::wait(&self.runtime, self.inner.wait(timeout)).unwrap_or_else(|_| self.inner.is_done())
     }
 
     /// Whether the server has terminated.

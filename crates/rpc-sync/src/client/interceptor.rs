@@ -1,4 +1,4 @@
-//! Blocking client interceptors for all four kinds of call, and `intercept_channel`.
+//! Blocking client interceptors for all four kinds of call.
 //!
 //! # Implementation
 //!
@@ -8,7 +8,7 @@
 //! the [`Responses`] it returns pass back to rpc-aio untouched unless the interceptor
 //! replaces them. Details, short-circuits and errors mean what they mean in rpc-aio.
 
-use crate::channel::Channel;
+use crate::bridge;
 use crate::runtime::{RuntimeHandle, panic_message};
 use futures::StreamExt;
 use futures::future::BoxFuture;
@@ -83,7 +83,7 @@ impl Next {
     /// cancelled meanwhile; FAILED_PRECONDITION when run on a thread inside an async runtime.
     pub fn run(self, details: ClientCallDetails) -> Result<Responses, RpcError> {
         let Next { inner, runtime, abandoned } = self;
-        let started = runtime.block_on(async move {
+        let started = bridge::wait(&runtime, async move {
             tokio::select! {
                 r = inner.run(details) => r,
                 _ = abandoned => Err(RpcError::cancelled("the call ended while its interceptor ran")),
@@ -201,16 +201,12 @@ impl Iterator for Responses {
                         Err(e) => return Some(Err(e)),
                     },
                 };
-                // The stream may need the runtime (timers, sockets): read it there.
-                match runtime.block_on(async move {
-                    let item = stream.next().await;
-                    (stream, item)
-                }) {
-                    Ok((stream, Some(item))) => {
+                match bridge::wait(&runtime, stream.next()) {
+                    Ok(Some(item)) => {
                         self.kind = Kind::Stream(stream);
                         Some(item)
                     }
-                    Ok((_, None)) => None,
+                    Ok(None) => None,
                     Err(e) => Some(Err(e)),
                 }
             }
@@ -262,23 +258,4 @@ pub(crate) fn wrap(aio: &rpc_aio::Channel, runtime: &RuntimeHandle, interceptors
             runtime: runtime.clone(),
         }) as Arc<dyn rpc_aio::ClientInterceptor>
     }))
-}
-
-/// A channel whose calls run through `interceptors` (in the order given), then through
-/// `channel`'s own (gRPC Python's `grpc.intercept_channel(channel, *interceptors)`).
-///
-/// The new channel shares `channel`'s connection: closing either closes both, and the
-/// connection stays open while either has a live clone. To mix interceptor types, pass
-/// `Arc<dyn ClientInterceptor>`s (or nest `intercept_channel` calls: the outer one runs first).
-pub fn intercept_channel<I>(channel: &Channel, interceptors: I) -> Channel
-where
-    I: IntoIterator,
-    I::Item: ClientInterceptor,
-{
-    let list = interceptors
-        .into_iter()
-        .map(|i| Arc::new(i) as Arc<dyn ClientInterceptor>)
-        .collect();
-    let aio = wrap(&channel.inner.aio, channel.runtime(), list);
-    Channel::from_parts(aio, channel.runtime().clone())
 }

@@ -1,10 +1,12 @@
-//! Connectivity for blocking code: `subscribe`/`unsubscribe` (callbacks on each state change)
-//! and `channel_ready_future`, over rpc-aio's `wait_for_state_change` and `channel_ready`.
+//! Connectivity, as a channel's users see it: the state, `subscribe`/`unsubscribe`
+//! (callbacks on each state change), `wait_for_state_change`, and `channel_ready_future`,
+//! over rpc-aio's connectivity.
 
-use crate::channel::Channel;
+use super::channel::Channel;
+use crate::WaitError;
+use crate::bridge;
 use crate::runtime::RuntimeHandle;
 use rpc_core::{ChannelConnectivity, RpcError};
-use std::collections::HashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -14,22 +16,27 @@ use tokio::task::JoinHandle;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct SubscriptionId(u64);
 
-/// The subscription tasks of one channel.
-#[derive(Default)]
-pub(crate) struct Subscriptions {
-    next: u64,
-    tasks: HashMap<u64, JoinHandle<()>>,
-}
+impl Channel {
+    /// The connectivity state; with `try_to_connect`, an IDLE channel starts connecting.
+    /// Never blocks.
+    pub fn get_state(&self, try_to_connect: bool) -> ChannelConnectivity {
+        self.inner.aio.get_state(try_to_connect)
+    }
 
-impl Subscriptions {
-    pub(crate) fn abort_all(&mut self) {
-        for (_, task) in self.tasks.drain() {
-            task.abort();
+    /// Blocks until the state differs from `last` and returns the new state, for at most
+    /// `timeout` (`None`: no limit).
+    ///
+    /// # Errors
+    /// [`WaitError::Timeout`] when the timeout passed first; FAILED_PRECONDITION (as
+    /// [`WaitError::Rpc`]) on a thread inside an async runtime.
+    pub fn wait_for_state_change(&self, last: ChannelConnectivity, timeout: Option<Duration>) -> Result<ChannelConnectivity, WaitError> {
+        let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
+        match bridge::wait_until(self.runtime(), self.inner.aio.wait_for_state_change(last), deadline)? {
+            Some(state) => Ok(state),
+            None => Err(WaitError::timed_out(timeout)),
         }
     }
-}
 
-impl Channel {
     /// Calls `callback` with the current connectivity state and then with each new state,
     /// until [`unsubscribe`](Self::unsubscribe), the channel's SHUTDOWN (the last call), or
     /// the drop of the last clone of this channel. With `try_to_connect`, an IDLE channel
@@ -125,24 +132,21 @@ impl fmt::Debug for ChannelReadyFuture {
 
 impl ChannelReadyFuture {
     /// Blocks until the channel is ready (`Ok`), for at most `timeout` (`None`: no limit).
+    /// Once finished, it answers the same every time.
     ///
     /// # Errors
-    /// - `DEADLINE_EXCEEDED` when `timeout` passes first (the future goes on waiting; call
-    ///   `result` again or [`cancel`](Self::cancel) it);
-    /// - `CANCELLED` if it was cancelled or the channel was closed;
-    /// - `FAILED_PRECONDITION` on a thread inside an async runtime (see
+    /// - [`WaitError::Timeout`] when `timeout` passes first (the future goes on waiting;
+    ///   call `result` again or [`cancel`](Self::cancel) it);
+    /// - CANCELLED (as [`WaitError::Rpc`]) if it was cancelled or the channel was closed;
+    /// - FAILED_PRECONDITION on a thread inside an async runtime (see
     ///   [`RuntimeHandle::block_on`]).
-    pub fn result(&mut self, timeout: Option<Duration>) -> Result<(), RpcError> {
+    pub fn result(&mut self, timeout: Option<Duration>) -> Result<(), WaitError> {
         if let Some(outcome) = &self.outcome {
-            return outcome.clone();
+            return outcome.clone().map_err(WaitError::Rpc);
         }
         let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
-        let Some(joined) = self.runtime.wait_until(&mut self.task, deadline)? else {
-            return Err(RpcError::deadline_exceeded(format!(
-                "channel to {} was not ready within {:?}; still waiting",
-                self.target,
-                timeout.unwrap_or_default()
-            )));
+        let Some(joined) = bridge::wait_until(&self.runtime, &mut self.task, deadline)? else {
+            return Err(WaitError::timed_out(timeout));
         };
         let outcome = joined.unwrap_or_else(|e| {
             Err(if e.is_cancelled() {
@@ -152,7 +156,7 @@ impl ChannelReadyFuture {
             })
         });
         self.outcome = Some(outcome.clone());
-        outcome
+        outcome.map_err(WaitError::Rpc)
     }
 
     /// Stops waiting; `result` then fails with CANCELLED. Returns `false` if it had

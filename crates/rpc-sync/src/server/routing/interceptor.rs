@@ -1,5 +1,6 @@
 //! Blocking server interceptors, adapted onto rpc-aio's async interceptor chain.
 
+use crate::bridge;
 use crate::runtime::RuntimeHandle;
 use futures::future::BoxFuture;
 use rpc_aio::{HandlerCallDetails, RpcMethodHandler};
@@ -35,8 +36,7 @@ pub struct Continuation {
 impl Continuation {
     /// Runs the rest of the chain and returns the handler it chose (`None`: UNIMPLEMENTED).
     pub fn run(self, details: HandlerCallDetails) -> Option<RpcMethodHandler> {
-        let fut = self.inner.run(details);
-        self.runtime.block_on(fut).ok().flatten()
+        bridge::wait(&self.runtime, self.inner.run(details)).ok().flatten()
     }
 }
 
@@ -77,7 +77,7 @@ impl<I: ServerInterceptor> rpc_aio::ServerInterceptor for Adapter<I> {
     }
 }
 
-pub(super) fn adapt<I: ServerInterceptor>(interceptor: I, runtime: RuntimeHandle) -> impl rpc_aio::ServerInterceptor {
+pub(crate) fn adapt<I: ServerInterceptor>(interceptor: I, runtime: RuntimeHandle) -> impl rpc_aio::ServerInterceptor {
     Adapter {
         interceptor: Arc::new(interceptor),
         runtime,

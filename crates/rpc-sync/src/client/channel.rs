@@ -1,5 +1,5 @@
-//! The blocking `Channel`: construction (insecure, TLS, builder), connectivity state and
-//! `close`; an `rpc_aio::Channel` on the private runtime.
+//! The blocking `Channel`: construction (insecure, TLS, local, builder), interceptor views
+//! and `close`; an `rpc_aio::Channel` on the private runtime.
 //!
 //! # Implementation
 //!
@@ -7,12 +7,15 @@
 //! connection and call tasks live there) and a [`RuntimeHandle`] that keeps the runtime
 //! alive. Every rule (targets, TLS, options, connectivity) is rpc-aio's.
 
-use crate::client_interceptor::{self, ClientInterceptor};
-use crate::connectivity::Subscriptions;
+use super::interceptor::{self, ClientInterceptor};
+use crate::bridge;
 use crate::runtime::RuntimeHandle;
-use rpc_core::{ChannelConnectivity, ChannelCredentials, ChannelOptions, RpcError};
+use rpc_core::{ChannelCredentials, ChannelOptions, RpcError};
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::task::JoinHandle;
 
 /// A blocking gRPC channel (gRPC Python's `grpc.Channel`). Cheap to clone; clones share one
 /// connection.
@@ -23,19 +26,35 @@ use std::sync::{Arc, Mutex};
 /// views count as clones: the connection stays open while any view lives.)
 ///
 /// ```no_run
+/// use rpc_sync::codec::{Bytes, BytesCodec};
 /// use rpc_sync::{ChannelOptions, Request, insecure_channel};
 /// use std::time::Duration;
 ///
 /// let channel = insecure_channel("localhost:50051", ChannelOptions::default())?;
-/// let echo = channel.unary_unary::<String, String>("/echo.Echo/Say");
-/// let reply = echo.call(Request::new("hi".to_owned()).timeout(Duration::from_secs(1)))?;
+/// let echo = channel.unary_unary_with_codec("/echo.Echo/Say", BytesCodec);
+/// let reply = echo.call(Request::new(Bytes::from_static(b"hi")).timeout(Duration::from_secs(1)))?;
 /// # let _ = reply;
-/// channel.close();
+/// channel.close(None);
 /// # Ok::<(), rpc_sync::RpcError>(())
 /// ```
 #[derive(Clone)]
 pub struct Channel {
     pub(crate) inner: Arc<Inner>,
+}
+
+/// The subscription tasks of one channel.
+#[derive(Default)]
+pub(crate) struct Subscriptions {
+    pub(crate) next: u64,
+    pub(crate) tasks: HashMap<u64, JoinHandle<()>>,
+}
+
+impl Subscriptions {
+    pub(crate) fn abort_all(&mut self) {
+        for (_, task) in self.tasks.drain() {
+            task.abort();
+        }
+    }
 }
 
 /// What the clones of one channel (or one interceptor view) share.
@@ -130,7 +149,7 @@ impl ChannelBuilder {
             let _entered = runtime.enter();
             self.inner.build()?
         };
-        let aio = client_interceptor::wrap(&aio, &runtime, self.interceptors);
+        let aio = interceptor::wrap(&aio, &runtime, self.interceptors);
         Ok(Channel::from_parts(aio, runtime))
     }
 }
@@ -168,22 +187,47 @@ impl Channel {
         self.inner.aio.target()
     }
 
-    /// The connectivity state; with `try_to_connect`, an IDLE channel starts connecting.
-    /// Never blocks.
-    pub fn get_state(&self, try_to_connect: bool) -> ChannelConnectivity {
-        self.inner.aio.get_state(try_to_connect)
+    /// The options the channel was made with.
+    pub fn options(&self) -> &ChannelOptions {
+        self.inner.aio.options()
     }
 
-    /// Closes the channel: new calls fail at once and active calls end CANCELLED (gRPC
-    /// Python's `close()`); the state becomes SHUTDOWN. Closing one clone closes them all.
+    /// Closes the channel: new calls fail at once (CANCELLED); active calls get up to
+    /// `grace` to finish, then the connection is closed and the calls still on it end
+    /// CANCELLED; the state becomes SHUTDOWN. `None` (gRPC Python's `close()`) ends them at
+    /// once. Closing one clone closes them all.
     ///
-    /// Blocks until the active calls have ended, except on a thread inside an async
-    /// runtime, where it closes the channel and returns without waiting for them.
-    pub fn close(&self) {
+    /// Blocks until the grace is over, except on a thread inside an async runtime, where it
+    /// starts the close and returns at once.
+    pub fn close(&self, grace: Option<Duration>) {
         let aio = self.inner.aio.clone();
-        if self.runtime().block_on(async move { aio.close(None).await }).is_err() {
+        if bridge::wait(self.runtime(), aio.close(grace)).is_err() {
             let aio = self.inner.aio.clone();
-            drop(self.runtime().spawn(async move { aio.close(None).await }));
+            drop(self.runtime().spawn(async move { aio.close(grace).await }));
         }
     }
+}
+
+impl Channel {
+    /// A channel over the same connection whose calls run through `interceptors` first (in
+    /// the order given), then through this channel's own (gRPC Python's
+    /// `intercept_channel`). It shares this channel's connection, state and `close`.
+    pub fn with_interceptors(&self, interceptors: impl IntoIterator<Item = Arc<dyn ClientInterceptor>>) -> Channel {
+        let aio = interceptor::wrap(&self.inner.aio, self.runtime(), interceptors.into_iter().collect());
+        Channel::from_parts(aio, self.runtime().clone())
+    }
+}
+
+/// A channel whose calls run through `interceptors` (in the order given), then through
+/// `channel`'s own (gRPC Python's `grpc.intercept_channel(channel, *interceptors)`).
+///
+/// The new channel shares `channel`'s connection: closing either closes both, and the
+/// connection stays open while either has a live clone. To mix interceptor types, pass
+/// `Arc<dyn ClientInterceptor>`s (or nest `intercept_channel` calls: the outer one runs first).
+pub fn intercept_channel<I>(channel: &Channel, interceptors: I) -> Channel
+where
+    I: IntoIterator,
+    I::Item: ClientInterceptor,
+{
+    channel.with_interceptors(interceptors.into_iter().map(|i| Arc::new(i) as Arc<dyn ClientInterceptor>))
 }

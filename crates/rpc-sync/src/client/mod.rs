@@ -1,0 +1,16 @@
+//! The blocking client: channels, multi-callables, call objects, interceptors; each file
+//! mirrors its namesake in rpc-aio's `src/client/` and holds what it holds.
+
+pub(crate) mod call;
+mod channel;
+mod connectivity;
+mod interceptor;
+mod multicallable;
+
+pub use call::{Call, CallOutcome, RequestSender, StreamStreamCall, StreamUnaryCall, UnaryCall, UnaryStreamCall, kind};
+pub use channel::{Channel, ChannelBuilder, insecure_channel, intercept_channel, secure_channel};
+pub use connectivity::{ChannelReadyFuture, SubscriptionId, channel_ready_future};
+pub use interceptor::{ClientInterceptor, Next, Responses};
+pub use multicallable::{
+    MultiCallable, StreamStreamMultiCallable, StreamUnaryMultiCallable, UnaryStreamMultiCallable, UnaryUnaryMultiCallable,
+};
