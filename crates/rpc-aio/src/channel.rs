@@ -5,7 +5,8 @@
 //! A channel is a lazily connected `tonic::transport::Channel` whose connector is our own
 //! ([`crate::connectivity`]): it opens the TCP or Unix socket, so the connectivity state is
 //! what really happened (IDLE, CONNECTING, READY, TRANSIENT_FAILURE with backoff, IDLE again
-//! when the socket ends, SHUTDOWN after `close`). TLS is tonic's, on top of that socket.
+//! when the socket ends, SHUTDOWN after `close`). TLS is tonic's, on top of that socket; with
+//! no root certificates given it trusts the process's default roots ([`crate::tls_roots`]).
 
 use crate::client_interceptor::ClientInterceptor;
 use crate::connectivity::{Connectivity, ObservedConnector};
@@ -16,6 +17,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 use tokio::sync::{Notify, watch};
+use tokio_rustls::rustls::pki_types::TrustAnchor;
 use tonic::transport::{Certificate, ClientTlsConfig, Endpoint, Identity};
 
 /// What calls share with the channel; calls hold it, so a call never keeps the channel open.
@@ -180,6 +182,11 @@ impl ChannelBuilder {
 
     /// Creates the channel (lazily connected). Errors on a bad target or option, or when
     /// called outside a tokio runtime.
+    ///
+    /// TLS credentials without root certificates use the process's default roots, loaded
+    /// (reading files) by the first such channel; when they cannot be loaded (an unreadable
+    /// `GRPC_DEFAULT_SSL_ROOTS_FILE_PATH`, or no source at all) this fails with
+    /// FAILED_PRECONDITION saying why, here rather than at the first connect.
     pub fn build(self) -> Result<Channel, RpcError> {
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| {
             RpcError::failed_precondition("rpc_aio channels must be created inside a tokio runtime (use rpc_sync for blocking code)")
@@ -190,9 +197,10 @@ impl ChannelBuilder {
             ChannelKind::Ssl(ssl) => {
                 let mut cfg =
                     ClientTlsConfig::new().domain_name(o.ssl_target_name_override.clone().unwrap_or_else(|| target.host().to_owned()));
-                if let Some(roots) = &ssl.root_certificates {
-                    cfg = cfg.ca_certificate(Certificate::from_pem(roots));
-                }
+                cfg = match &ssl.root_certificates {
+                    Some(roots) => cfg.ca_certificate(Certificate::from_pem(roots)),
+                    None => cfg.trust_anchors(default_trust_anchors()?),
+                };
                 if let (Some(key), Some(chain)) = (&ssl.private_key, &ssl.certificate_chain) {
                     cfg = cfg.identity(Identity::from_pem(chain, key));
                 }
@@ -249,6 +257,14 @@ impl ChannelBuilder {
             interceptors: self.interceptors.into(),
         })
     }
+}
+
+/// The process's default roots ([`crate::tls_roots`]) in the form tonic's TLS config takes.
+/// tonic copies them into a store of its own per channel; a transport that builds the
+/// rustls client config itself can share the `Arc<RootCertStore>` instead.
+fn default_trust_anchors() -> Result<Vec<TrustAnchor<'static>>, RpcError> {
+    let roots = crate::tls_roots::default_roots().map_err(|e| RpcError::failed_precondition(e.to_string()))?;
+    Ok(roots.store.roots.clone())
 }
 
 impl Channel {

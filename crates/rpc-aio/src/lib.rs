@@ -23,6 +23,7 @@ mod compression;
 mod connectivity;
 mod multicallable;
 mod target;
+mod tls_roots;
 pub use call::{CallDetails, StreamStreamCall, StreamUnaryCall, StreamUnaryWithCall, UnaryCall, UnaryStreamCall, UnaryWithCall};
 pub use channel::{Channel, ChannelBuilder, insecure_channel, secure_channel};
 pub use client_interceptor::{AnyMessage, AnyResponses, ClientCallDetails, ClientInterceptor, Next, single_response};
