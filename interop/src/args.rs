@@ -34,7 +34,7 @@ pub struct ClientArgs {
     /// Whether to connect with TLS.
     #[arg(long = "use_tls", action = ArgAction::Set, num_args = 0..=1, default_value_t = false, default_missing_value = "true")]
     pub use_tls: bool,
-    /// Whether to trust the interop test CA instead of the usual web roots.
+    /// Whether to trust the interop test CA instead of the default roots (docs/security.md).
     #[arg(long = "use_test_ca", action = ArgAction::Set, num_args = 0..=1, default_value_t = false, default_missing_value = "true")]
     pub use_test_ca: bool,
     /// The test cases to run: one name, a comma-separated list, or `all`.

@@ -17,7 +17,7 @@ pub fn server_credentials() -> Result<ServerCredentials, RpcError> {
 }
 
 /// What the interop clients use with `--use_tls`: the test CA with `--use_test_ca`,
-/// otherwise the usual web roots.
+/// otherwise the default roots of `ChannelCredentials::ssl(None, ..)`.
 pub fn channel_credentials(use_test_ca: bool) -> Result<ChannelCredentials, RpcError> {
     let roots = use_test_ca.then_some(CA_PEM);
     ChannelCredentials::ssl(roots, None, None).map_err(|e| RpcError::internal(format!("the interop test CA is unusable: {e}")))

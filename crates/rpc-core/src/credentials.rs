@@ -71,7 +71,8 @@ fn check_key(what: &'static str, pem: &[u8]) -> Result<(), CredentialsError> {
 /// TLS settings of a channel: roots to trust and an optional client identity (mTLS).
 #[derive(Clone, PartialEq, Eq)]
 pub struct SslChannelConfig {
-    /// PEM root certificates; `None` means the built-in web roots.
+    /// PEM root certificates; `None` means the process's default roots (see
+    /// [`ChannelCredentials::ssl`]).
     pub root_certificates: Option<Vec<u8>>,
     /// PEM private key of the client identity.
     pub private_key: Option<Vec<u8>>,
@@ -110,8 +111,16 @@ pub enum ChannelKind {
 impl ChannelCredentials {
     /// TLS credentials; every argument is PEM and is checked now.
     ///
-    /// `root_certificates = None` trusts the usual web roots; a key and chain
-    /// together present a client certificate (mutual TLS).
+    /// A key and chain together present a client certificate (mutual TLS).
+    ///
+    /// `root_certificates = None` trusts the process's default roots, found as gRPC finds
+    /// them: the PEM file named by `GRPC_DEFAULT_SSL_ROOTS_FILE_PATH` when that variable is
+    /// set (and nothing else); otherwise the operating system's store (the files named by
+    /// `SSL_CERT_FILE` / `SSL_CERT_DIR` when set); and when that store is missing or empty,
+    /// Mozilla's roots bundled with the channel crates (their `webpki-roots` feature, on by
+    /// default). They are loaded once per process, by the first channel that needs them;
+    /// when they cannot be loaded, making that channel fails (FAILED_PRECONDITION, saying
+    /// why). `docs/security.md` ("Default roots") has the details.
     pub fn ssl(
         root_certificates: Option<&[u8]>,
         private_key: Option<&[u8]>,

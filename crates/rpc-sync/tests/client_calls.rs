@@ -160,10 +160,7 @@ fn write_requests_are_written_through_the_call_and_refused_where_nobody_can_writ
     future.write(msg("b")).unwrap();
     future.done_writing().unwrap();
     assert_eq!(future.result(Some(GUARD)).unwrap().text, "a,b");
-    assert_eq!(
-        future.write(msg("late")).unwrap_err().code(),
-        StatusCode::FailedPrecondition
-    );
+    assert_eq!(future.write(msg("late")).unwrap_err().code(), StatusCode::FailedPrecondition);
     let mut bidi = ch.stream_stream::<Msg, Msg>(BIDI).call(WriteRequests);
     bidi.write(msg("x")).unwrap();
     assert_eq!(bidi.next().unwrap().unwrap().text, "echo:x");

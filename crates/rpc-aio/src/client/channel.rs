@@ -235,7 +235,7 @@ impl ChannelBuilder {
         let tls = match self.credentials.kind() {
             ChannelKind::Ssl(ssl) => {
                 let name = o.ssl_target_name_override.clone().unwrap_or_else(|| target.host().to_owned());
-                Some(tls::client_config(ssl, &name).map_err(|e| bad("TLS configuration", &e))?)
+                Some(tls::client_config(ssl, &name)?)
             }
             _ => None,
         };

@@ -3,7 +3,8 @@
 //! A call takes one path, described file by file in [`pipeline`]; the files are:
 //!
 //! - `channel.rs`: the public [`Channel`] and its builder; `connectivity.rs`: its state;
-//! - `target.rs`: parsing targets; `tls.rs`: rustls client settings;
+//! - `target.rs`: parsing targets; `tls.rs`: rustls client settings; `roots.rs`: the
+//!   default TLS roots (`GRPC_DEFAULT_SSL_ROOTS_FILE_PATH`, the system store, bundled);
 //! - `connect.rs`: one transport (socket, TLS, HTTP/2); `subchannel.rs`: the connection to
 //!   one address with its state and backoff; `pick.rs`: choosing a READY connection;
 //! - `multicallable.rs`: calling a method by path (and what generated stubs call);
@@ -23,6 +24,7 @@ mod interceptor;
 mod multicallable;
 mod pick;
 pub(crate) mod pipeline;
+mod roots;
 mod subchannel;
 mod target;
 mod tls;

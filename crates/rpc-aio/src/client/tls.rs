@@ -2,7 +2,7 @@
 //! roots to trust, an optional client identity for mutual TLS, ALPN `h2`) and the server
 //! name to verify.
 
-use rpc_core::SslChannelConfig;
+use rpc_core::{RpcError, SslChannelConfig};
 use std::sync::Arc;
 use tokio_rustls::rustls;
 use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
@@ -23,35 +23,43 @@ fn key(pem: &[u8]) -> Result<PrivateKeyDer<'static>, String> {
         .ok_or_else(|| "private key: no PRIVATE KEY block".to_owned())
 }
 
-/// The roots to trust when the credentials name none.
-fn default_roots() -> Arc<rustls::RootCertStore> {
-    Arc::new(rustls::RootCertStore::empty())
-}
-
 /// The client configuration for `ssl`, verifying the server as `server_name`.
-pub(crate) fn client_config(ssl: &SslChannelConfig, server_name: &str) -> Result<(Arc<rustls::ClientConfig>, ServerName<'static>), String> {
+///
+/// # Errors
+/// INVALID_ARGUMENT for settings rustls refuses; FAILED_PRECONDITION when no roots are
+/// given and the default roots cannot be loaded (see `roots.rs`).
+pub(crate) fn client_config(
+    ssl: &SslChannelConfig,
+    server_name: &str,
+) -> Result<(Arc<rustls::ClientConfig>, ServerName<'static>), RpcError> {
+    let bad = |e: String| RpcError::invalid_argument(format!("invalid TLS configuration for {server_name:?}: {e}"));
     let roots = match &ssl.root_certificates {
         Some(pem) => {
             let mut store = rustls::RootCertStore::empty();
-            for cert in certs(pem, "root certificates")? {
-                store.add(cert).map_err(|e| format!("root certificates: {e}"))?;
+            for cert in certs(pem, "root certificates").map_err(bad)? {
+                store.add(cert).map_err(|e| bad(format!("root certificates: {e}")))?;
             }
             Arc::new(store)
         }
-        None => default_roots(),
+        // Loaded once per process: see `roots.rs` for where they come from.
+        None => {
+            super::roots::default_roots()
+                .map_err(|e| RpcError::failed_precondition(e.to_string()))?
+                .store
+        }
     };
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| format!("protocol versions: {e}"))?
+        .map_err(|e| bad(format!("protocol versions: {e}")))?
         .with_root_certificates(roots);
     let mut config = match (&ssl.private_key, &ssl.certificate_chain) {
         (Some(k), Some(chain)) => builder
-            .with_client_auth_cert(certs(chain, "certificate chain")?, key(k)?)
-            .map_err(|e| format!("client identity: {e}"))?,
+            .with_client_auth_cert(certs(chain, "certificate chain").map_err(bad)?, key(k).map_err(bad)?)
+            .map_err(|e| bad(format!("client identity: {e}")))?,
         _ => builder.with_no_client_auth(),
     };
     config.alpn_protocols = vec![b"h2".to_vec()];
-    let name = ServerName::try_from(server_name.to_owned()).map_err(|e| format!("server name {server_name:?}: {e}"))?;
+    let name = ServerName::try_from(server_name.to_owned()).map_err(|e| bad(format!("server name: {e}")))?;
     Ok((Arc::new(config), name))
 }

@@ -1,0 +1,58 @@
+//! `ChannelCredentials::ssl(None, ..)` trusts the default roots: the file named by
+//! `GRPC_DEFAULT_SSL_ROOTS_FILE_PATH`, else the system store (`SSL_CERT_FILE`), else the
+//! bundled Mozilla roots. Each scenario runs an rpc-aio client in a child process with its
+//! own environment (see `default_roots/mod.rs`).
+
+mod default_roots;
+
+use default_roots::{METHOD, Msg, Outcome, code_name};
+use rpc_aio::{ChannelCredentials, ChannelOptions, Request};
+use std::time::Duration;
+
+#[test]
+#[ignore = "not a test: the entry point of the child processes (see default_roots/mod.rs)"]
+fn child_entry() {
+    default_roots::child_main(|target| {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        runtime.block_on(async {
+            let creds = ChannelCredentials::ssl(None, None, None).unwrap();
+            let channel = match rpc_aio::secure_channel(target, creds, ChannelOptions::default()) {
+                Ok(channel) => channel,
+                Err(e) => return Outcome::CreateFailed(code_name(e.code()), e.details().to_owned()),
+            };
+            let request = Request::new(Msg {
+                text: "default-roots".to_owned(),
+            })
+            .timeout(Duration::from_secs(10));
+            match channel.unary_unary::<Msg, Msg>(METHOD).call(request).await {
+                Ok(reply) => Outcome::Reply(reply.text),
+                Err(e) => Outcome::CallFailed(code_name(e.code()), e.details().to_owned()),
+            }
+        })
+    });
+}
+
+#[test]
+fn ssl_cert_file_ca_is_trusted() {
+    default_roots::ssl_cert_file_ca_is_trusted();
+}
+
+#[test]
+fn grpc_default_roots_file_wins_over_ssl_cert_file() {
+    default_roots::grpc_default_roots_file_wins_over_ssl_cert_file();
+}
+
+#[test]
+fn roots_without_the_ca_refuse_the_server() {
+    default_roots::roots_without_the_ca_refuse_the_server();
+}
+
+#[test]
+fn empty_system_store_falls_back_to_the_bundled_roots() {
+    default_roots::empty_system_store_falls_back_to_the_bundled_roots(cfg!(feature = "webpki-roots"));
+}
+
+#[test]
+fn bad_grpc_default_roots_file_is_an_error_at_channel_creation() {
+    default_roots::bad_grpc_default_roots_file_is_an_error_at_channel_creation();
+}
