@@ -6,6 +6,7 @@
 //! in the trailers), so the figures confirm throughput, and the harness's own clients check
 //! the statuses.
 
+use crate::apt::which;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -21,33 +22,8 @@ pub fn ensure(install: bool) -> Result<PathBuf, String> {
         return Err("h2load not installed (and --no-install)".into());
     }
     eprintln!("h2load missing: apt-get update && apt-get install -y nghttp2-client ...");
-    let quiet = |args: &[&str]| {
-        Command::new("apt-get")
-            .args(args)
-            .env("DEBIAN_FRONTEND", "noninteractive")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .map_err(|e| format!("apt-get: {e}"))
-            .and_then(|s| {
-                if s.success() {
-                    Ok(())
-                } else {
-                    Err(format!("apt-get {} failed ({s})", args.join(" ")))
-                }
-            })
-    };
-    quiet(&["update", "-q"])?;
-    quiet(&["install", "-y", "-q", "nghttp2-client"])?;
+    crate::apt::install(&["nghttp2-client"])?;
     which("h2load").ok_or_else(|| "nghttp2-client installed but h2load not found".into())
-}
-
-fn which(name: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH")?
-        .to_str()?
-        .split(':')
-        .map(|d| Path::new(d).join(name))
-        .find(|p| p.is_file())
 }
 
 /// One h2load run.

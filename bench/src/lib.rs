@@ -5,6 +5,7 @@
 //! memory and threads can be read from `/proc`), and `bench` is the driver (the clients run
 //! in its process). Everything else is here so the smoke test can run it in-process.
 
+pub mod apt;
 pub mod driver;
 pub mod h2load;
 pub mod load;
