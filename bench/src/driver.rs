@@ -2,6 +2,8 @@
 //! pair on each cell in turn (A B C A B C ...; the order rotates every round), then the
 //! open-calls and h2load scenarios, and hands the results to [`crate::report`].
 
+use crate::grpc_go::{self, GoServer};
+use crate::h2load::{H2Load, H2Server};
 use crate::load::open::Held;
 use crate::load::{self, Kind, LoadSpec};
 use crate::procs::{Pinning, ServerProc};
@@ -42,6 +44,14 @@ pub struct Config {
     pub sync_workers: usize,
     /// Install h2load with apt-get when missing.
     pub install_h2load: bool,
+    /// The h2load cells (connections x streams), each run against every server side.
+    pub h2load_loads: Vec<H2Load>,
+    /// Add the grpc-go server to the h2load scenario when Go and grpc-go's sources are there.
+    pub grpc_go: bool,
+    /// apt-get install Go and grpc-go's sources when missing (else the side is skipped).
+    pub install_go: bool,
+    /// Where the Go server is built (its binary and Go's build cache), under the target dir.
+    pub go_build_dir: PathBuf,
     /// Pin clients and servers to different CPUs.
     pub pin: bool,
     /// Show a progress bar.
@@ -134,8 +144,8 @@ pub struct OpenResult {
 /// h2load against one server, over rounds.
 #[derive(Clone, Debug, Serialize)]
 pub struct H2Cell {
-    /// The server side.
-    pub server: Side,
+    /// The server side (`tonic`, `aio`, `sync` or `grpc-go`).
+    pub server: H2Server,
     /// Connections.
     pub conns: usize,
     /// Streams per connection.
@@ -163,8 +173,21 @@ pub struct Results {
     pub open: Vec<(usize, Vec<OpenResult>)>,
     /// h2load per server, or why it did not run.
     pub h2load: Result<Vec<H2Cell>, String>,
+    /// What the h2load scenario should say besides its figures: the grpc-go side's versions
+    /// and GOMAXPROCS, or why it was skipped.
+    pub h2load_notes: Vec<String>,
     /// Seconds the run took.
     pub elapsed_s: f64,
+}
+
+impl H2Cell {
+    /// The cell's shape.
+    pub fn load(&self) -> H2Load {
+        H2Load {
+            conns: self.conns,
+            streams: self.streams,
+        }
+    }
 }
 
 impl Results {
@@ -221,8 +244,22 @@ pub fn run(cfg: &Config, pinning: &Pinning) -> Result<Results, String> {
     }
     let cells = plan(cfg);
     let has = |s: &str| cfg.scenarios.iter().any(|x| x == s);
-    let open_steps = if has("open-calls") { cfg.open_calls.len() * 3 } else { 0 };
-    let h2_steps = if has("h2load") { cfg.rounds * 3 } else { 0 };
+    let server_sides: Vec<Side> = {
+        let mut s: Vec<Side> = pairs.iter().map(|p| p.server).collect();
+        s.sort();
+        s.dedup();
+        s
+    };
+    let h2_prep = has("h2load").then(|| prepare_h2load(cfg));
+    let open_steps = if has("open-calls") {
+        cfg.open_calls.len() * server_sides.len()
+    } else {
+        0
+    };
+    let h2_steps = match &h2_prep {
+        Some(H2Prep { h2load: Ok(_), go, .. }) => cfg.rounds * cfg.h2load_loads.len() * (server_sides.len() + go.is_some() as usize),
+        _ => 0,
+    };
     let total = (cells.len() * cfg.rounds * pairs.len() + open_steps + h2_steps) as u64;
     let bar = if cfg.progress {
         ProgressBar::new(total)
@@ -235,12 +272,6 @@ pub fn run(cfg: &Config, pinning: &Pinning) -> Result<Results, String> {
             .progress_chars("=> "),
     );
 
-    let server_sides: Vec<Side> = {
-        let mut s: Vec<Side> = pairs.iter().map(|p| p.server).collect();
-        s.sort();
-        s.dedup();
-        s
-    };
     let mut results = Vec::new();
     if !cells.is_empty() {
         let mut servers = BTreeMap::new();
@@ -281,10 +312,16 @@ pub fn run(cfg: &Config, pinning: &Pinning) -> Result<Results, String> {
         }
     }
 
-    let h2 = if has("h2load") {
-        run_h2load(cfg, pinning, &server_sides, &bar)
-    } else {
-        Err("not asked for".into())
+    let (h2, h2load_notes) = match h2_prep {
+        Some(prep) => {
+            let mut notes = prep.notes;
+            let h2 = match prep.h2load {
+                Ok(exe) => run_h2load(cfg, pinning, &exe, &server_sides, prep.go.as_ref(), &mut notes, &bar),
+                Err(e) => Err(e),
+            };
+            (h2, notes)
+        }
+        None => (Err("not asked for".into()), Vec::new()),
     };
     bar.finish_and_clear();
     Ok(Results {
@@ -294,6 +331,7 @@ pub fn run(cfg: &Config, pinning: &Pinning) -> Result<Results, String> {
         cells: results,
         open,
         h2load: h2,
+        h2load_notes,
         elapsed_s: started.elapsed().as_secs_f64(),
     })
 }
@@ -346,52 +384,114 @@ fn open_calls(cfg: &Config, pinning: &Pinning, side: Side, n: usize) -> Result<O
     })
 }
 
-/// h2load settings: one connection, 64 streams, 0-byte payload (the unary 64x1c 0B cell).
-const H2_CONNS: usize = 1;
-const H2_STREAMS: usize = 64;
+/// What the h2load scenario found before it runs: h2load itself, and the grpc-go server
+/// if it is to join.
+struct H2Prep {
+    h2load: Result<PathBuf, String>,
+    go: Option<GoServer>,
+    notes: Vec<String>,
+}
 
-fn run_h2load(cfg: &Config, pinning: &Pinning, sides: &[Side], bar: &ProgressBar) -> Result<Vec<H2Cell>, String> {
-    let exe = h2load::ensure(cfg.install_h2load).inspect_err(|_| bar.inc((cfg.rounds * 3) as u64))?;
+/// Finds (or installs) h2load, then finds and builds the grpc-go server if asked; a
+/// grpc-go side that cannot be had is skipped with a note (printed at once too).
+fn prepare_h2load(cfg: &Config) -> H2Prep {
+    let h2load = h2load::ensure(cfg.install_h2load);
+    let mut notes = Vec::new();
+    let go = match (&h2load, cfg.grpc_go) {
+        (Err(_), _) => None,
+        (Ok(_), false) => {
+            notes.push("grpc-go: not asked for (--no-grpc-go)".to_string());
+            None
+        }
+        (Ok(_), true) => match grpc_go::prepare(cfg.install_go, &cfg.go_build_dir) {
+            Ok(go) => {
+                notes.push(format!(
+                    "grpc-go: built with {} in GOPATH mode from {}",
+                    go.toolchain,
+                    grpc_go::DEBIAN_GOPATH
+                ));
+                Some(go)
+            }
+            Err(why) => {
+                eprintln!("bench: grpc-go side {why}");
+                notes.push(format!("grpc-go: {why}"));
+                None
+            }
+        },
+    };
+    H2Prep { h2load, go, notes }
+}
+
+/// h2load against every server side (and grpc-go when built), each cell of
+/// `cfg.h2load_loads` in turn, the servers rotating every round; 0-byte payload.
+fn run_h2load(
+    cfg: &Config,
+    pinning: &Pinning,
+    exe: &std::path::Path,
+    sides: &[Side],
+    go: Option<&GoServer>,
+    notes: &mut Vec<String>,
+    bar: &ProgressBar,
+) -> Result<Vec<H2Cell>, String> {
     std::fs::create_dir_all(&cfg.out_dir).map_err(|e| e.to_string())?;
     let body = cfg.out_dir.join("h2load-request-0B.bin");
     std::fs::write(&body, crate::raw::framed_request(0)).map_err(|e| e.to_string())?;
     let mut servers = BTreeMap::new();
     for &side in sides {
         servers.insert(
-            side,
+            H2Server::Own(side),
             ServerProc::start(&cfg.server_exe, side, cfg.sync_workers, pinning.server_cpu)?,
         );
     }
-    let mut rates: BTreeMap<Side, (Vec<f64>, u64)> = BTreeMap::new();
-    for round in 0..cfg.rounds {
-        for i in 0..sides.len() {
-            let side = sides[(i + round) % sides.len()];
-            bar.set_message(format!("h2load against {side} round {}", round + 1));
-            let r = h2load::run(
-                &exe,
-                &servers[&side].target(),
-                &body,
-                H2_CONNS,
-                H2_STREAMS,
-                cfg.warmup,
-                cfg.duration,
-            )?;
-            let e = rates.entry(side).or_default();
-            e.0.push(r.req_per_s);
-            e.1 += r.failed;
-            bar.inc(1);
+    if let Some(go) = go {
+        match go.start(pinning.server_cpu) {
+            Ok(server) => {
+                notes.push(format!("grpc-go server: {}", server.says));
+                servers.insert(H2Server::GrpcGo, server);
+            }
+            Err(e) => {
+                eprintln!("bench: grpc-go side skipped: {e}");
+                notes.push(format!("grpc-go: skipped: {e}"));
+                bar.inc((cfg.rounds * cfg.h2load_loads.len()) as u64);
+            }
         }
     }
-    bar.inc((cfg.rounds * (3 - sides.len().min(3))) as u64);
-    Ok(rates
-        .into_iter()
-        .map(|(server, (rates, failed))| H2Cell {
+    let order: Vec<H2Server> = servers.keys().copied().collect();
+    let mut cells = Vec::new();
+    for &load in &cfg.h2load_loads {
+        let mut rates: BTreeMap<H2Server, (Vec<f64>, u64)> = BTreeMap::new();
+        for round in 0..cfg.rounds {
+            for i in 0..order.len() {
+                let server = order[(i + round) % order.len()];
+                bar.set_message(format!(
+                    "h2load {}x{} against {server} round {}",
+                    load.conns,
+                    load.streams,
+                    round + 1
+                ));
+                let r = h2load::run(
+                    exe,
+                    &servers[&server].target(),
+                    &body,
+                    load.conns,
+                    load.streams,
+                    cfg.warmup,
+                    cfg.duration,
+                )?;
+                let e = rates.entry(server).or_default();
+                e.0.push(r.req_per_s);
+                e.1 += r.failed;
+                bar.inc(1);
+            }
+        }
+        cells.extend(rates.into_iter().map(|(server, (rates, failed))| H2Cell {
             server,
-            conns: H2_CONNS,
-            streams: H2_STREAMS,
+            conns: load.conns,
+            streams: load.streams,
             rate: Spread::of(&rates),
             rates,
             failed,
-        })
-        .collect())
+        }));
+    }
+    Ok(cells)
 }

@@ -6,7 +6,10 @@
 //! in the trailers), so the figures confirm throughput, and the harness's own clients check
 //! the statuses.
 
-use serde::Serialize;
+use crate::Side;
+use crate::apt::which;
+use serde::{Serialize, Serializer};
+use std::fmt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -21,33 +24,73 @@ pub fn ensure(install: bool) -> Result<PathBuf, String> {
         return Err("h2load not installed (and --no-install)".into());
     }
     eprintln!("h2load missing: apt-get update && apt-get install -y nghttp2-client ...");
-    let quiet = |args: &[&str]| {
-        Command::new("apt-get")
-            .args(args)
-            .env("DEBIAN_FRONTEND", "noninteractive")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .map_err(|e| format!("apt-get: {e}"))
-            .and_then(|s| {
-                if s.success() {
-                    Ok(())
-                } else {
-                    Err(format!("apt-get {} failed ({s})", args.join(" ")))
-                }
-            })
-    };
-    quiet(&["update", "-q"])?;
-    quiet(&["install", "-y", "-q", "nghttp2-client"])?;
+    crate::apt::install(&["nghttp2-client"])?;
     which("h2load").ok_or_else(|| "nghttp2-client installed but h2load not found".into())
 }
 
-fn which(name: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH")?
-        .to_str()?
-        .split(':')
-        .map(|d| Path::new(d).join(name))
-        .find(|p| p.is_file())
+/// A server h2load measures: one of the harness's own sides, or grpc-go, a peer outside
+/// the project that only h2load drives. Ordered as listed (tonic, aio, sync, grpc-go); in
+/// reports it is its name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum H2Server {
+    /// A `bench-server` side.
+    Own(Side),
+    /// The Go server of `bench/go/grpc_go_server` (see [`crate::grpc_go`]).
+    GrpcGo,
+}
+
+impl H2Server {
+    /// `tonic`, `aio`, `sync` or `grpc-go`.
+    pub fn name(self) -> &'static str {
+        match self {
+            H2Server::Own(side) => side.name(),
+            H2Server::GrpcGo => "grpc-go",
+        }
+    }
+}
+
+impl fmt::Display for H2Server {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl Serialize for H2Server {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+/// The shape of one h2load cell: `conns` connections with `streams` concurrent streams each.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct H2Load {
+    /// Connections.
+    pub conns: usize,
+    /// Concurrent streams per connection.
+    pub streams: usize,
+}
+
+impl H2Load {
+    /// The cells run unless told otherwise: 1 connection x 64 streams (the unary 64x1c
+    /// cell of the harness's own clients) and 1 x 100 (where PERF.md compares with grpc-go).
+    pub const DEFAULT: [H2Load; 2] = [H2Load { conns: 1, streams: 64 }, H2Load { conns: 1, streams: 100 }];
+
+    /// Parses `CxS` (e.g. `1x100`); both at least 1.
+    pub fn parse(s: &str) -> Option<H2Load> {
+        let (c, m) = s.trim().split_once(['x', 'X'])?;
+        let load = H2Load {
+            conns: c.trim().parse().ok()?,
+            streams: m.trim().parse().ok()?,
+        };
+        (load.conns > 0 && load.streams > 0).then_some(load)
+    }
+}
+
+impl fmt::Display for H2Load {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let plural = |n: usize| if n == 1 { "" } else { "s" };
+        write!(f, "{} connection{} x {} streams", self.conns, plural(self.conns), self.streams)
+    }
 }
 
 /// One h2load run.
@@ -129,6 +172,27 @@ fn to_us(v: &str) -> Option<f64> {
 
 #[cfg(test)]
 mod tests {
+    use super::{H2Load, H2Server};
+    use crate::Side;
+
+    #[test]
+    fn parses_loads() {
+        assert_eq!(H2Load::parse("1x100"), Some(H2Load { conns: 1, streams: 100 }));
+        assert_eq!(H2Load::parse(" 4 X 16 "), Some(H2Load { conns: 4, streams: 16 }));
+        assert_eq!(H2Load::parse("0x100"), None);
+        assert_eq!(H2Load::parse("100"), None);
+        assert_eq!(H2Load { conns: 1, streams: 100 }.to_string(), "1 connection x 100 streams");
+    }
+
+    #[test]
+    fn servers_are_named_and_ordered() {
+        let mut servers = [H2Server::GrpcGo, H2Server::Own(Side::Sync), H2Server::Own(Side::Tonic)];
+        servers.sort();
+        let names: Vec<&str> = servers.iter().map(|s| s.name()).collect();
+        assert_eq!(names, ["tonic", "sync", "grpc-go"]);
+        assert_eq!(serde_json::to_string(&H2Server::GrpcGo).unwrap(), "\"grpc-go\"");
+    }
+
     #[test]
     fn parses_a_summary() {
         let text = "finished in 2.00s, 51234.50 req/s, 3.20MB/s\n\

@@ -4,8 +4,13 @@
 //! The binaries are thin: `bench-server` serves one side in its own process (so its resident
 //! memory and threads can be read from `/proc`), and `bench` is the driver (the clients run
 //! in its process). Everything else is here so the smoke test can run it in-process.
+//!
+//! Under h2load a fourth server can join: grpc-go, built from `bench/go/` with Debian's Go
+//! packages when they are installed (or `--install-go`), see [`grpc_go`].
 
+pub mod apt;
 pub mod driver;
+pub mod grpc_go;
 pub mod h2load;
 pub mod load;
 pub mod procs;

@@ -108,10 +108,12 @@ pub fn proc_status(pid: u32) -> Option<(u64, u64)> {
 /// A benchmark server in its own process; killed when dropped.
 #[derive(Debug)]
 pub struct ServerProc {
-    /// Which side it serves.
-    pub side: Side,
+    /// What it serves (`tonic`, `aio`, `sync`, `grpc-go`).
+    pub name: String,
     /// Its port on 127.0.0.1.
     pub port: u16,
+    /// The rest of the line that announced the port (the Go server says its versions there).
+    pub says: String,
     child: Child,
 }
 
@@ -121,6 +123,13 @@ impl ServerProc {
     pub fn start(exe: &Path, side: Side, sync_workers: usize, cpu: Option<usize>) -> Result<ServerProc, String> {
         let mut cmd = Command::new(exe);
         cmd.arg(side.name()).arg("--sync-workers").arg(sync_workers.to_string());
+        ServerProc::spawn(cmd, side.name(), cpu)
+    }
+
+    /// Starts `cmd`, a server that prints `port N [anything]` as its first line once it
+    /// listens on 127.0.0.1 and serves until its standard input closes, pinned to `cpu` if
+    /// given; waits for that line at most 20 s. `name` is for messages and reports.
+    pub fn spawn(mut cmd: Command, name: &str, cpu: Option<usize>) -> Result<ServerProc, String> {
         cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::inherit());
         if let Some(cpu) = cpu {
             // SAFETY: sched_setaffinity is async-signal-safe; nothing else runs in the hook.
@@ -128,7 +137,8 @@ impl ServerProc {
                 cmd.pre_exec(move || set_affinity(cpu));
             }
         }
-        let mut child = cmd.spawn().map_err(|e| format!("cannot start {}: {e}", exe.display()))?;
+        let program = cmd.get_program().to_string_lossy().into_owned();
+        let mut child = cmd.spawn().map_err(|e| format!("cannot start {program}: {e}"))?;
         let stdout = child.stdout.take().ok_or("no stdout")?;
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
@@ -137,13 +147,17 @@ impl ServerProc {
             let _ = tx.send(line);
         });
         let line = rx.recv_timeout(Duration::from_secs(20)).unwrap_or_default();
-        let port = line.trim().strip_prefix("port ").and_then(|p| p.parse().ok());
-        match port {
-            Some(port) => Ok(ServerProc { side, port, child }),
+        match parse_port_line(&line) {
+            Some((port, says)) => Ok(ServerProc {
+                name: name.to_owned(),
+                port,
+                says: says.to_owned(),
+                child,
+            }),
             None => {
                 let _ = child.kill();
                 let _ = child.wait();
-                Err(format!("{side} server did not start (said {line:?})"))
+                Err(format!("{name} server did not start (said {line:?})"))
             }
         }
     }
@@ -171,6 +185,13 @@ impl Drop for ServerProc {
     }
 }
 
+/// `port N rest` -> `(N, "rest")`.
+fn parse_port_line(line: &str) -> Option<(u16, &str)> {
+    let rest = line.trim().strip_prefix("port ")?;
+    let (port, says) = rest.split_once(' ').unwrap_or((rest, ""));
+    Some((port.parse().ok()?, says.trim()))
+}
+
 /// The machine, for the report: CPU count and model.
 pub fn machine() -> (usize, String) {
     let n = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
@@ -188,4 +209,17 @@ pub fn machine() -> (usize, String) {
         })
         .unwrap_or_else(|| "unknown".into());
     (online.max(n), model)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn reads_the_port_line() {
+        assert_eq!(super::parse_port_line("port 4242\n"), Some((4242, "")));
+        assert_eq!(
+            super::parse_port_line("port 80 grpc-go 1.33.3, go1.19.8, GOMAXPROCS 1\n"),
+            Some((80, "grpc-go 1.33.3, go1.19.8, GOMAXPROCS 1"))
+        );
+        assert_eq!(super::parse_port_line("listening\n"), None);
+    }
 }

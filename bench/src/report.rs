@@ -1,7 +1,8 @@
 //! The report: a terminal table, a JSON file and an SVG chart under the output directory,
 //! each facade pair as a ratio to raw tonic, checked against the targets of PERF.md.
 
-use crate::driver::{CellResult, Results};
+use crate::driver::{CellResult, H2Cell, Results};
+use crate::h2load::{H2Load, H2Server};
 use crate::load::Kind;
 use crate::{Pair, Side};
 use serde::Serialize;
@@ -124,6 +125,56 @@ pub fn ratios(results: &Results) -> Vec<Ratio> {
     out
 }
 
+/// A PERF.md target applied to two servers under the same h2load cell of one run.
+#[derive(Clone, Debug, Serialize)]
+pub struct H2Check {
+    /// The h2load cell.
+    pub load: H2Load,
+    /// The server held to the target.
+    pub server: H2Server,
+    /// The server it is compared with.
+    pub against: H2Server,
+    /// Throughput of `server` / throughput of `against`, against the floor.
+    pub check: Check,
+}
+
+/// The h2load targets of PERF.md that the run can check: the rpc-aio server at least 0.97
+/// of raw tonic and at least matching grpc-go (the fastest peer), the rpc-sync server at
+/// least 0.85 of raw tonic at 64 streams; each in every h2load cell where both servers ran.
+pub fn h2load_checks(results: &Results) -> Vec<H2Check> {
+    let Ok(cells) = &results.h2load else {
+        return Vec::new();
+    };
+    let (tonic, aio, sync) = (H2Server::Own(Side::Tonic), H2Server::Own(Side::Aio), H2Server::Own(Side::Sync));
+    let mut loads: Vec<H2Load> = cells.iter().map(H2Cell::load).collect();
+    loads.dedup();
+    let mut out = Vec::new();
+    for load in loads {
+        let rate = |server| {
+            cells
+                .iter()
+                .find(|c| c.load() == load && c.server == server)
+                .map(|c| c.rate.median)
+                .filter(|r| *r > 0.0)
+        };
+        let mut targets = vec![(aio, tonic, 0.97), (aio, H2Server::GrpcGo, 1.0)];
+        if load.streams == 64 {
+            targets.push((sync, tonic, 0.85));
+        }
+        for (server, against, limit) in targets {
+            if let (Some(a), Some(b)) = (rate(server), rate(against)) {
+                out.push(H2Check {
+                    load,
+                    server,
+                    against,
+                    check: Check::floor("throughput", a / b, limit),
+                });
+            }
+        }
+    }
+    out
+}
+
 fn human(rate: f64) -> String {
     if rate >= 1e6 {
         format!("{:.2}M", rate / 1e6)
@@ -217,28 +268,7 @@ pub fn table(results: &Results) -> String {
             }
         }
     }
-    match &results.h2load {
-        Ok(cells) => {
-            let base = cells.iter().find(|c| c.server == Side::Tonic).map(|c| c.rate.median).unwrap_or(0.0);
-            let _ = writeln!(t, "\nh2load (independent client), unary 0B, 1 connection x 64 streams:");
-            for c in cells {
-                let ratio = if base > 0.0 { c.rate.median / base } else { 0.0 };
-                let _ = writeln!(
-                    t,
-                    "  {:<6} {:>9} req/s [{}-{}]  x tonic {:.2}  failed {}",
-                    c.server.name(),
-                    human(c.rate.median),
-                    human(c.rate.min),
-                    human(c.rate.max),
-                    ratio,
-                    c.failed
-                );
-            }
-        }
-        Err(why) => {
-            let _ = writeln!(t, "\nh2load: not run: {why}");
-        }
-    }
+    h2load_table(&mut t, results);
     let _ = writeln!(t, "\nPERF.md targets:");
     for r in &ratios {
         for c in &r.checks {
@@ -255,9 +285,66 @@ pub fn table(results: &Results) -> String {
             );
         }
     }
-    let all: Vec<&Check> = ratios.iter().flat_map(|r| &r.checks).collect();
+    let h2_checks = h2load_checks(results);
+    for h in &h2_checks {
+        let _ = writeln!(
+            t,
+            "  {:<24} {:<12} {:<10} {:.2} >= {:.2}: {}",
+            format!("h2load {}x{} 0B", h.load.conns, h.load.streams),
+            format!("{}/{}", h.server, h.against),
+            h.check.what,
+            h.check.ratio,
+            h.check.limit,
+            h.check.verdict()
+        );
+    }
+    let all: Vec<&Check> = ratios
+        .iter()
+        .flat_map(|r| &r.checks)
+        .chain(h2_checks.iter().map(|h| &h.check))
+        .collect();
     let _ = writeln!(t, "  {} of {} checks met", all.iter().filter(|c| c.met).count(), all.len());
     t
+}
+
+/// The h2load section: per cell, every server's rate with its ratios to raw tonic and to
+/// grpc-go (when it ran), then the notes (grpc-go's versions, or why it was skipped).
+fn h2load_table(t: &mut String, results: &Results) {
+    let cells = match &results.h2load {
+        Ok(cells) => cells,
+        Err(why) => {
+            let _ = writeln!(t, "\nh2load: not run: {why}");
+            return;
+        }
+    };
+    let _ = writeln!(
+        t,
+        "\nh2load (independent client), unary 0B, servers pinned as above; ratios to tonic and to grpc-go in the same cell:"
+    );
+    let mut loads: Vec<H2Load> = cells.iter().map(H2Cell::load).collect();
+    loads.dedup();
+    for load in loads {
+        let row: Vec<&H2Cell> = cells.iter().filter(|c| c.load() == load).collect();
+        let rate_of = |server| row.iter().find(|c| c.server == server).map(|c| c.rate.median).unwrap_or(0.0);
+        let (tonic, go) = (rate_of(H2Server::Own(Side::Tonic)), rate_of(H2Server::GrpcGo));
+        let ratio = |a: f64, b: f64| if b > 0.0 { format!("{:.2}", a / b) } else { "-".into() };
+        let _ = writeln!(t, "  {load}:");
+        for c in row {
+            let _ = writeln!(
+                t,
+                "    {:<8} {:>9} req/s {:>17}  x tonic {:>4}  x grpc-go {:>4}  failed {}",
+                c.server.name(),
+                human(c.rate.median),
+                format!("[{}-{}]", human(c.rate.min), human(c.rate.max)),
+                ratio(c.rate.median, tonic),
+                ratio(c.rate.median, go),
+                c.failed
+            );
+        }
+    }
+    for note in &results.h2load_notes {
+        let _ = writeln!(t, "  {note}");
+    }
 }
 
 /// Writes `report.txt`, `report.json` and `chart.svg` under `dir`; returns their paths.
@@ -266,7 +353,7 @@ pub fn write(results: &Results, dir: &Path) -> Result<Vec<PathBuf>, String> {
     let txt = dir.join("report.txt");
     std::fs::write(&txt, table(results)).map_err(|e| e.to_string())?;
     let json = dir.join("report.json");
-    let doc = serde_json::json!({ "results": results, "ratios": ratios(results) });
+    let doc = serde_json::json!({ "results": results, "ratios": ratios(results), "h2load_checks": h2load_checks(results) });
     std::fs::write(&json, serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
     let svg = dir.join("chart.svg");
     chart::draw(results, &ratios(results), &svg)?;

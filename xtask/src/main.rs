@@ -14,7 +14,7 @@ const TASKS: &[(&str, &str)] = &[
     ("ci", "run .ci/run (fmt, clippy, tests)"),
     (
         "bench",
-        "rpc vs raw tonic side by side (`cargo xtask bench --help`; `--quick` takes about a minute)",
+        "rpc vs raw tonic side by side, grpc-go beside them under h2load (`cargo xtask bench --help`; `--quick` takes about a minute)",
     ),
 ];
 

@@ -1,7 +1,9 @@
 //! The benchmark driver (`cargo xtask bench` runs it): raw tonic, rpc-aio and rpc-sync side
-//! by side; writes report.txt, report.json and chart.svg under `--out` (target/bench).
+//! by side, and grpc-go beside them under h2load; writes report.txt, report.json and
+//! chart.svg under `--out` (target/bench).
 
 use bench::driver::{self, Config};
+use bench::h2load::H2Load;
 use bench::{Pair, Side};
 use clap::Parser;
 use std::path::PathBuf;
@@ -61,6 +63,16 @@ struct Args {
     /// Do not apt-get install h2load when it is missing.
     #[arg(long)]
     no_install: bool,
+    /// h2load cells as CONNSxSTREAMS, comma-separated (default 1x64,1x100), each against every server.
+    #[arg(long, value_delimiter = ',')]
+    h2load: Vec<String>,
+    /// apt-get install golang-go and golang-google-grpc-dev when missing, so grpc-go joins the
+    /// h2load scenario (without it, grpc-go runs only if they are already installed).
+    #[arg(long, conflicts_with = "no_grpc_go")]
+    install_go: bool,
+    /// Leave grpc-go out of the h2load scenario even when Go is installed.
+    #[arg(long)]
+    no_grpc_go: bool,
     /// No progress bar.
     #[arg(long)]
     no_progress: bool,
@@ -108,7 +120,17 @@ fn config(a: &Args) -> Result<Config, String> {
         }
         a.scenario.clone()
     };
+    let h2load_loads = if a.h2load.is_empty() {
+        H2Load::DEFAULT.to_vec()
+    } else {
+        a.h2load
+            .iter()
+            .map(|s| H2Load::parse(s).ok_or_else(|| format!("bad h2load cell {s:?} (want CONNSxSTREAMS, e.g. 1x100)")))
+            .collect::<Result<_, _>>()?
+    };
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    // target/release/bench -> target/release/grpc-go: under the target dir, beside the driver.
+    let go_build_dir = exe.parent().map(|d| d.join("grpc-go")).ok_or("the driver has no directory")?;
     Ok(Config {
         scenarios,
         pairs: pairs(&a.pairs, q)?,
@@ -123,6 +145,10 @@ fn config(a: &Args) -> Result<Config, String> {
         duration: Duration::from_secs_f64(a.duration.unwrap_or(if q { 1.0 } else { 2.0 })),
         sync_workers: a.sync_workers,
         install_h2load: !a.no_install,
+        h2load_loads,
+        grpc_go: !a.no_grpc_go,
+        install_go: a.install_go,
+        go_build_dir,
         pin: !a.no_pin,
         progress: !a.no_progress,
         out_dir: a.out.clone(),
