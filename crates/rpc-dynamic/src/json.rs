@@ -1,0 +1,237 @@
+//! Proto3 JSON in and out of [`DynamicMessage`]s, with the canonical forms of the
+//! well-known types (Timestamp, Duration, Any, Struct, Value, wrappers, FieldMask, Empty),
+//! formatted the way grpcurl prints responses.
+
+use crate::error::Error;
+use prost_reflect::{DeserializeOptions, DynamicMessage, MessageDescriptor, ReflectMessage, SerializeOptions, Value};
+use serde_json::value::RawValue;
+use std::collections::BTreeSet;
+use std::io::Read;
+
+/// How messages are printed as JSON and parsed from it.
+///
+/// The defaults are grpcurl's `-format json`: lowerCamelCase JSON names, fields with their
+/// default value left out (grpcurl's `-emit-defaults` is [`emit_defaults`](Self::emit_defaults)),
+/// enums by name, 64-bit integers as strings, two-space indentation; unknown fields in
+/// input are an error (grpcurl's `-allow-unknown-fields` is
+/// [`allow_unknown_fields`](Self::allow_unknown_fields)).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct JsonOptions {
+    emit_defaults: bool,
+    use_proto_names: bool,
+    enums_as_numbers: bool,
+    compact: bool,
+    allow_unknown_fields: bool,
+}
+
+impl Default for JsonOptions {
+    fn default() -> Self {
+        JsonOptions::new()
+    }
+}
+
+impl JsonOptions {
+    /// The defaults (grpcurl's).
+    pub const fn new() -> JsonOptions {
+        JsonOptions {
+            emit_defaults: false,
+            use_proto_names: false,
+            enums_as_numbers: false,
+            compact: false,
+            allow_unknown_fields: false,
+        }
+    }
+
+    /// Print fields that hold their default value too (grpcurl's `-emit-defaults`).
+    /// Fields with explicit presence (message fields, `optional`, oneof members) are printed
+    /// only when set, as the proto3 JSON mapping says.
+    pub const fn emit_defaults(mut self, yes: bool) -> JsonOptions {
+        self.emit_defaults = yes;
+        self
+    }
+
+    /// Print field names as written in the `.proto` (`snake_case`) instead of their
+    /// lowerCamelCase JSON names. Parsing accepts both forms either way.
+    pub const fn use_proto_names(mut self, yes: bool) -> JsonOptions {
+        self.use_proto_names = yes;
+        self
+    }
+
+    /// Print enum values as numbers instead of names.
+    pub const fn enums_as_numbers(mut self, yes: bool) -> JsonOptions {
+        self.enums_as_numbers = yes;
+        self
+    }
+
+    /// Print on one line instead of indenting by two spaces.
+    pub const fn compact(mut self, yes: bool) -> JsonOptions {
+        self.compact = yes;
+        self
+    }
+
+    /// Ignore fields the message type does not have when parsing, instead of failing.
+    pub const fn allow_unknown_fields(mut self, yes: bool) -> JsonOptions {
+        self.allow_unknown_fields = yes;
+        self
+    }
+
+    fn serialize_options(&self) -> SerializeOptions {
+        SerializeOptions::new()
+            .skip_default_fields(!self.emit_defaults)
+            .use_proto_field_name(self.use_proto_names)
+            .use_enum_numbers(self.enums_as_numbers)
+    }
+
+    fn deserialize_options(&self) -> DeserializeOptions {
+        DeserializeOptions::new().deny_unknown_fields(!self.allow_unknown_fields)
+    }
+}
+
+/// Parses one JSON value as a message of type `descriptor`. Both the JSON names and the
+/// proto names of fields are accepted; `Any` values name their type with `@type`, which
+/// must be in the descriptor's pool.
+///
+/// # Errors
+/// [`ErrorKind::Json`](crate::ErrorKind::Json) with the position and reason: malformed
+/// JSON, an unknown field, a value of the wrong type, text after the value.
+pub fn message_from_json(descriptor: &MessageDescriptor, json: &str, options: &JsonOptions) -> Result<DynamicMessage, Error> {
+    let mut deserializer = serde_json::Deserializer::from_str(json);
+    let message = DynamicMessage::deserialize_with_options(descriptor.clone(), &mut deserializer, &options.deserialize_options())
+        .map_err(|e| Error::json(format!("invalid JSON for {}: {e}", descriptor.full_name())))?;
+    deserializer
+        .end()
+        .map_err(|e| Error::json(format!("invalid JSON for {}: {e}", descriptor.full_name())))?;
+    Ok(message)
+}
+
+/// Reads a stream of JSON values (concatenated, or separated by whitespace such as
+/// newlines, as grpcurl reads `-d @`) and parses each as a message of type `descriptor`.
+///
+/// The iterator ends at the end of input; after an error it yields nothing more.
+pub fn messages_from_json<R: Read>(descriptor: &MessageDescriptor, reader: R, options: &JsonOptions) -> JsonMessages<R> {
+    JsonMessages {
+        descriptor: descriptor.clone(),
+        options: *options,
+        values: Some(serde_json::Deserializer::from_reader(reader).into_iter()),
+        count: 0,
+    }
+}
+
+/// The messages of a JSON stream; made by [`messages_from_json`].
+pub struct JsonMessages<R: Read> {
+    descriptor: MessageDescriptor,
+    options: JsonOptions,
+    values: Option<serde_json::StreamDeserializer<'static, serde_json::de::IoRead<R>, Box<RawValue>>>,
+    count: usize,
+}
+
+impl<R: Read> std::fmt::Debug for JsonMessages<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JsonMessages")
+            .field("type", &self.descriptor.full_name())
+            .field("read", &self.count)
+            .finish()
+    }
+}
+
+impl<R: Read> Iterator for JsonMessages<R> {
+    type Item = Result<DynamicMessage, Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let raw = self.values.as_mut()?.next()?;
+        self.count += 1;
+        let result = match raw {
+            Ok(raw) => message_from_json(&self.descriptor, raw.get(), &self.options),
+            Err(e) => Err(Error::json(format!("invalid JSON input: {e}"))),
+        }
+        .map_err(|e| Error::json(format!("request {}: {e}", self.count)));
+        if result.is_err() {
+            self.values = None;
+        }
+        Some(result)
+    }
+}
+
+/// Prints `message` as JSON (pretty, two-space indented, unless
+/// [`compact`](JsonOptions::compact)).
+///
+/// ```
+/// # fn main() -> Result<(), rpc_dynamic::Error> {
+/// use rpc_dynamic::{JsonOptions, message_from_json, message_to_json};
+/// let pool = prost_reflect::DescriptorPool::global();
+/// let timestamp = pool.get_message_by_name("google.protobuf.Timestamp").unwrap();
+/// let message = message_from_json(&timestamp, r#""2024-01-02T03:04:05.5Z""#, &JsonOptions::new())?;
+/// assert_eq!(message_to_json(&message, &JsonOptions::new())?, r#""2024-01-02T03:04:05.500Z""#);
+/// # Ok(()) }
+/// ```
+///
+/// # Errors
+/// [`ErrorKind::Json`](crate::ErrorKind::Json) when an `Any` holds a type that is not in
+/// the message's pool (see [`unresolved_any_types`]), or its payload does not decode.
+pub fn message_to_json(message: &DynamicMessage, options: &JsonOptions) -> Result<String, Error> {
+    let mut out = Vec::new();
+    let result = if options.compact {
+        let mut serializer = serde_json::Serializer::new(&mut out);
+        message.serialize_with_options(&mut serializer, &options.serialize_options())
+    } else {
+        let mut serializer = serde_json::Serializer::with_formatter(&mut out, serde_json::ser::PrettyFormatter::with_indent(b"  "));
+        message.serialize_with_options(&mut serializer, &options.serialize_options())
+    };
+    result.map_err(|e| Error::json(format!("cannot print {} as JSON: {e}", message.descriptor().full_name())))?;
+    // serde_json writes only valid UTF-8.
+    String::from_utf8(out).map_err(|e| Error::json(format!("JSON output is not UTF-8: {e}")))
+}
+
+/// The message types named by the `Any` values inside `message` (at any depth, including
+/// inside `Any` payloads that can be decoded) that its pool does not know, sorted.
+///
+/// Printing such a message as JSON fails; a client can fetch these types (by reflection,
+/// [`ReflectionClient::add_symbols`](crate::ReflectionClient::add_symbols)) and decode the
+/// message again with the larger pool.
+pub fn unresolved_any_types(message: &DynamicMessage) -> BTreeSet<String> {
+    let mut missing = BTreeSet::new();
+    walk_any(message, &mut missing, 0);
+    missing
+}
+
+/// Bounds the walk: protobuf itself refuses messages nested deeper than 100.
+const MAX_DEPTH: usize = 100;
+
+fn walk_any(message: &DynamicMessage, missing: &mut BTreeSet<String>, depth: usize) {
+    if depth > MAX_DEPTH {
+        return;
+    }
+    let descriptor = message.descriptor();
+    if descriptor.full_name() == "google.protobuf.Any" {
+        let Ok(any) = message.transcode_to::<prost_types::Any>() else {
+            return;
+        };
+        let name = any.type_url.rsplit_once('/').map_or(any.type_url.as_str(), |(_, name)| name);
+        if name.is_empty() {
+            return;
+        }
+        match descriptor.parent_pool().get_message_by_name(name) {
+            Some(inner) => {
+                if let Ok(inner) = DynamicMessage::decode(inner, any.value.as_slice()) {
+                    walk_any(&inner, missing, depth + 1);
+                }
+            }
+            None => {
+                missing.insert(name.to_owned());
+            }
+        }
+        return;
+    }
+    for (_, value) in message.fields() {
+        walk_value(value, missing, depth + 1);
+    }
+}
+
+fn walk_value(value: &Value, missing: &mut BTreeSet<String>, depth: usize) {
+    match value {
+        Value::Message(m) => walk_any(m, missing, depth),
+        Value::List(items) => items.iter().for_each(|v| walk_value(v, missing, depth)),
+        Value::Map(entries) => entries.values().for_each(|v| walk_value(v, missing, depth)),
+        _ => {}
+    }
+}
