@@ -4,9 +4,10 @@
 
 use crate::error::Error;
 use prost_reflect::{DeserializeOptions, DynamicMessage, MessageDescriptor, ReflectMessage, SerializeOptions, Value};
+use serde_json::ser::{CompactFormatter, Formatter, PrettyFormatter};
 use serde_json::value::RawValue;
 use std::collections::BTreeSet;
-use std::io::Read;
+use std::io::{self, Read};
 
 /// How messages are printed as JSON and parsed from it.
 ///
@@ -171,15 +172,65 @@ impl<R: Read> Iterator for JsonMessages<R> {
 pub fn message_to_json(message: &DynamicMessage, options: &JsonOptions) -> Result<String, Error> {
     let mut out = Vec::new();
     let result = if options.compact {
-        let mut serializer = serde_json::Serializer::new(&mut out);
+        let mut serializer = serde_json::Serializer::with_formatter(&mut out, IntegralFloats(CompactFormatter));
         message.serialize_with_options(&mut serializer, &options.serialize_options())
     } else {
-        let mut serializer = serde_json::Serializer::with_formatter(&mut out, serde_json::ser::PrettyFormatter::with_indent(b"  "));
+        let mut serializer = serde_json::Serializer::with_formatter(&mut out, IntegralFloats(PrettyFormatter::with_indent(b"  ")));
         message.serialize_with_options(&mut serializer, &options.serialize_options())
     };
     result.map_err(|e| Error::json(format!("cannot print {} as JSON: {e}", message.descriptor().full_name())))?;
     // serde_json writes only valid UTF-8.
     String::from_utf8(out).map_err(|e| Error::json(format!("JSON output is not UTF-8: {e}")))
+}
+
+/// A JSON formatter that writes integral floating-point numbers without a fraction (`1`,
+/// not `1.0`), as grpcurl and the other Go and C++ tools print them; everything else is
+/// the wrapped formatter's.
+struct IntegralFloats<F>(F);
+
+/// Below this, an integral double prints exactly as an integer (2^53).
+const EXACT_INTEGER_LIMIT: f64 = 9_007_199_254_740_992.0;
+
+macro_rules! delegate {
+    ($($method:ident($($arg:ident: $ty:ty),*)),* $(,)?) => {
+        $(
+            fn $method<W: ?Sized + io::Write>(&mut self, writer: &mut W $(, $arg: $ty)*) -> io::Result<()> {
+                self.0.$method(writer $(, $arg)*)
+            }
+        )*
+    };
+}
+
+impl<F: Formatter> Formatter for IntegralFloats<F> {
+    fn write_f64<W: ?Sized + io::Write>(&mut self, writer: &mut W, value: f64) -> io::Result<()> {
+        if value.fract() == 0.0 && value.abs() < EXACT_INTEGER_LIMIT {
+            // Exact: |value| < 2^53 fits an i64 without rounding.
+            write!(writer, "{}", value as i64)
+        } else {
+            self.0.write_f64(writer, value)
+        }
+    }
+
+    fn write_f32<W: ?Sized + io::Write>(&mut self, writer: &mut W, value: f32) -> io::Result<()> {
+        if value.fract() == 0.0 && value.abs() < 16_777_216.0 {
+            write!(writer, "{}", value as i64)
+        } else {
+            self.0.write_f32(writer, value)
+        }
+    }
+
+    delegate!(
+        begin_array(),
+        end_array(),
+        begin_array_value(first: bool),
+        end_array_value(),
+        begin_object(),
+        end_object(),
+        begin_object_key(first: bool),
+        end_object_key(),
+        begin_object_value(),
+        end_object_value(),
+    );
 }
 
 /// The message types named by the `Any` values inside `message` (at any depth, including

@@ -56,13 +56,31 @@ where
             }
         }
     }
-    let load_error = |e: protox::Error| Error::new(ErrorKind::Load, format!("loading proto files: {e}"));
+    let load_error = |e: protox::Error| Error::new(ErrorKind::Load, format!("loading proto files: {}", located(&e)));
     let mut compiler = protox::Compiler::new(&includes).map_err(load_error)?;
     compiler.include_imports(true).include_source_info(true);
     for file in files {
         compiler.open_file(file).map_err(load_error)?;
     }
     Ok(compiler.descriptor_pool())
+}
+
+/// protox's message preceded by `file:line:column` where the error has a position, or by
+/// the file's name.
+fn located(error: &protox::Error) -> String {
+    use miette::Diagnostic;
+    let position = error
+        .source_code()
+        .zip(error.labels().and_then(|mut labels| labels.next()))
+        .and_then(|(source, label)| {
+            let contents = source.read_span(label.inner(), 0, 0).ok()?;
+            let file = contents.name().map(str::to_owned).or_else(|| error.file().map(str::to_owned))?;
+            Some(format!("{file}:{}:{}", contents.line() + 1, contents.column() + 1))
+        });
+    match position.or_else(|| error.file().map(str::to_owned)) {
+        Some(place) if !error.to_string().contains(&place) => format!("{place}: {error}"),
+        _ => error.to_string(),
+    }
 }
 
 /// Decodes an encoded `FileDescriptorSet` (such as `protoc --descriptor_set_out`, grpcurl's

@@ -3,22 +3,26 @@
 
 use prost_reflect::{DynamicMessage, Kind, MapKey, Value};
 
-/// The options set in `options` (a `*Options` message), sorted by name: known options by
-/// their name, custom options (extensions) as `(full.name)`. A repeated option gives one
-/// pair per value. Options whose values the pool cannot describe are left out.
+/// The options set in `options` (a `*Options` message): the standard ones by name, then
+/// custom options (extensions) as `(.full.name)`, each group sorted by name. A repeated
+/// option gives one pair per value. Options whose values the pool cannot describe are
+/// left out.
 pub(super) fn option_entries(options: &DynamicMessage) -> Vec<(String, String)> {
-    let mut entries: Vec<(String, String)> = Vec::new();
+    let mut standard: Vec<(String, String)> = Vec::new();
     for (field, value) in options.fields() {
         if field.name() == "uninterpreted_option" {
             continue;
         }
-        push_values(&mut entries, field.name().to_owned(), &field.kind(), value);
+        push_values(&mut standard, field.name().to_owned(), &field.kind(), value);
     }
+    standard.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut custom: Vec<(String, String)> = Vec::new();
     for (extension, value) in options.extensions() {
-        push_values(&mut entries, format!("({})", extension.full_name()), &extension.kind(), value);
+        push_values(&mut custom, format!("(.{})", extension.full_name()), &extension.kind(), value);
     }
-    entries.sort_by(|a, b| a.0.cmp(&b.0));
-    entries
+    custom.sort_by(|a, b| a.0.cmp(&b.0));
+    standard.extend(custom);
+    standard
 }
 
 fn push_values(entries: &mut Vec<(String, String)>, name: String, kind: &Kind, value: &Value) {
@@ -62,7 +66,7 @@ fn value_text(kind: &Kind, value: &Value) -> String {
                 .unwrap_or_else(|| kind.clone());
             let items: Vec<String> = items
                 .into_iter()
-                .map(|(k, v)| format!("{{ key: {}, value: {} }}", key_text(k), value_text(&value_kind, v)))
+                .map(|(k, v)| format!("{{ key:{} value:{} }}", key_text(k), value_text(&value_kind, v)))
                 .collect();
             format!("[{}]", items.join(", "))
         }
@@ -80,7 +84,7 @@ fn key_text(key: &MapKey) -> String {
     }
 }
 
-/// A message value in text format: `{ name: value, ... }`.
+/// A message value in compact text format: `{ name:value name:value }`.
 fn message_text(message: &DynamicMessage) -> String {
     let mut parts: Vec<String> = Vec::new();
     for (field, value) in message.fields() {
@@ -93,19 +97,19 @@ fn message_text(message: &DynamicMessage) -> String {
         match value {
             Value::List(items) => {
                 for item in items {
-                    parts.push(format!("{name}: {}", value_text(&kind, item)));
+                    parts.push(format!("{name}:{}", value_text(&kind, item)));
                 }
             }
-            other => parts.push(format!("{name}: {}", value_text(&kind, other))),
+            other => parts.push(format!("{name}:{}", value_text(&kind, other))),
         }
     }
     for (extension, value) in message.extensions() {
-        parts.push(format!("[{}]: {}", extension.full_name(), value_text(&extension.kind(), value)));
+        parts.push(format!("[{}]:{}", extension.full_name(), value_text(&extension.kind(), value)));
     }
     if parts.is_empty() {
         "{ }".to_owned()
     } else {
-        format!("{{ {} }}", parts.join(", "))
+        format!("{{ {} }}", parts.join(" "))
     }
 }
 

@@ -53,8 +53,15 @@ impl Printer {
         else {
             return;
         };
+        // `//` comments keep their text after the slashes; block comments lose the
+        // indentation of their continuation lines: one space after `//` either way.
         for text in comment.strip_suffix('\n').unwrap_or(comment).split('\n') {
-            self.line(&format!("//{text}"));
+            let text = text.trim_end();
+            if text.is_empty() || text.starts_with(' ') {
+                self.line(&format!("//{text}"));
+            } else {
+                self.line(&format!("// {text}"));
+            }
         }
     }
 
