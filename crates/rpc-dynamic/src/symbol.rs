@@ -252,7 +252,10 @@ fn lookup(pool: &DescriptorPool, name: &str) -> Option<Symbol> {
             return Some(Symbol::Field(field));
         }
         // Synthetic oneofs (proto3 `optional`) are an implementation detail, not a symbol.
-        return message.oneofs().find(|o| o.name() == last && !o.is_synthetic()).map(Symbol::Oneof);
+        if let Some(oneof) = message.oneofs().find(|o| o.name() == last && !o.is_synthetic()) {
+            return Some(Symbol::Oneof(oneof));
+        }
+        // Else perhaps a value of an enum nested in the message (below).
     }
     if let Some(enumeration) = pool.get_enum_by_name(parent) {
         return enumeration.get_value_by_name(last).map(Symbol::EnumValue);

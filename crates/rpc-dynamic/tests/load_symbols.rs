@@ -108,6 +108,7 @@ fn every_kind_of_symbol_is_found() {
         ("dyntest.Order.Inner.Size", "enum"),
         ("dyntest.common.Colour.RED", "enum value"),
         ("dyntest.common.RED", "enum value"),
+        ("dyntest.Order.Inner.LARGE", "enum value"),
         ("legacy.note", "extension"),
         ("legacy.Holder.level", "extension"),
     ] {

@@ -69,7 +69,7 @@ pub fn proto_source(symbol: &Symbol) -> String {
         Symbol::Oneof(o) => printer.oneof(o),
         Symbol::Enum(e) => printer.enumeration(e),
         Symbol::EnumValue(v) => printer.enum_value(v),
-        Symbol::Extension(x) => printer.extend_block(&[x.clone()]),
+        Symbol::Extension(x) => printer.extend_block(std::slice::from_ref(x)),
     }
     printer.finish()
 }
