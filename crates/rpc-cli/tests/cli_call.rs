@@ -26,13 +26,33 @@ fn point_json(p: &Point) -> String {
 fn unary_calls_print_the_response_as_json() {
     let server = start(Reflection::Both, |_| {});
     let target = server.target();
-    let hello = rpc(&["call", "--plaintext", "-d", r#"{"name": "ada"}"#, &target, "helloworld.Greeter/SayHello"], None);
+    let hello = rpc(
+        &[
+            "call",
+            "--plaintext",
+            "-d",
+            r#"{"name": "ada"}"#,
+            &target,
+            "helloworld.Greeter/SayHello",
+        ],
+        None,
+    );
     assert_eq!(hello.ok(), "{\n  \"message\": \"Hello, ada! (from an async handler)\"\n}\n");
     assert!(hello.stderr.is_empty(), "nothing on stderr without -v: {}", hello.stderr);
 
     let feature = examples::route_guide::features().remove(0);
     let location = feature.location.unwrap();
-    let got = rpc(&["call", "-plaintext", "-d", &point_json(&location), &target, "routeguide.RouteGuide.GetFeature"], None);
+    let got = rpc(
+        &[
+            "call",
+            "-plaintext",
+            "-d",
+            &point_json(&location),
+            &target,
+            "routeguide.RouteGuide.GetFeature",
+        ],
+        None,
+    );
     assert_eq!(got.ok(), expected_json("routeguide.Feature", &feature));
 
     // No -d: one empty request. --emit-defaults shows the empty name.
@@ -42,8 +62,20 @@ fn unary_calls_print_the_response_as_json() {
     };
     let empty = rpc(&["call", "--plaintext", &target, "routeguide.RouteGuide/GetFeature"], None);
     assert_eq!(empty.ok(), expected_json("routeguide.Feature", &nowhere));
-    assert_eq!(empty.stdout, "{\n  \"location\": {}\n}\n");
-    let defaults = rpc(&["call", "--plaintext", "--emit-defaults", &target, "routeguide.RouteGuide/GetFeature"], None);
+    assert_eq!(
+        empty.stdout, "{\n  \"location\": {\n    \n  }\n}\n",
+        "grpcurl's layout of an empty object"
+    );
+    let defaults = rpc(
+        &[
+            "call",
+            "--plaintext",
+            "--emit-defaults",
+            &target,
+            "routeguide.RouteGuide/GetFeature",
+        ],
+        None,
+    );
     assert_eq!(
         defaults.ok(),
         "{\n  \"name\": \"\",\n  \"location\": {\n    \"latitude\": 0,\n    \"longitude\": 0\n  }\n}\n"
@@ -58,14 +90,27 @@ fn streaming_calls_of_each_kind() {
 
     // Server streaming: every feature inside a rectangle around all of them.
     let rectangle = r#"{"lo": {"latitude": 400000000, "longitude": -750000000}, "hi": {"latitude": 420000000, "longitude": -730000000}}"#;
-    let listed = rpc(&["call", "--plaintext", "-d", rectangle, &target, "routeguide.RouteGuide/ListFeatures"], None);
+    let listed = rpc(
+        &[
+            "call",
+            "--plaintext",
+            "-d",
+            rectangle,
+            &target,
+            "routeguide.RouteGuide/ListFeatures",
+        ],
+        None,
+    );
     let expected: String = features.iter().map(|f| expected_json("routeguide.Feature", f)).collect();
     assert_eq!(listed.ok(), expected);
 
     // Client streaming, requests from stdin (newline-delimited JSON).
     let points: Vec<Point> = features.iter().take(3).map(|f| f.location.unwrap()).collect();
     let stdin: String = points.iter().map(|p| point_json(p) + "\n").collect();
-    let summary = rpc(&["call", "--plaintext", "-d", "@-", &target, "routeguide.RouteGuide/RecordRoute"], Some(&stdin));
+    let summary = rpc(
+        &["call", "--plaintext", "-d", "@-", &target, "routeguide.RouteGuide/RecordRoute"],
+        Some(&stdin),
+    );
     let printed = summary.ok();
     let parsed: RouteSummary = {
         let pool = DescriptorPool::decode(examples::pb::routeguide::ROUTE_GUIDE_SERVICE.file_descriptor_set).unwrap();
@@ -87,13 +132,30 @@ fn streaming_calls_of_each_kind() {
         format!(r#"{{"location": {here}, "message": "first"}} {{"location": {here}, "message": "second"}}"#),
     )
     .unwrap();
-    let chat = rpc(&["call", "--plaintext", "-d", &format!("@{}", notes.display()), &target, "routeguide.RouteGuide/RouteChat"], None);
+    let chat = rpc(
+        &[
+            "call",
+            "--plaintext",
+            "-d",
+            &format!("@{}", notes.display()),
+            &target,
+            "routeguide.RouteGuide/RouteChat",
+        ],
+        None,
+    );
     assert!(chat.ok().contains("\"message\": \"first\""), "{chat:?}");
     std::fs::remove_dir_all(&dir).unwrap();
 
     // Bidi streaming against the reflection service itself.
     let reflected = rpc(
-        &["call", "--plaintext", "-d", r#"{"listServices": ""}"#, &target, "grpc.reflection.v1.ServerReflection/ServerReflectionInfo"],
+        &[
+            "call",
+            "--plaintext",
+            "-d",
+            r#"{"listServices": ""}"#,
+            &target,
+            "grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
+        ],
         None,
     );
     assert!(reflected.ok().contains("\"name\": \"routeguide.RouteGuide\""), "{reflected:?}");
@@ -103,7 +165,17 @@ fn streaming_calls_of_each_kind() {
 fn verbose_prints_metadata_on_stderr_only() {
     let server = start(Reflection::Both, |_| {});
     let run = rpc(
-        &["call", "--plaintext", "-v", "-H", "x-demo: 1", "-d", r#"{"name": "v"}"#, &server.target(), "helloworld.Greeter/SayHello"],
+        &[
+            "call",
+            "--plaintext",
+            "-v",
+            "-H",
+            "x-demo: 1",
+            "-d",
+            r#"{"name": "v"}"#,
+            &server.target(),
+            "helloworld.Greeter/SayHello",
+        ],
         None,
     );
     assert_eq!(run.ok(), "{\n  \"message\": \"Hello, v! (from an async handler)\"\n}\n");
@@ -140,7 +212,16 @@ fn calls_through_proto_files_without_reflection() {
     assert!(run.ok().contains("Hello, files!"), "{run:?}");
     // The kitchen service is described by the files but not served: UNIMPLEMENTED (64 + 12).
     let kitchen = rpc(
-        &["call", "--plaintext", "--proto", "dyntest/kitchen.proto", "--import-path", dynamic_protos().to_str().unwrap(), &server.target(), "dyntest.Kitchen/Cook"],
+        &[
+            "call",
+            "--plaintext",
+            "--proto",
+            "dyntest/kitchen.proto",
+            "--import-path",
+            dynamic_protos().to_str().unwrap(),
+            &server.target(),
+            "dyntest.Kitchen/Cook",
+        ],
         None,
     );
     assert_eq!(kitchen.code, 64 + 12, "{kitchen:?}");
@@ -153,14 +234,26 @@ fn errors_and_their_exit_codes() {
     let target = server.target();
     let greeter = "helloworld.Greeter/SayHello";
     for (args, code, says) in [
-        (vec!["-d", r#"{"name": "x"}"#, "helloworld.Greeter/Shout"], 1, "does not include a method named \"Shout\""),
+        (
+            vec!["-d", r#"{"name": "x"}"#, "helloworld.Greeter/Shout"],
+            1,
+            "does not include a method named \"Shout\"",
+        ),
         (vec!["-d", r#"{"name": "x"}"#, "no.Such/Method"], 1, "symbol not found: no.Such"),
         (vec!["-d", "Greeter"], 2, "required"),
         (vec!["-d", r#"{"nme": "x"}"#, greeter], 1, "unrecognized field name 'nme'"),
         (vec!["-d", r#"{"name": "x"#, greeter], 1, "error getting request data"),
-        (vec!["-d", r#"{"name": "a"} {"name": "b"}"#, greeter], 1, "is a unary RPC, but the request data holds 2 messages"),
+        (
+            vec!["-d", r#"{"name": "a"} {"name": "b"}"#, greeter],
+            1,
+            "is a unary RPC, but the request data holds 2 messages",
+        ),
         (vec!["-d", "@/no/such/file.json", greeter], 1, "/no/such/file.json"),
-        (vec!["-d", r#"{"service": "no.Such"}"#, "grpc.health.v1.Health/Check"], 64 + 5, "Code: NotFound"),
+        (
+            vec!["-d", r#"{"service": "no.Such"}"#, "grpc.health.v1.Health/Check"],
+            64 + 5,
+            "Code: NotFound",
+        ),
     ] {
         let mut full = vec!["call", "--plaintext"];
         full.extend(&args[..args.len() - 1]);
@@ -174,7 +267,16 @@ fn errors_and_their_exit_codes() {
     // Watch streams until the deadline: DEADLINE_EXCEEDED (64 + 4), after the first answer.
     let started = std::time::Instant::now();
     let watched = rpc(
-        &["call", "--plaintext", "--max-time", "1", "-d", r#"{"service": "helloworld.Greeter"}"#, &target, "grpc.health.v1.Health/Watch"],
+        &[
+            "call",
+            "--plaintext",
+            "--max-time",
+            "1",
+            "-d",
+            r#"{"service": "helloworld.Greeter"}"#,
+            &target,
+            "grpc.health.v1.Health/Watch",
+        ],
         None,
     );
     assert_eq!(watched.code, 64 + 4, "{watched:?}");

@@ -32,7 +32,11 @@ fn list_services_and_methods() {
     assert!(unknown.stderr.contains("symbol not found: no.Such"), "{}", unknown.stderr);
     let not_a_service = rpc(&["list", "--plaintext", &target, "helloworld.HelloRequest"], None);
     assert_eq!(not_a_service.code, 1);
-    assert!(not_a_service.stderr.contains("is a message, not a service"), "{}", not_a_service.stderr);
+    assert!(
+        not_a_service.stderr.contains("is a message, not a service"),
+        "{}",
+        not_a_service.stderr
+    );
 }
 
 #[test]
@@ -52,18 +56,27 @@ fn describe_symbols_of_every_kind() {
     let greeter = rpc(&["describe", "--plaintext", &target, "helloworld.Greeter"], None);
     assert!(greeter.ok().starts_with("helloworld.Greeter is a service:\n"), "{greeter:?}");
     assert!(
-        greeter.stdout.contains("  rpc SayHello ( .helloworld.HelloRequest ) returns ( .helloworld.HelloReply );\n"),
+        greeter
+            .stdout
+            .contains("  rpc SayHello ( .helloworld.HelloRequest ) returns ( .helloworld.HelloReply );\n"),
         "{}",
         greeter.stdout
     );
     let chat = rpc(&["describe", "--plaintext", &target, "routeguide.RouteGuide.RouteChat"], None);
     assert!(
-        chat.ok().ends_with("rpc RouteChat ( stream .routeguide.RouteNote ) returns ( stream .routeguide.RouteNote );\n"),
+        chat.ok()
+            .ends_with("rpc RouteChat ( stream .routeguide.RouteNote ) returns ( stream .routeguide.RouteNote );\n"),
         "{chat:?}"
     );
     let field = rpc(&["describe", "--plaintext", &target, "dyntest.Dish.ready_at"], None);
-    assert_eq!(field.ok(), "dyntest.Dish.ready_at is a field:\n.google.protobuf.Timestamp ready_at = 1;\n");
-    let value = rpc(&["describe", "--plaintext", &target, "grpc.health.v1.HealthCheckResponse.NOT_SERVING"], None);
+    assert_eq!(
+        field.ok(),
+        "dyntest.Dish.ready_at is a field:\n.google.protobuf.Timestamp ready_at = 1;\n"
+    );
+    let value = rpc(
+        &["describe", "--plaintext", &target, "grpc.health.v1.HealthCheckResponse.NOT_SERVING"],
+        None,
+    );
     assert!(value.ok().ends_with("is an enum value:\nNOT_SERVING = 2;\n"), "{value:?}");
     let everything = rpc(&["describe", "--plaintext", &target], None);
     assert_eq!(
@@ -73,7 +86,11 @@ fn describe_symbols_of_every_kind() {
     );
     let unknown = rpc(&["describe", "--plaintext", &target, "no.Such"], None);
     assert_eq!(unknown.code, 1);
-    assert!(unknown.stderr.contains("failed to resolve symbol \"no.Such\""), "{}", unknown.stderr);
+    assert!(
+        unknown.stderr.contains("failed to resolve symbol \"no.Such\""),
+        "{}",
+        unknown.stderr
+    );
 }
 
 #[test]
@@ -83,12 +100,32 @@ fn proto_files_instead_of_reflection() {
     // No server at all: list and describe read the files.
     let listed = rpc(&["list", "--proto", "dyntest/kitchen.proto", "--import-path", import], None);
     assert_eq!(listed.ok(), "dyntest.Kitchen\n");
-    let methods = rpc(&["list", "--proto", "dyntest/kitchen.proto", "--import-path", import, "dyntest.Kitchen"], None);
+    let methods = rpc(
+        &[
+            "list",
+            "--proto",
+            "dyntest/kitchen.proto",
+            "--import-path",
+            import,
+            "dyntest.Kitchen",
+        ],
+        None,
+    );
     assert_eq!(
         methods.ok(),
         "dyntest.Kitchen.Chat\ndyntest.Kitchen.Cook\ndyntest.Kitchen.Courses\ndyntest.Kitchen.Nothing\ndyntest.Kitchen.Tasting\n"
     );
-    let described = rpc(&["describe", "-proto", "dyntest/kitchen.proto", "-import-path", import, "dyntest.common.Colour"], None);
+    let described = rpc(
+        &[
+            "describe",
+            "-proto",
+            "dyntest/kitchen.proto",
+            "-import-path",
+            import,
+            "dyntest.common.Colour",
+        ],
+        None,
+    );
     assert_eq!(
         described.ok(),
         "dyntest.common.Colour is an enum:\n// A colour.\nenum Colour {\n  COLOUR_UNSPECIFIED = 0;\n  RED = 1;\n  GREEN = 2;\n}\n"
@@ -101,7 +138,15 @@ fn proto_files_instead_of_reflection() {
     let server = start(Reflection::None, |_| {});
     let greeter_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../proto");
     let health = rpc(
-        &["describe", "--proto", "helloworld.proto", "--import-path", greeter_dir.to_str().unwrap(), &server.target(), "helloworld.Greeter"],
+        &[
+            "describe",
+            "--proto",
+            "helloworld.proto",
+            "--import-path",
+            greeter_dir.to_str().unwrap(),
+            &server.target(),
+            "helloworld.Greeter",
+        ],
         None,
     );
     assert!(health.ok().starts_with("helloworld.Greeter is a service:"), "{health:?}");
@@ -125,7 +170,10 @@ fn a_server_without_reflection_a_closed_port_and_bad_command_lines() {
     for (args, says) in [
         (&["list"][..], "TARGET"),
         (&["frobnicate"][..], "frobnicate"),
-        (&["list", "--plaintext", "--cacert", "x.pem", "127.0.0.1:1"][..], "not valid with --plaintext"),
+        (
+            &["list", "--plaintext", "--cacert", "x.pem", "127.0.0.1:1"][..],
+            "not valid with --plaintext",
+        ),
         (&["health", "--plaintext", "-H", "no colon", "127.0.0.1:1"][..], "name: value"),
         (&["list", "--plaintext", "--max-time=0", "127.0.0.1:1"][..], "max-time"),
     ] {
@@ -142,7 +190,10 @@ fn health_statuses_and_exit_codes() {
     let server = start(Reflection::None, |_| {});
     let target = server.target();
     assert_eq!(rpc(&["health", "--plaintext", &target], None).ok(), "SERVING\n");
-    assert_eq!(rpc(&["health", "--plaintext", &target, "helloworld.Greeter"], None).ok(), "SERVING\n");
+    assert_eq!(
+        rpc(&["health", "--plaintext", &target, "helloworld.Greeter"], None).ok(),
+        "SERVING\n"
+    );
     let down = rpc(&["health", "--plaintext", &target, "down.Service"], None);
     assert_eq!((down.code, down.stdout.as_str()), (4, "NOT_SERVING\n"), "{down:?}");
     let unknown = rpc(&["health", "--plaintext", &target, "no.Such"], None);
@@ -161,15 +212,26 @@ fn headers_go_where_the_flags_say() {
     let target = server.target();
     let token = "authorization: Bearer secret";
     // -H: reflection and the RPC.
-    assert!(rpc(&["list", "--plaintext", "-H", token, &target], None).ok().contains("helloworld.Greeter"));
+    assert!(
+        rpc(&["list", "--plaintext", "-H", token, &target], None)
+            .ok()
+            .contains("helloworld.Greeter")
+    );
     assert_eq!(rpc(&["health", "--plaintext", "-H", token, &target], None).ok(), "SERVING\n");
     // --rpc-header: not for reflection, so listing is refused.
     let listed = rpc(&["list", "--plaintext", "--rpc-header", token, &target], None);
     assert_eq!(listed.code, 1, "{listed:?}");
     assert!(listed.stderr.contains("UNAUTHENTICATED"), "{}", listed.stderr);
-    assert_eq!(rpc(&["health", "--plaintext", "--rpc-header", token, &target], None).ok(), "SERVING\n");
+    assert_eq!(
+        rpc(&["health", "--plaintext", "--rpc-header", token, &target], None).ok(),
+        "SERVING\n"
+    );
     // --reflect-header: not for the RPC.
-    assert!(rpc(&["list", "--plaintext", "--reflect-header", token, &target], None).ok().contains("helloworld.Greeter"));
+    assert!(
+        rpc(&["list", "--plaintext", "--reflect-header", token, &target], None)
+            .ok()
+            .contains("helloworld.Greeter")
+    );
     let health = rpc(&["health", "--plaintext", "--reflect-header", token, &target], None);
     assert_eq!(health.code, 64 + 16, "UNAUTHENTICATED: {health:?}");
 }
@@ -194,13 +256,32 @@ fn tls_with_a_ca_file_and_mutual_tls() {
 
     let mutual = start_with(Reflection::Both, |_| {}, Some(pki.server_credentials(true).unwrap()));
     let with_cert = rpc(
-        &["health", "--cacert", &file("ca.pem"), "--cert", &file("client.pem"), "--key", &file("client.key"), &mutual.target()],
+        &[
+            "health",
+            "--cacert",
+            &file("ca.pem"),
+            "--cert",
+            &file("client.pem"),
+            "--key",
+            &file("client.key"),
+            &mutual.target(),
+        ],
         None,
     );
     assert_eq!(with_cert.ok(), "SERVING\n");
     let without = rpc(&["health", "--cacert", &file("ca.pem"), &mutual.target()], None);
     assert_ne!(without.code, 0, "mutual TLS refuses a client without a certificate: {without:?}");
-    let half = rpc(&["health", "--cacert", &file("ca.pem"), "--cert", &file("client.pem"), &mutual.target()], None);
+    let half = rpc(
+        &[
+            "health",
+            "--cacert",
+            &file("ca.pem"),
+            "--cert",
+            &file("client.pem"),
+            &mutual.target(),
+        ],
+        None,
+    );
     assert_eq!(half.code, 2, "{half:?}");
     std::fs::remove_dir_all(&dir).unwrap();
 }

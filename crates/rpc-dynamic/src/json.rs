@@ -153,8 +153,9 @@ impl<R: Read> Iterator for JsonMessages<R> {
     }
 }
 
-/// Prints `message` as JSON (pretty, two-space indented, unless
-/// [`compact`](JsonOptions::compact)).
+/// Prints `message` as JSON: two-space indented in grpcurl's layout (an empty object or
+/// array spans an indented blank line, `{\n  \n}`), or on one line with
+/// [`compact`](JsonOptions::compact). Integral doubles print without a fraction (`1`).
 ///
 /// ```
 /// # fn main() -> Result<(), rpc_dynamic::Error> {
@@ -172,10 +173,11 @@ impl<R: Read> Iterator for JsonMessages<R> {
 pub fn message_to_json(message: &DynamicMessage, options: &JsonOptions) -> Result<String, Error> {
     let mut out = Vec::new();
     let result = if options.compact {
-        let mut serializer = serde_json::Serializer::with_formatter(&mut out, IntegralFloats(CompactFormatter));
+        let mut serializer = serde_json::Serializer::with_formatter(&mut out, GoLayout::new(CompactFormatter, false));
         message.serialize_with_options(&mut serializer, &options.serialize_options())
     } else {
-        let mut serializer = serde_json::Serializer::with_formatter(&mut out, IntegralFloats(PrettyFormatter::with_indent(b"  ")));
+        let mut serializer =
+            serde_json::Serializer::with_formatter(&mut out, GoLayout::new(PrettyFormatter::with_indent(INDENT.as_bytes()), true));
         message.serialize_with_options(&mut serializer, &options.serialize_options())
     };
     result.map_err(|e| Error::json(format!("cannot print {} as JSON: {e}", message.descriptor().full_name())))?;
@@ -183,10 +185,50 @@ pub fn message_to_json(message: &DynamicMessage, options: &JsonOptions) -> Resul
     String::from_utf8(out).map_err(|e| Error::json(format!("JSON output is not UTF-8: {e}")))
 }
 
-/// A JSON formatter that writes integral floating-point numbers without a fraction (`1`,
-/// not `1.0`), as grpcurl and the other Go and C++ tools print them; everything else is
-/// the wrapped formatter's.
-struct IntegralFloats<F>(F);
+/// A JSON formatter for grpcurl's layout, around serde_json's: integral floating-point
+/// numbers without a fraction (`1`, not `1.0`), as the Go and C++ tools print them; and,
+/// when indenting, an empty object or array opened over an indented blank line
+/// (`{\n    \n  }`), as grpcurl prints them. Everything else is the wrapped formatter's.
+struct GoLayout<F> {
+    inner: F,
+    /// Whether empty containers get grpcurl's blank line (the indenting layout).
+    pretty: bool,
+    /// For each open object or array: whether it has a member yet.
+    open: Vec<bool>,
+}
+
+impl<F> GoLayout<F> {
+    fn new(inner: F, pretty: bool) -> Self {
+        GoLayout {
+            inner,
+            pretty,
+            open: Vec::new(),
+        }
+    }
+
+    /// Before an empty container's closing bracket: a line indented one level deeper,
+    /// then the closing bracket's own indentation.
+    fn close<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        let depth = self.open.len();
+        let had_members = self.open.pop().unwrap_or(true);
+        if self.pretty && !had_members {
+            writer.write_all(b"\n")?;
+            writer.write_all(INDENT.repeat(depth).as_bytes())?;
+            writer.write_all(b"\n")?;
+            writer.write_all(INDENT.repeat(depth.saturating_sub(1)).as_bytes())?;
+        }
+        Ok(())
+    }
+
+    fn member(&mut self) {
+        if let Some(top) = self.open.last_mut() {
+            *top = true;
+        }
+    }
+}
+
+/// One level of indentation.
+const INDENT: &str = "  ";
 
 /// Below this, an integral double prints exactly as an integer (2^53).
 const EXACT_INTEGER_LIMIT: f64 = 9_007_199_254_740_992.0;
@@ -195,19 +237,19 @@ macro_rules! delegate {
     ($($method:ident($($arg:ident: $ty:ty),*)),* $(,)?) => {
         $(
             fn $method<W: ?Sized + io::Write>(&mut self, writer: &mut W $(, $arg: $ty)*) -> io::Result<()> {
-                self.0.$method(writer $(, $arg)*)
+                self.inner.$method(writer $(, $arg)*)
             }
         )*
     };
 }
 
-impl<F: Formatter> Formatter for IntegralFloats<F> {
+impl<F: Formatter> Formatter for GoLayout<F> {
     fn write_f64<W: ?Sized + io::Write>(&mut self, writer: &mut W, value: f64) -> io::Result<()> {
         if value.fract() == 0.0 && value.abs() < EXACT_INTEGER_LIMIT {
             // Exact: |value| < 2^53 fits an i64 without rounding.
             write!(writer, "{}", value as i64)
         } else {
-            self.0.write_f64(writer, value)
+            self.inner.write_f64(writer, value)
         }
     }
 
@@ -215,22 +257,41 @@ impl<F: Formatter> Formatter for IntegralFloats<F> {
         if value.fract() == 0.0 && value.abs() < 16_777_216.0 {
             write!(writer, "{}", value as i64)
         } else {
-            self.0.write_f32(writer, value)
+            self.inner.write_f32(writer, value)
         }
     }
 
-    delegate!(
-        begin_array(),
-        end_array(),
-        begin_array_value(first: bool),
-        end_array_value(),
-        begin_object(),
-        end_object(),
-        begin_object_key(first: bool),
-        end_object_key(),
-        begin_object_value(),
-        end_object_value(),
-    );
+    fn begin_array<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.open.push(false);
+        self.inner.begin_array(writer)
+    }
+
+    fn end_array<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.close(writer)?;
+        self.inner.end_array(writer)
+    }
+
+    fn begin_array_value<W: ?Sized + io::Write>(&mut self, writer: &mut W, first: bool) -> io::Result<()> {
+        self.member();
+        self.inner.begin_array_value(writer, first)
+    }
+
+    fn begin_object<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.open.push(false);
+        self.inner.begin_object(writer)
+    }
+
+    fn end_object<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.close(writer)?;
+        self.inner.end_object(writer)
+    }
+
+    fn begin_object_key<W: ?Sized + io::Write>(&mut self, writer: &mut W, first: bool) -> io::Result<()> {
+        self.member();
+        self.inner.begin_object_key(writer, first)
+    }
+
+    delegate!(end_array_value(), end_object_key(), begin_object_value(), end_object_value(),);
 }
 
 /// The message types named by the `Any` values inside `message` (at any depth, including

@@ -8,7 +8,7 @@
 //! field as prost-build generates them (the well-known types are prost-types').
 
 use prost::Message;
-use prost_reflect::{DescriptorPool, DynamicMessage, MessageDescriptor};
+use prost_reflect::{DescriptorPool, DynamicMessage, MessageDescriptor, ReflectMessage};
 use rpc_dynamic::{ErrorKind, JsonOptions, load_protos, message_from_json, message_to_json, messages_from_json, unresolved_any_types};
 use std::collections::{BTreeMap, HashMap};
 
@@ -285,6 +285,29 @@ fn output_options_emit_defaults_proto_names_enum_numbers_and_indentation() {
         )
         .unwrap(),
         r#"{"colour":1,"renamed_field":7}"#
+    );
+    let empty = DynamicMessage::decode(
+        dynamic.descriptor(),
+        pb::Order {
+            inner: Some(pb::Inner::default()),
+            ..Default::default()
+        }
+        .encode_to_vec()
+        .as_slice(),
+    )
+    .unwrap();
+    assert_eq!(
+        message_to_json(&empty, &JsonOptions::new()).unwrap(),
+        "{\n  \"inner\": {\n    \n  }\n}",
+        "grpcurl's layout of an empty object: an indented blank line"
+    );
+    assert_eq!(
+        message_to_json(&DynamicMessage::new(dynamic.descriptor()), &JsonOptions::new()).unwrap(),
+        "{\n  \n}"
+    );
+    assert_eq!(
+        message_to_json(&empty, &JsonOptions::new().compact(true)).unwrap(),
+        r#"{"inner":{}}"#
     );
     let all = message_to_json(&dynamic, &JsonOptions::new().compact(true).emit_defaults(true)).unwrap();
     assert_eq!(

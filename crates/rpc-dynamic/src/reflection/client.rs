@@ -30,6 +30,7 @@ const MAX_ROUNDS: usize = 256;
 /// Cloning is cheap; clones share the channel and the version learned.
 ///
 /// ```no_run
+/// # #[allow(dead_code)]
 /// # async fn demo() -> Result<(), rpc_dynamic::Error> {
 /// use rpc_dynamic::{ReflectionClient, find_method};
 /// let channel = rpc_aio::insecure_channel("127.0.0.1:50051", rpc_core::ChannelOptions::default())
