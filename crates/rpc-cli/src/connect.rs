@@ -3,7 +3,8 @@
 
 use crate::args::Common;
 use crate::exit::Failure;
-use rpc_core::{ChannelConnectivity, ChannelCredentials, ChannelOptions, Metadata};
+use base64::Engine;
+use rpc_core::{ChannelConnectivity, ChannelCredentials, ChannelOptions, Metadata, MetadataValue};
 use std::time::{Duration, Instant};
 
 /// The metadata of `name: value` headers, in order; names are lowercased.
@@ -14,8 +15,19 @@ pub(crate) fn parse_headers<'a>(headers: impl IntoIterator<Item = &'a String>) -
             return Err(Failure::usage(format!("header {header:?} is not 'name: value'")));
         };
         let name = name.trim().to_ascii_lowercase();
+        let value = value.trim();
+        // A binary header's value is given base64-encoded, as grpcurl takes it.
+        let value: MetadataValue = if name.ends_with("-bin") {
+            let decoded = base64::engine::general_purpose::STANDARD
+                .decode(value)
+                .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(value))
+                .map_err(|e| Failure::usage(format!("header {header:?}: a -bin value must be base64: {e}")))?;
+            MetadataValue::Binary(decoded.into())
+        } else {
+            value.into()
+        };
         metadata
-            .add(&name, value.trim())
+            .add(&name, value)
             .map_err(|e| Failure::usage(format!("header {header:?}: {e}")))?;
     }
     Ok(metadata)
@@ -129,6 +141,11 @@ mod tests {
         assert_eq!(md.get_str("k"), Some("v:w"));
         assert_eq!(parse_headers(&["novalue".to_owned()]).unwrap_err().code, crate::exit::USAGE);
         assert_eq!(parse_headers(&["bad key: v".to_owned()]).unwrap_err().code, crate::exit::USAGE);
+        assert_eq!(parse_headers(&["grpc-timeout: 1S".to_owned()]).unwrap_err().code, crate::exit::USAGE);
+        let binary = parse_headers(&["x-id-bin: AAEC".to_owned(), "y-bin: AAE".to_owned()]).unwrap();
+        assert_eq!(binary.get("x-id-bin").unwrap().as_bytes(), [0, 1, 2]);
+        assert_eq!(binary.get("y-bin").unwrap().as_bytes(), [0, 1]);
+        assert_eq!(parse_headers(&["x-bin: not base64!".to_owned()]).unwrap_err().code, crate::exit::USAGE);
     }
 
     #[test]

@@ -62,6 +62,11 @@ pub use load::{decode_file_descriptor_set, load_protos};
 pub use reflection::{ReflectionClient, ReflectionVersion, blocking};
 pub use symbol::{Method, MethodKind, Symbol, find_method, find_symbol, split_method_name};
 
+/// The examples of `docs/dynamic.md`, run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/dynamic.md")]
+pub struct DynamicGuide;
+
 #[doc(no_inline)]
 pub use prost_reflect::{
     self, DescriptorPool, DynamicMessage, EnumDescriptor, FieldDescriptor, MessageDescriptor, MethodDescriptor, ServiceDescriptor,
