@@ -141,11 +141,17 @@ mod tests {
         assert_eq!(md.get_str("k"), Some("v:w"));
         assert_eq!(parse_headers(&["novalue".to_owned()]).unwrap_err().code, crate::exit::USAGE);
         assert_eq!(parse_headers(&["bad key: v".to_owned()]).unwrap_err().code, crate::exit::USAGE);
-        assert_eq!(parse_headers(&["grpc-timeout: 1S".to_owned()]).unwrap_err().code, crate::exit::USAGE);
+        assert_eq!(
+            parse_headers(&["grpc-timeout: 1S".to_owned()]).unwrap_err().code,
+            crate::exit::USAGE
+        );
         let binary = parse_headers(&["x-id-bin: AAEC".to_owned(), "y-bin: AAE".to_owned()]).unwrap();
         assert_eq!(binary.get("x-id-bin").unwrap().as_bytes(), [0, 1, 2]);
         assert_eq!(binary.get("y-bin").unwrap().as_bytes(), [0, 1]);
-        assert_eq!(parse_headers(&["x-bin: not base64!".to_owned()]).unwrap_err().code, crate::exit::USAGE);
+        assert_eq!(
+            parse_headers(&["x-bin: not base64!".to_owned()]).unwrap_err().code,
+            crate::exit::USAGE
+        );
     }
 
     #[test]

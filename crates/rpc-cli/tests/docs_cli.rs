@@ -64,7 +64,11 @@ fn the_examples_of_docs_cli_md_print_what_they_show() {
             .replacen("rpc ", &format!("{binary} "), 1)
             .replace("| rpc ", &format!("| {binary} "));
         // Bounded: no example takes more than a moment.
-        let out = Command::new("timeout").args(["60", "sh", "-c", &command]).current_dir(&root).output().unwrap();
+        let out = Command::new("timeout")
+            .args(["60", "sh", "-c", &command])
+            .current_dir(&root)
+            .output()
+            .unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert_eq!(
             stdout,
