@@ -162,6 +162,56 @@ fn streaming_calls_of_each_kind() {
 }
 
 #[test]
+fn well_known_types_and_an_any_whose_type_is_fetched_by_reflection() {
+    let server = start(Reflection::Both, |_| {});
+    // kitchen.proto does not import the health proto: the Any's type is fetched afterwards.
+    let dish = rpc(
+        &[
+            "call",
+            "--plaintext",
+            "-d",
+            r#"{"name": "x"}"#,
+            &server.target(),
+            "dyntest.Kitchen/Cook",
+        ],
+        None,
+    );
+    assert_eq!(
+        dish.ok(),
+        r#"{
+  "readyAt": "2023-11-14T22:13:20.005Z",
+  "took": "90s",
+  "extra": {
+    "@type": "type.googleapis.com/grpc.health.v1.HealthCheckResponse",
+    "status": "SERVING"
+  },
+  "notes": {
+    "spicy": true
+  },
+  "calories": "12345678901",
+  "name": "soup"
+}
+"#
+    );
+    // From files that lack the Any's type, the response cannot be printed: exit 1, said so.
+    let files = rpc(
+        &[
+            "call",
+            "--plaintext",
+            "--proto",
+            "dyntest/kitchen.proto",
+            "--import-path",
+            dynamic_protos().to_str().unwrap(),
+            &server.target(),
+            "dyntest.Kitchen/Cook",
+        ],
+        None,
+    );
+    assert_eq!(files.code, 1, "{files:?}");
+    assert!(files.stderr.contains("grpc.health.v1.HealthCheckResponse"), "{}", files.stderr);
+}
+
+#[test]
 fn verbose_prints_metadata_on_stderr_only() {
     let server = start(Reflection::Both, |_| {});
     let run = rpc(
@@ -210,7 +260,7 @@ fn calls_through_proto_files_without_reflection() {
         None,
     );
     assert!(run.ok().contains("Hello, files!"), "{run:?}");
-    // The kitchen service is described by the files but not served: UNIMPLEMENTED (64 + 12).
+    // Courses is described by the files but not served: UNIMPLEMENTED (64 + 12).
     let kitchen = rpc(
         &[
             "call",
@@ -220,7 +270,7 @@ fn calls_through_proto_files_without_reflection() {
             "--import-path",
             dynamic_protos().to_str().unwrap(),
             &server.target(),
-            "dyntest.Kitchen/Cook",
+            "dyntest.Kitchen/Courses",
         ],
         None,
     );

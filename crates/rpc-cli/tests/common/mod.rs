@@ -79,6 +79,9 @@ pub fn start_with(
     let server = rpc_sync::server(rpc_core::ServerOptions::default()).unwrap();
     configure(&server);
     add_greeter_servicer_to_server(examples::greeter::AsyncGreeter, &server);
+    server
+        .as_aio()
+        .add_registered_method_handlers("dyntest.Kitchen", [("Cook", rpc_aio::unary_unary_rpc_method_handler(cook))]);
     add_route_guide_servicer_to_server(examples::route_guide::AsyncRouteGuide::new(), &server);
     let health = HealthServicer::new();
     add_health_servicer_to_server(health.clone(), &server);
@@ -99,6 +102,55 @@ pub fn start_with(
     };
     server.start().unwrap();
     TestServer { server, port, health }
+}
+
+/// `dyntest.Dish` as prost-build would generate it, with the fields `Cook` sets.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct Dish {
+    #[prost(message, optional, tag = "1")]
+    pub ready_at: Option<prost_types::Timestamp>,
+    #[prost(message, optional, tag = "2")]
+    pub took: Option<prost_types::Duration>,
+    #[prost(message, optional, tag = "3")]
+    pub extra: Option<prost_types::Any>,
+    #[prost(message, optional, tag = "4")]
+    pub notes: Option<prost_types::Struct>,
+    #[prost(message, optional, tag = "7")]
+    pub calories: Option<i64>,
+    #[prost(string, tag = "11")]
+    pub name: String,
+}
+
+/// `dyntest.Kitchen/Cook`, served without generated code: the order is ignored (decoded
+/// as `Empty`, unknown fields dropped); the dish holds the well-known types and an `Any`
+/// of a type kitchen.proto does not import (`grpc.health.v1.HealthCheckResponse`), which
+/// a client must fetch by reflection to print.
+async fn cook(_order: (), _context: rpc_core::ServicerContext) -> Result<Dish, rpc_core::RpcError> {
+    let health = rpc_health::HealthCheckResponse {
+        status: ServingStatus::Serving as i32,
+    };
+    Ok(Dish {
+        ready_at: Some(prost_types::Timestamp {
+            seconds: 1_700_000_000,
+            nanos: 5_000_000,
+        }),
+        took: Some(prost_types::Duration { seconds: 90, nanos: 0 }),
+        extra: Some(prost_types::Any {
+            type_url: "type.googleapis.com/grpc.health.v1.HealthCheckResponse".into(),
+            value: health.encode_to_vec(),
+        }),
+        notes: Some(prost_types::Struct {
+            fields: [(
+                "spicy".to_owned(),
+                prost_types::Value {
+                    kind: Some(prost_types::value::Kind::BoolValue(true)),
+                },
+            )]
+            .into(),
+        }),
+        calories: Some(12_345_678_901),
+        name: "soup".into(),
+    })
 }
 
 /// What a run of a command printed and how it exited.
