@@ -80,7 +80,7 @@ pub(crate) struct Common {
     /// Plaintext HTTP/2, no TLS.
     #[arg(long)]
     pub(crate) plaintext: bool,
-    /// PEM file of root certificates to verify the server with (default: the web roots).
+    /// PEM file of root certificates to verify the server with (needed for now: see docs/cli.md).
     #[arg(long, value_name = "FILE")]
     pub(crate) cacert: Option<PathBuf>,
     /// PEM file of the client certificate chain (mutual TLS; needs --key).

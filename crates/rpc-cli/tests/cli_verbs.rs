@@ -249,7 +249,7 @@ fn tls_with_a_ca_file_and_mutual_tls() {
     let named = rpc(&["list", "--cacert", &file("ca.pem"), "--authority", "localhost", &target], None);
     assert!(named.ok().contains("helloworld.Greeter"), "{named:?}");
     let untrusted = rpc(&["list", &target], None);
-    assert_eq!(untrusted.code, 1, "the web roots do not trust the test CA: {untrusted:?}");
+    assert_eq!(untrusted.code, 1, "without --cacert the test CA is not trusted: {untrusted:?}");
     let insecure = rpc(&["list", "--insecure", &target], None);
     assert_eq!(insecure.code, 1);
     assert!(insecure.stderr.contains("--insecure"), "{}", insecure.stderr);
