@@ -8,7 +8,7 @@ use crate::greeter::AsyncGreeter;
 use crate::pb::helloworld::{GreeterStub, HelloRequest, add_greeter_servicer_to_server};
 use futures::StreamExt;
 use futures::future::BoxFuture;
-use rpc_aio::{AnyResponses, ClientCallDetails, ClientInterceptor, Next};
+use rpc_aio::{ClientCallDetails, ClientInterceptor, Next, Responses};
 use rpc_core::{CallCredentials, ChannelCredentials, Request, RpcError};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -39,7 +39,7 @@ impl LoggingInterceptor {
 }
 
 impl ClientInterceptor for LoggingInterceptor {
-    fn intercept(&self, details: ClientCallDetails, next: Next) -> BoxFuture<'static, Result<AnyResponses, RpcError>> {
+    fn intercept(&self, details: ClientCallDetails, next: Next) -> BoxFuture<'static, Result<Responses, RpcError>> {
         let log = self.clone();
         let method = details.method.clone();
         let start = Instant::now();
@@ -64,12 +64,10 @@ impl ClientInterceptor for LoggingInterceptor {
                     ended(&err);
                     Err(err)
                 }
-                Ok(responses) => Ok(responses
-                    .inspect(move |item| match item {
-                        Ok(_) => log.log(format!("<- {method}: a response after {:?}", start.elapsed())),
-                        Err(err) => ended(err),
-                    })
-                    .boxed()),
+                Ok(responses) => Ok(Responses::from_stream(responses.inspect(move |item| match item {
+                    Ok(_) => log.log(format!("<- {method}: a response after {:?}", start.elapsed())),
+                    Err(err) => ended(err),
+                }))),
             }
         })
     }

@@ -30,10 +30,10 @@ pub use rpc_core::{
 // client
 mod client;
 pub use client::{
-    AnyMessage, AnyResponses, Call, CallOutcome, Channel, ChannelBuilder, ClientCallDetails, ClientInterceptor, MultiCallable, Next,
-    RequestSender, StreamStreamCall, StreamStreamMultiCallable, StreamUnaryCall, StreamUnaryMultiCallable, StreamUnaryWithCall, UnaryCall,
-    UnaryStreamCall, UnaryStreamMultiCallable, UnaryUnaryMultiCallable, UnaryWithCall, WithCall, insecure_channel, kind, secure_channel,
-    single_response,
+    AnyMessage, Call, CallOutcome, Channel, ChannelBuilder, ClientCallDetails, ClientInterceptor, MultiCallable, Next, RequestSender,
+    Responses, StreamStreamCall, StreamStreamMultiCallable, StreamUnaryCall, StreamUnaryMultiCallable, StreamUnaryWithCall, UnaryCall,
+    UnaryStreamCall, UnaryStreamMultiCallable, UnaryUnaryMultiCallable, UnaryWithCall, WithCall, insecure_channel, intercept_channel, kind,
+    secure_channel,
 };
 
 // the wire format, shared

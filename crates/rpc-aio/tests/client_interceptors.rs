@@ -4,7 +4,7 @@ mod common;
 
 use common::*;
 use futures::StreamExt;
-use rpc_aio::{AnyMessage, Channel, ClientCallDetails, Next, RpcError, StatusCode, single_response};
+use rpc_aio::{AnyMessage, Channel, ClientCallDetails, Next, Responses, RpcError, StatusCode};
 use std::sync::{Arc, Mutex};
 
 fn tagging(tag: &'static str, order: Arc<Mutex<Vec<&'static str>>>) -> impl rpc_aio::ClientInterceptor {
@@ -42,7 +42,7 @@ async fn short_circuit_and_error_send_nothing() {
     let ch = Channel::builder(&server.target())
         .interceptor(|details: ClientCallDetails, next: Next| async move {
             if details.method.ends_with("/Unary") {
-                Ok(single_response(Msg {
+                Ok(Responses::single(Msg {
                     text: "cached".into(),
                     ..Default::default()
                 }))
@@ -74,14 +74,14 @@ async fn response_stream_wrapping() {
     let ch = Channel::builder(&server.target())
         .interceptor(|details: ClientCallDetails, next: Next| async move {
             let responses = next.run(details).await?;
-            Ok(Box::pin(responses.map(|r| {
+            Ok(rpc_aio::Responses::from_stream(responses.map(|r| {
                 r.map(|mut m: AnyMessage| {
                     if let Some(msg) = m.downcast_mut::<Msg>() {
                         msg.text = format!("wrapped:{}", msg.text);
                     }
                     m
                 })
-            })) as rpc_aio::AnyResponses)
+            })))
         })
         .build()
         .unwrap();

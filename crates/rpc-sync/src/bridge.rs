@@ -9,6 +9,7 @@
 //! the thread directly. So a blocking call costs one thread hop each way and no task of its
 //! own. Work that must run on the runtime itself (a future of the user's given to
 //! `RuntimeHandle::block_on`) is spawned there and its `JoinHandle` waited on the same way.
+//! The functions take the runtime's tokio handle (the private runtime's, see `runtime.rs`).
 //!
 //! Waiting is refused on a thread inside a tokio runtime (see [`may_block`]): blocking a
 //! runtime's thread could stall the very tasks the wait needs. The one exception is a
@@ -16,7 +17,6 @@
 //! iterator, a blocking interceptor, a callback: see [`allow_blocking`]), which drives no
 //! futures.
 
-use crate::runtime::RuntimeHandle;
 use rpc_core::RpcError;
 use std::cell::Cell;
 use std::future::Future;
@@ -68,7 +68,7 @@ pub(crate) fn may_block() -> Result<(), RpcError> {
 ///
 /// # Errors
 /// FAILED_PRECONDITION on a thread inside an async runtime (the future is not polled).
-pub(crate) fn wait<F: Future>(runtime: &RuntimeHandle, future: F) -> Result<F::Output, RpcError> {
+pub(crate) fn wait<F: Future>(runtime: &tokio::runtime::Handle, future: F) -> Result<F::Output, RpcError> {
     may_block()?;
     // Without a deadline the wait only returns once the future is ready.
     park_on(runtime, future, None).ok_or_else(|| RpcError::internal("rpc-sync wait ended without a result"))
@@ -79,7 +79,11 @@ pub(crate) fn wait<F: Future>(runtime: &RuntimeHandle, future: F) -> Result<F::O
 ///
 /// # Errors
 /// As [`wait`].
-pub(crate) fn wait_until<F: Future>(runtime: &RuntimeHandle, future: F, deadline: Option<Instant>) -> Result<Option<F::Output>, RpcError> {
+pub(crate) fn wait_until<F: Future>(
+    runtime: &tokio::runtime::Handle,
+    future: F,
+    deadline: Option<Instant>,
+) -> Result<Option<F::Output>, RpcError> {
     may_block()?;
     Ok(park_on(runtime, future, deadline))
 }
@@ -98,7 +102,7 @@ impl Wake for Unpark {
 
 /// Polls `future` on this thread in the runtime's context, parking between polls, until
 /// it finishes (`Some`) or `deadline` passes (`None`). A spurious unpark only costs a poll.
-fn park_on<F: Future>(runtime: &RuntimeHandle, future: F, deadline: Option<Instant>) -> Option<F::Output> {
+fn park_on<F: Future>(runtime: &tokio::runtime::Handle, future: F, deadline: Option<Instant>) -> Option<F::Output> {
     let _entered = runtime.enter();
     let mut future = std::pin::pin!(future);
     let waker = Waker::from(Arc::new(Unpark(std::thread::current())));

@@ -39,12 +39,11 @@ pub use runtime::RuntimeHandle;
 // client
 mod client;
 pub use client::{
-    Call, CallOutcome, Channel, ChannelBuilder, ChannelReadyFuture, ClientInterceptor, MultiCallable, Next, RequestSender, Responses,
-    StreamStreamCall, StreamStreamMultiCallable, StreamUnaryCall, StreamUnaryMultiCallable, SubscriptionId, UnaryCall, UnaryStreamCall,
-    UnaryStreamMultiCallable, UnaryUnaryMultiCallable, channel_ready_future, insecure_channel, intercept_channel, kind, secure_channel,
+    AnyMessage, Call, CallOutcome, Channel, ChannelBuilder, ChannelReadyFuture, ClientCallDetails, ClientInterceptor, MultiCallable, Next,
+    RequestSender, Responses, StreamStreamCall, StreamStreamMultiCallable, StreamUnaryCall, StreamUnaryMultiCallable, SubscriptionId,
+    UnaryCall, UnaryStreamCall, UnaryStreamMultiCallable, UnaryUnaryMultiCallable, channel_ready_future, insecure_channel,
+    intercept_channel, kind, secure_channel,
 };
-#[doc(no_inline)]
-pub use rpc_aio::{AnyMessage, ClientCallDetails};
 
 // server
 mod server;

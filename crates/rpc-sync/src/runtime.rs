@@ -166,7 +166,7 @@ impl RuntimeHandle {
     {
         bridge::may_block()?;
         let task = self.shared.handle.spawn(AssertUnwindSafe(future).catch_unwind());
-        match bridge::wait(self, task)? {
+        match bridge::wait(&self.shared.handle, task)? {
             Ok(Ok(output)) => Ok(output),
             Ok(Err(panic)) => Err(RpcError::internal(format!(
                 "rpc-sync runtime task panicked: {}",

@@ -78,6 +78,12 @@ impl TestServer {
     pub fn target(&self) -> String {
         format!("127.0.0.1:{}", self.port)
     }
+
+    /// Stops the server, cancelling RPCs in flight, and blocks (up to five seconds) until it
+    /// has terminated; what dropping it does, said out loud.
+    pub fn stop(self) {
+        drop(self);
+    }
 }
 
 impl Drop for TestServer {

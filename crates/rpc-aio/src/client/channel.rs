@@ -371,3 +371,16 @@ impl Channel {
         shared.shut_down();
     }
 }
+
+/// A channel whose calls run through `interceptors` (in the order given), then through
+/// `channel`'s own (gRPC Python's `grpc.aio` interceptors, in `intercept_channel`'s shape).
+///
+/// The new channel shares `channel`'s connection: closing either closes both, and the
+/// connection stays open while either has a live clone.
+pub fn intercept_channel<I>(channel: &Channel, interceptors: I) -> Channel
+where
+    I: IntoIterator,
+    I::Item: ClientInterceptor,
+{
+    channel.with_interceptors(interceptors.into_iter().map(|i| Arc::new(i) as Arc<dyn ClientInterceptor>))
+}

@@ -4,7 +4,7 @@
 //! credentials, wait-for-ready, compression), may change them, and then either calls the
 //! continuation ([`Next::run`]) or short-circuits with its own responses or an error. The
 //! responses travel type-erased ([`AnyMessage`]) so one interceptor serves every method;
-//! wrapping the response stream is mapping over [`AnyResponses`]. Interceptors run in the
+//! wrapping the response stream is mapping over [`Responses`]. Interceptors run in the
 //! order given. A channel with no interceptors takes a direct, typed path (no type erasure).
 
 use futures::future::BoxFuture;
@@ -44,9 +44,55 @@ impl fmt::Debug for AnyMessage {
     }
 }
 
-/// The responses of an intercepted call: a stream of messages ending with the call's error
-/// (if any). A unary-response call uses its first message.
-pub type AnyResponses = Pin<Box<dyn futures::Stream<Item = Result<AnyMessage, RpcError>> + Send>>;
+/// The responses of an intercepted call: a `Stream` of type-erased messages ending with the
+/// call's error (if any). A unary-response call uses its first message.
+///
+/// Return the `Responses` of [`Next::run`] as they are, wrap them
+/// (`Responses::from_stream(responses.map(..))`), or make your own
+/// ([`single`](Self::single), [`from_stream`](Self::from_stream)).
+pub struct Responses {
+    inner: Pin<Box<dyn futures::Stream<Item = Result<AnyMessage, RpcError>> + Send>>,
+}
+
+impl Responses {
+    /// One response message (a short-circuit).
+    pub fn single<T: Send + 'static>(message: T) -> Responses {
+        Responses::from_stream(futures::stream::once(std::future::ready(Ok(AnyMessage::new(message)))))
+    }
+
+    /// Responses from any stream of type-erased messages.
+    pub fn from_stream(stream: impl futures::Stream<Item = Result<AnyMessage, RpcError>> + Send + 'static) -> Responses {
+        Responses { inner: Box::pin(stream) }
+    }
+
+    /// Responses from an iterator (it must not block: it is read on the runtime).
+    #[allow(clippy::should_implement_trait)] // also takes iterators that are not `Responses`
+    pub fn from_iter<I>(responses: I) -> Responses
+    where
+        I: IntoIterator<Item = Result<AnyMessage, RpcError>>,
+        I::IntoIter: Send + 'static,
+    {
+        Responses::from_stream(futures::stream::iter(responses))
+    }
+
+    /// No responses (the call ends when they do).
+    pub fn empty() -> Responses {
+        Responses::from_stream(futures::stream::empty())
+    }
+}
+
+impl futures::Stream for Responses {
+    type Item = Result<AnyMessage, RpcError>;
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Option<Self::Item>> {
+        self.inner.as_mut().poll_next(cx)
+    }
+}
+
+impl fmt::Debug for Responses {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Responses(..)")
+    }
+}
 
 /// What an interceptor may read and change about a call.
 #[derive(Debug)]
@@ -80,7 +126,7 @@ impl ClientCallDetails {
     }
 }
 
-type Terminal = Box<dyn FnOnce(ClientCallDetails) -> BoxFuture<'static, Result<AnyResponses, RpcError>> + Send>;
+type Terminal = Box<dyn FnOnce(ClientCallDetails) -> BoxFuture<'static, Result<Responses, RpcError>> + Send>;
 
 /// The rest of the chain: the next interceptor, or the call itself.
 pub struct Next {
@@ -104,7 +150,7 @@ impl Next {
     ///
     /// # Cancel safety
     /// Dropping the future before it completes abandons the call (nothing more is sent).
-    pub fn run(self, details: ClientCallDetails) -> BoxFuture<'static, Result<AnyResponses, RpcError>> {
+    pub fn run(self, details: ClientCallDetails) -> BoxFuture<'static, Result<Responses, RpcError>> {
         match self.chain.get(self.index).cloned() {
             Some(interceptor) => {
                 let next = Next {
@@ -123,20 +169,15 @@ impl Next {
 pub trait ClientInterceptor: Send + Sync + 'static {
     /// Intercepts one call: change `details`, then `next.run(details).await`, or return
     /// responses or an error of your own without calling it.
-    fn intercept(&self, details: ClientCallDetails, next: Next) -> BoxFuture<'static, Result<AnyResponses, RpcError>>;
+    fn intercept(&self, details: ClientCallDetails, next: Next) -> BoxFuture<'static, Result<Responses, RpcError>>;
 }
 
 impl<F, Fut> ClientInterceptor for F
 where
     F: Fn(ClientCallDetails, Next) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Result<AnyResponses, RpcError>> + Send + 'static,
+    Fut: Future<Output = Result<Responses, RpcError>> + Send + 'static,
 {
-    fn intercept(&self, details: ClientCallDetails, next: Next) -> BoxFuture<'static, Result<AnyResponses, RpcError>> {
+    fn intercept(&self, details: ClientCallDetails, next: Next) -> BoxFuture<'static, Result<Responses, RpcError>> {
         Box::pin(self(details, next))
     }
-}
-
-/// Responses for a short-circuited call: one message.
-pub fn single_response<T: Send + 'static>(message: T) -> AnyResponses {
-    Box::pin(futures::stream::once(std::future::ready(Ok(AnyMessage::new(message)))))
 }

@@ -33,8 +33,8 @@ pub use call::{
     Call, CallOutcome, RequestSender, StreamStreamCall, StreamUnaryCall, StreamUnaryWithCall, UnaryCall, UnaryStreamCall, UnaryWithCall,
     WithCall, kind,
 };
-pub use channel::{Channel, ChannelBuilder, insecure_channel, secure_channel};
-pub use interceptor::{AnyMessage, AnyResponses, ClientCallDetails, ClientInterceptor, Next, single_response};
+pub use channel::{Channel, ChannelBuilder, insecure_channel, intercept_channel, secure_channel};
+pub use interceptor::{AnyMessage, ClientCallDetails, ClientInterceptor, Next, Responses};
 pub use multicallable::{
     MultiCallable, StreamStreamMultiCallable, StreamUnaryMultiCallable, UnaryStreamMultiCallable, UnaryUnaryMultiCallable,
 };

@@ -21,7 +21,7 @@ use super::call::shared::CallShared;
 use super::call::writer::Writer;
 use super::channel::{Channel, ChannelShared};
 use super::errors::{When, from_hyper};
-use super::interceptor::{AnyMessage, AnyResponses, ClientCallDetails, Next};
+use super::interceptor::{AnyMessage, ClientCallDetails, Next, Responses};
 use crate::wire::{headers, status};
 use futures::future::BoxFuture;
 use futures::{Stream, StreamExt};
@@ -178,7 +178,7 @@ where
     };
     let (terminal_channel, terminal_shared) = (shared_channel.clone(), shared.clone());
     let terminal = Box::new(
-        move |mut details: ClientCallDetails| -> BoxFuture<'static, Result<AnyResponses, RpcError>> {
+        move |mut details: ClientCallDetails| -> BoxFuture<'static, Result<Responses, RpcError>> {
             Box::pin(async move {
                 let body = match (body, details.request.take()) {
                     (Some(body), _) => body,
@@ -221,7 +221,7 @@ fn spawned(start: Start, runtime: &tokio::runtime::Handle) -> Start {
 
 /// The responses of an attempt for the interceptors: type-erased messages; the headers and
 /// trailers go to the shared state.
-fn erase<Resp, C>(started: Started, channel: Arc<ChannelShared>, shared: Arc<CallShared>, codec: Arc<C>) -> AnyResponses
+fn erase<Resp, C>(started: Started, channel: Arc<ChannelShared>, shared: Arc<CallShared>, codec: Arc<C>) -> Responses
 where
     Resp: Send + 'static,
     C: Decoder<Resp>,
@@ -229,11 +229,11 @@ where
     match started {
         Started::TrailersOnly(h) => {
             shared.put_trailers(headers::read_metadata(&h));
-            Box::pin(futures::stream::empty())
+            Responses::empty()
         }
         Started::Stream { headers, reader } => {
             shared.set_initial(headers);
-            Box::pin(Erased::<Resp, C> {
+            Responses::from_stream(Erased::<Resp, C> {
                 reader: Some(reader),
                 channel,
                 shared,

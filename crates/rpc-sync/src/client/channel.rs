@@ -137,6 +137,12 @@ impl ChannelBuilder {
         self
     }
 
+    /// Adds a blocking interceptor already in an `Arc`.
+    pub fn interceptor_arc(mut self, interceptor: Arc<dyn ClientInterceptor>) -> Self {
+        self.interceptors.push(interceptor);
+        self
+    }
+
     /// Creates the channel (lazily connected) on the private runtime.
     ///
     /// # Errors
@@ -201,7 +207,7 @@ impl Channel {
     /// starts the close and returns at once.
     pub fn close(&self, grace: Option<Duration>) {
         let aio = self.inner.aio.clone();
-        if bridge::wait(self.runtime(), aio.close(grace)).is_err() {
+        if bridge::wait(self.runtime().handle(), aio.close(grace)).is_err() {
             let aio = self.inner.aio.clone();
             drop(self.runtime().spawn(async move { aio.close(grace).await }));
         }

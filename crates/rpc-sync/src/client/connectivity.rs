@@ -31,7 +31,7 @@ impl Channel {
     /// [`WaitError::Rpc`]) on a thread inside an async runtime.
     pub fn wait_for_state_change(&self, last: ChannelConnectivity, timeout: Option<Duration>) -> Result<ChannelConnectivity, WaitError> {
         let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
-        match bridge::wait_until(self.runtime(), self.inner.aio.wait_for_state_change(last), deadline)? {
+        match bridge::wait_until(self.runtime().handle(), self.inner.aio.wait_for_state_change(last), deadline)? {
             Some(state) => Ok(state),
             None => Err(WaitError::timed_out(timeout)),
         }
@@ -145,7 +145,7 @@ impl ChannelReadyFuture {
             return outcome.clone().map_err(WaitError::Rpc);
         }
         let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
-        let Some(joined) = bridge::wait_until(&self.runtime, &mut self.task, deadline)? else {
+        let Some(joined) = bridge::wait_until(self.runtime.handle(), &mut self.task, deadline)? else {
             return Err(WaitError::timed_out(timeout));
         };
         let outcome = joined.unwrap_or_else(|e| {

@@ -12,7 +12,9 @@ use crate::bridge;
 use crate::runtime::{RuntimeHandle, panic_message};
 use futures::StreamExt;
 use futures::future::BoxFuture;
-use rpc_aio::{AnyMessage, AnyResponses, ClientCallDetails};
+use rpc_aio::Responses as AsyncResponses;
+#[doc(no_inline)]
+pub use rpc_aio::{AnyMessage, ClientCallDetails};
 use rpc_core::RpcError;
 use std::fmt;
 use std::sync::Arc;
@@ -83,7 +85,7 @@ impl Next {
     /// cancelled meanwhile; FAILED_PRECONDITION when run on a thread inside an async runtime.
     pub fn run(self, details: ClientCallDetails) -> Result<Responses, RpcError> {
         let Next { inner, runtime, abandoned } = self;
-        let started = bridge::wait(&runtime, async move {
+        let started = bridge::wait(runtime.handle(), async move {
             tokio::select! {
                 r = inner.run(details) => r,
                 _ = abandoned => Err(RpcError::cancelled("the call ended while its interceptor ran")),
@@ -112,7 +114,7 @@ pub struct Responses {
 }
 
 enum Kind {
-    Stream(AnyResponses),
+    Stream(AsyncResponses),
     Iter(Box<dyn Iterator<Item = Result<AnyMessage, RpcError>> + Send>),
     Done,
 }
@@ -131,7 +133,7 @@ impl Responses {
     /// One response message (a short-circuit).
     pub fn single<T: Send + 'static>(message: T) -> Responses {
         Responses {
-            kind: Kind::Stream(rpc_aio::single_response(message)),
+            kind: Kind::Stream(AsyncResponses::single(message)),
             runtime: None,
         }
     }
@@ -150,14 +152,22 @@ impl Responses {
         }
     }
 
+    /// No responses (the call ends when they do).
+    pub fn empty() -> Responses {
+        Responses {
+            kind: Kind::Done,
+            runtime: None,
+        }
+    }
+
     /// Converts for rpc-aio: streams pass through; iterators are pumped on the blocking pool.
-    fn into_stream(self, runtime: &RuntimeHandle) -> AnyResponses {
+    fn into_stream(self, runtime: &RuntimeHandle) -> AsyncResponses {
         match self.kind {
             Kind::Stream(s) => s,
-            Kind::Done => Box::pin(futures::stream::empty()),
+            Kind::Done => AsyncResponses::empty(),
             Kind::Iter(iter) => {
                 let runtime = runtime.clone();
-                Box::pin(futures::stream::unfold(Some(iter), move |iter| {
+                AsyncResponses::from_stream(futures::stream::unfold(Some(iter), move |iter| {
                     let runtime = runtime.clone();
                     async move {
                         let mut iter = iter?;
@@ -201,7 +211,7 @@ impl Iterator for Responses {
                         Err(e) => return Some(Err(e)),
                     },
                 };
-                match bridge::wait(&runtime, stream.next()) {
+                match bridge::wait(runtime.handle(), stream.next()) {
                     Ok(Some(item)) => {
                         self.kind = Kind::Stream(stream);
                         Some(item)
@@ -221,7 +231,7 @@ struct Adapter {
 }
 
 impl rpc_aio::ClientInterceptor for Adapter {
-    fn intercept(&self, details: ClientCallDetails, next: rpc_aio::Next) -> BoxFuture<'static, Result<AnyResponses, RpcError>> {
+    fn intercept(&self, details: ClientCallDetails, next: rpc_aio::Next) -> BoxFuture<'static, Result<AsyncResponses, RpcError>> {
         let (abandon, abandoned) = oneshot::channel::<()>();
         let (interceptor, runtime) = (self.interceptor.clone(), self.runtime.clone());
         let task = self.runtime.spawn_blocking(move || {

@@ -20,6 +20,7 @@ use std::fmt;
 /// (gRPC Python's multi-callables, in one type). Cheap to clone.
 pub struct MultiCallable<K, Req, Resp, C = ProstCodec> {
     inner: rpc_aio::MultiCallable<K, Req, Resp, C>,
+    channel: Channel,
     runtime: RuntimeHandle,
 }
 
@@ -36,6 +37,7 @@ impl<K, Req, Resp, C> Clone for MultiCallable<K, Req, Resp, C> {
     fn clone(&self) -> Self {
         MultiCallable {
             inner: self.inner.clone(),
+            channel: self.channel.clone(),
             runtime: self.runtime.clone(),
         }
     }
@@ -51,6 +53,7 @@ impl<K, Req, Resp, C> MultiCallable<K, Req, Resp, C> {
     fn new(channel: &Channel, inner: rpc_aio::MultiCallable<K, Req, Resp, C>) -> Self {
         MultiCallable {
             inner,
+            channel: channel.clone(),
             runtime: channel.runtime().clone(),
         }
     }
@@ -58,6 +61,11 @@ impl<K, Req, Resp, C> MultiCallable<K, Req, Resp, C> {
     /// The method path.
     pub fn method(&self) -> &str {
         self.inner.method()
+    }
+
+    /// The channel the calls are made on.
+    pub fn channel(&self) -> &Channel {
+        &self.channel
     }
 }
 
@@ -143,7 +151,7 @@ where
     /// The call's error; FAILED_PRECONDITION (nothing sent) on a thread inside an async runtime.
     pub fn call(&self, request: impl IntoRequest<Req>) -> Result<Resp, RpcError> {
         bridge::may_block()?;
-        bridge::wait(&self.runtime, self.inner.call(request))?
+        bridge::wait(self.runtime.handle(), self.inner.call(request))?
     }
 
     /// Makes the call and blocks until it ends; returns the response with how the call ended.
@@ -152,7 +160,7 @@ where
     /// As [`call`](Self::call).
     pub fn with_call(&self, request: impl IntoRequest<Req>) -> Result<(Resp, CallOutcome), RpcError> {
         bridge::may_block()?;
-        bridge::wait(&self.runtime, self.inner.with_call(request))?
+        bridge::wait(self.runtime.handle(), self.inner.with_call(request))?
     }
 
     /// Starts the call in the background; never blocks.
@@ -191,7 +199,7 @@ where
             return Err(nobody_writes());
         }
         bridge::may_block()?;
-        bridge::wait(&self.runtime, self.inner.call(prepare(request)))?
+        bridge::wait(self.runtime.handle(), self.inner.call(prepare(request)))?
     }
 
     /// Like [`call`](Self::call), returning the response with how the call ended.
@@ -204,7 +212,7 @@ where
             return Err(nobody_writes());
         }
         bridge::may_block()?;
-        bridge::wait(&self.runtime, self.inner.with_call(prepare(request)))?
+        bridge::wait(self.runtime.handle(), self.inner.with_call(prepare(request)))?
     }
 
     /// Starts the call in the background; never blocks. Made with `WriteRequests`, its

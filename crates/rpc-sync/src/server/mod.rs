@@ -9,11 +9,10 @@ mod routing;
 mod stop;
 
 pub use routing::handler::{
-    stream_stream_rpc_method_handler, stream_unary_rpc_method_handler, unary_stream_rpc_method_handler, unary_unary_rpc_method_handler,
+    GenericRpcHandler, HandlerCallDetails, RpcMethodHandler, method_handlers_generic_handler, stream_stream_rpc_method_handler,
+    stream_unary_rpc_method_handler, unary_stream_rpc_method_handler, unary_unary_rpc_method_handler,
 };
 pub use routing::interceptor::{Continuation, ServerInterceptor};
-#[doc(no_inline)]
-pub use rpc_aio::{GenericRpcHandler, HandlerCallDetails, RpcMethodHandler, method_handlers_generic_handler};
 pub use stop::StopHandle;
 
 use crate::bridge;
@@ -95,7 +94,7 @@ impl Server {
     /// serves on even when every handle on it (and on the runtime) has been dropped.
     pub fn start(&self) -> Result<(), RpcError> {
         let inner = self.inner.clone();
-        bridge::wait(&self.runtime, async move { inner.start().await })??;
+        bridge::wait(self.runtime.handle(), async move { inner.start().await })??;
         let (inner, keep_alive) = (self.inner.clone(), self.runtime.clone());
         self.runtime.spawn(async move {
             inner.wait_for_termination(None).await;
@@ -119,7 +118,7 @@ impl Server {
     /// Any number of threads may wait at once; a stop that happened before the call is seen.
     /// Called from inside an async runtime it fails at once (use rpc-aio there).
     pub fn wait_for_termination(&self, timeout: Option<Duration>) -> Result<bool, RpcError> {
-        bridge::wait(&self.runtime, self.inner.wait_for_termination(timeout))
+        bridge::wait(self.runtime.handle(), self.inner.wait_for_termination(timeout))
     }
 
     /// Registers the handler of one method by its full path (`/package.Service/Method`).

@@ -19,7 +19,7 @@ impl StopHandle {
     /// Blocks until the server has terminated (`true`) or `timeout` passed (`false`).
     /// From inside an async runtime it cannot block: it returns whether the stop is done.
     pub fn wait(&self, timeout: Option<Duration>) -> bool {
-        bridge::wait(&self.runtime, self.inner.wait(timeout)).unwrap_or_else(|_| self.inner.is_done())
+        bridge::wait(self.runtime.handle(), self.inner.wait(timeout)).unwrap_or_else(|_| self.inner.is_done())
     }
 
     /// Whether the server has terminated.

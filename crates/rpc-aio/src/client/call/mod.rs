@@ -194,6 +194,11 @@ impl<K, Req, Resp: Send + 'static> Call<K, Req, Resp> {
         self.drive.shared.is_done()
     }
 
+    /// Whether the call is still running (not ended).
+    pub fn running(&self) -> bool {
+        !self.drive.shared.is_done()
+    }
+
     /// Time left until the deadline (`None`: no deadline).
     pub fn time_remaining(&self) -> Option<Duration> {
         self.drive.shared.deadline().map(|d| d.saturating_duration_since(Instant::now()))

@@ -9,7 +9,7 @@ use crate::client::attempt::Started;
 use crate::client::body::{Read, ReadError, Reader};
 use crate::client::channel::{ActiveCall, ChannelShared};
 use crate::client::errors::{When, from_hyper};
-use crate::client::interceptor::AnyResponses;
+use crate::client::interceptor::Responses;
 use crate::wire::status;
 use futures::Stream;
 use futures::future::BoxFuture;
@@ -33,7 +33,7 @@ pub(crate) enum Begun {
     Direct(Started, ActiveCall),
     /// Responses through the interceptors (type-erased messages); the terminal of the
     /// chain records headers and trailers in the shared state.
-    Erased(AnyResponses, ActiveCall),
+    Erased(Responses, ActiveCall),
 }
 
 /// The start of a call.
@@ -44,7 +44,7 @@ pub(crate) type Start = BoxFuture<'static, Result<Begun, RpcError>>;
 enum Phase {
     Starting(Start),
     Reading(Reader),
-    Erased(AnyResponses),
+    Erased(Responses),
     Done,
 }
 
@@ -176,7 +176,7 @@ where
                         .error_now()
                         .unwrap_or_else(|| from_hyper(this.channel, &e, When::Reading))),
                 },
-                Phase::Erased(responses) => match ready!(responses.as_mut().poll_next(cx)) {
+                Phase::Erased(responses) => match ready!(Pin::new(responses).poll_next(cx)) {
                     Some(Ok(any)) => match any.downcast::<Resp>() {
                         Ok(m) => return Poll::Ready(Some(Ok(m))),
                         Err(_) => Err(RpcError::internal("an interceptor produced a response of the wrong message type")),

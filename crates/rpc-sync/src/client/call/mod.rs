@@ -89,7 +89,7 @@ impl<K, Req, Resp: Send + 'static> Call<K, Req, Resp> {
     /// The call's error if it failed before the server sent headers; FAILED_PRECONDITION
     /// on a thread inside an async runtime.
     pub fn initial_metadata(&self) -> Result<Metadata, RpcError> {
-        bridge::wait(&self.runtime, self.inner.initial_metadata())?
+        bridge::wait(self.runtime.handle(), self.inner.initial_metadata())?
     }
 
     /// The trailing metadata; blocks until the call ends.
@@ -97,7 +97,7 @@ impl<K, Req, Resp: Send + 'static> Call<K, Req, Resp> {
     /// # Errors
     /// Only when it cannot wait: FAILED_PRECONDITION on a thread inside an async runtime.
     pub fn trailing_metadata(&self) -> Result<Metadata, RpcError> {
-        bridge::wait(&self.runtime, self.inner.trailing_metadata())
+        bridge::wait(self.runtime.handle(), self.inner.trailing_metadata())
     }
 
     /// The status code; blocks until the call ends.
@@ -105,7 +105,7 @@ impl<K, Req, Resp: Send + 'static> Call<K, Req, Resp> {
     /// # Errors
     /// Only when it cannot wait (the code of a failed call is the `Ok` value).
     pub fn code(&self) -> Result<StatusCode, RpcError> {
-        bridge::wait(&self.runtime, self.inner.code())
+        bridge::wait(self.runtime.handle(), self.inner.code())
     }
 
     /// The status details; blocks until the call ends.
@@ -113,7 +113,7 @@ impl<K, Req, Resp: Send + 'static> Call<K, Req, Resp> {
     /// # Errors
     /// Only when it cannot wait.
     pub fn details(&self) -> Result<String, RpcError> {
-        bridge::wait(&self.runtime, self.inner.details())
+        bridge::wait(self.runtime.handle(), self.inner.details())
     }
 
     /// How the call ended (metadata, code, details); blocks until it ends.
@@ -121,7 +121,7 @@ impl<K, Req, Resp: Send + 'static> Call<K, Req, Resp> {
     /// # Errors
     /// Only when it cannot wait.
     pub fn outcome(&self) -> Result<CallOutcome, RpcError> {
-        bridge::wait(&self.runtime, self.inner.outcome())
+        bridge::wait(self.runtime.handle(), self.inner.outcome())
     }
 
     /// How the call ended, if it has. Never blocks.
@@ -170,7 +170,7 @@ impl<K: kind::OneResponse, Req, Resp: Send + 'static> Call<K, Req, Resp> {
     fn settle(&mut self, timeout: Option<Duration>) -> Result<&Result<Resp, RpcError>, WaitError> {
         if let Outcome::Running = self.outcome {
             let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
-            match bridge::wait_until(&self.runtime, &mut self.inner, deadline)? {
+            match bridge::wait_until(self.runtime.handle(), &mut self.inner, deadline)? {
                 Some(r) => self.outcome = Outcome::Ready(r),
                 None => return Err(WaitError::timed_out(timeout)),
             }
@@ -219,7 +219,7 @@ impl<K: kind::ManyResponses, Req, Resp: Send + 'static> Iterator for Call<K, Req
         if self.finished {
             return None;
         }
-        match bridge::wait(&self.runtime, self.inner.next()) {
+        match bridge::wait(self.runtime.handle(), self.inner.next()) {
             Ok(Some(item)) => Some(item),
             Ok(None) => {
                 self.finished = true;
@@ -252,7 +252,7 @@ impl<K: kind::ManyRequests, Req: Send + 'static, Resp: Send + 'static> Call<K, R
     /// # Errors
     /// As [`write`](Self::write).
     pub fn write_with(&mut self, request: Req, options: WriteOptions) -> Result<(), RpcError> {
-        bridge::wait(&self.runtime, self.inner.write_with(request, options))?
+        bridge::wait(self.runtime.handle(), self.inner.write_with(request, options))?
     }
 
     /// Says no more requests will be written (half-closes the request stream).
@@ -261,7 +261,7 @@ impl<K: kind::ManyRequests, Req: Send + 'static, Resp: Send + 'static> Call<K, R
     /// FAILED_PRECONDITION on a call with a request iterator, once the writer was split
     /// off, or inside an async runtime.
     pub fn done_writing(&mut self) -> Result<(), RpcError> {
-        bridge::wait(&self.runtime, self.inner.done_writing())?
+        bridge::wait(self.runtime.handle(), self.inner.done_writing())?
     }
 
     /// Splits off the writing half, to write from one thread while another reads this call:

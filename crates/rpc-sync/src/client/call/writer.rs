@@ -34,7 +34,7 @@ impl<Req: Send + 'static> RequestSender<Req> {
     /// The call's error if it has ended; FAILED_PRECONDITION after `done_writing`, or on a
     /// thread inside an async runtime.
     pub fn write(&mut self, request: Req) -> Result<(), RpcError> {
-        bridge::wait(&self.runtime, self.inner.write(request))?
+        bridge::wait(self.runtime.handle(), self.inner.write(request))?
     }
 
     /// Sends one request with per-message options.
@@ -42,7 +42,7 @@ impl<Req: Send + 'static> RequestSender<Req> {
     /// # Errors
     /// As [`write`](Self::write).
     pub fn write_with(&mut self, request: Req, options: WriteOptions) -> Result<(), RpcError> {
-        bridge::wait(&self.runtime, self.inner.write_with(request, options))?
+        bridge::wait(self.runtime.handle(), self.inner.write_with(request, options))?
     }
 
     /// Says no more requests will be written.
@@ -50,6 +50,6 @@ impl<Req: Send + 'static> RequestSender<Req> {
     /// # Errors
     /// FAILED_PRECONDITION on a call with a request source, or inside an async runtime.
     pub fn done_writing(&mut self) -> Result<(), RpcError> {
-        bridge::wait(&self.runtime, self.inner.done_writing())?
+        bridge::wait(self.runtime.handle(), self.inner.done_writing())?
     }
 }

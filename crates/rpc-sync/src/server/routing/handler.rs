@@ -2,7 +2,9 @@
 //! functions, for servers built without generated code (gRPC Python's
 //! `grpc.unary_unary_rpc_method_handler` and friends). The handler types are rpc-aio's.
 
-use rpc_aio::RpcMethodHandler;
+/// The handler types are rpc-aio's: one type for both servers.
+#[doc(no_inline)]
+pub use rpc_aio::{GenericRpcHandler, HandlerCallDetails, RpcMethodHandler, method_handlers_generic_handler};
 use rpc_core::codegen::MethodHandler;
 use rpc_core::{RequestIterator, ResponseIterator, RpcError, ServicerContext};
 use std::sync::Arc;

@@ -36,7 +36,7 @@ pub struct Continuation {
 impl Continuation {
     /// Runs the rest of the chain and returns the handler it chose (`None`: UNIMPLEMENTED).
     pub fn run(self, details: HandlerCallDetails) -> Option<RpcMethodHandler> {
-        bridge::wait(&self.runtime, self.inner.run(details)).ok().flatten()
+        bridge::wait(self.runtime.handle(), self.inner.run(details)).ok().flatten()
     }
 }
 
