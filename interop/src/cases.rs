@@ -36,10 +36,6 @@ pub const ALL: &[&str] = &[
     "server_compressed_streaming",
 ];
 
-/// The cases that need the CompressedRequest server feature, which some servers (gRPC
-/// Python's) cannot offer: gRPC's own interop matrix skips them there too.
-pub const NEEDS_COMPRESSED_REQUEST: &[&str] = &["client_compressed_unary", "client_compressed_streaming"];
-
 /// The timeout of each call of a case, so a broken peer fails a case instead of hanging it.
 pub const CALL_TIMEOUT: Duration = Duration::from_secs(20);
 

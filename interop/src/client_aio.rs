@@ -6,7 +6,7 @@ use crate::pb::{Empty, StreamingOutputCallRequest, TestServiceStub, Unimplemente
 use crate::tls;
 use futures::StreamExt;
 use rpc_aio::Channel;
-use rpc_core::{ChannelOptions, Compression, Request, RpcError, StatusCode, WriteRequests};
+use rpc_core::{ChannelOptions, Compression, OutgoingMessage, Request, RequestSource, RpcError, StatusCode, WriteRequests};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -275,13 +275,13 @@ impl AioClient {
             StatusCode::InvalidArgument,
             None,
         )?;
-        // The whole call is compressed: the second message, which says it need not be,
-        // is compressed too (per-message choice is not offered by the client API).
+        // The call is compressed; its second message, which says it is not, goes out
+        // uncompressed (each gRPC message carries its own compressed flag).
         let [first, second] = cases::COMPRESSED_STREAMING_SIZES;
-        let messages = vec![
-            cases::compressed_input_request(true, first),
-            cases::compressed_input_request(false, second),
-        ];
+        let messages = RequestSource::messages(vec![
+            OutgoingMessage::new(cases::compressed_input_request(true, first)),
+            OutgoingMessage::new(cases::compressed_input_request(false, second)).uncompressed(),
+        ]);
         let response = self
             .stub
             .streaming_input_call(request(messages).compression(Compression::Gzip))

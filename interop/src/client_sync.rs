@@ -9,7 +9,7 @@ use crate::args::ClientArgs;
 use crate::cases::{self, CALL_TIMEOUT, Failure, Outcome, Report, ensure, expect_error};
 use crate::pb::{Empty, StreamingInputCallRequest, StreamingOutputCallRequest, TestServiceStub, UnimplementedServiceStub};
 use crate::tls;
-use rpc_core::{ChannelOptions, Compression, Request, RpcError, StatusCode};
+use rpc_core::{ChannelOptions, Compression, OutgoingMessage, Request, RequestSource, RpcError, StatusCode};
 use rpc_sync::Channel;
 use std::process::ExitCode;
 use std::sync::mpsc;
@@ -284,13 +284,13 @@ impl SyncClient {
     fn client_compressed_streaming(&self) -> Outcome {
         let probe = vec![cases::compressed_input_request(true, cases::COMPRESSED_STREAMING_SIZES[0])];
         expect_error(self.stub.streaming_input_call(request(probe)), StatusCode::InvalidArgument, None)?;
-        // The whole call is compressed: the second message, which says it need not be,
-        // is compressed too (per-message choice is not offered by the client API).
+        // The call is compressed; its second message, which says it is not, goes out
+        // uncompressed (each gRPC message carries its own compressed flag).
         let [first, second] = cases::COMPRESSED_STREAMING_SIZES;
-        let messages = vec![
-            cases::compressed_input_request(true, first),
-            cases::compressed_input_request(false, second),
-        ];
+        let messages = RequestSource::messages(vec![
+            OutgoingMessage::new(cases::compressed_input_request(true, first)),
+            OutgoingMessage::new(cases::compressed_input_request(false, second)).uncompressed(),
+        ]);
         let response = self.stub.streaming_input_call(request(messages).compression(Compression::Gzip))?;
         ensure(response.aggregated_payload_size == cases::COMPRESSED_STREAMING_TOTAL, || {
             format!("aggregated_payload_size {}", response.aggregated_payload_size)
