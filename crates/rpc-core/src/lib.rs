@@ -32,6 +32,18 @@ mod status;
 mod streams;
 pub mod timeout;
 
+/// What both faces re-export, listed once: `rpc_aio` and `rpc_sync` each say
+/// `pub use rpc_core::shared::*`, so the two faces offer the same shared types by the same
+/// names.
+pub mod shared {
+    pub use crate::{
+        AuthContext, AuthMetadataContext, AuthMetadataPlugin, CallCredentials, CallOptions, ChannelConnectivity, ChannelCredentials,
+        ChannelOptions, Compression, IntoRequest, IntoRequestSource, IntoStreamingRequest, Metadata, MetadataError, MetadataValue,
+        OutgoingMessage, Request, RequestIterator, RequestSource, RequestStream, ResponseIterator, ResponseStream, RpcError,
+        ServerCredentials, ServerOptions, ServicerContext, StatusCode, WriteOptions, WriteRequests, codec, codegen, details, stream,
+    };
+}
+
 pub use compression::Compression;
 pub use connectivity::ChannelConnectivity;
 pub use context::{AuthContext, ServicerContext};
