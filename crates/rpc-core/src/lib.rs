@@ -28,6 +28,7 @@ mod error;
 pub mod metadata;
 mod options;
 mod request;
+mod response_channel;
 mod status;
 mod streams;
 pub mod timeout;
@@ -42,6 +43,7 @@ pub mod shared {
         OutgoingMessage, Request, RequestIterator, RequestSource, RequestStream, ResponseIterator, ResponseStream, RpcError,
         ServerCredentials, ServerOptions, ServicerContext, StatusCode, WriteOptions, WriteRequests, codec, codegen, details, stream,
     };
+    pub use crate::{ResponseSender, SendError};
 }
 
 pub use compression::Compression;
@@ -62,5 +64,6 @@ pub use request::{
     CallOptions, IntoRequest, IntoRequestSource, IntoStreamingRequest, OutgoingMessage, Request, RequestSource, StreamRequests,
     WriteOptions, WriteRequests, stream,
 };
+pub use response_channel::{ResponseSender, SendError};
 pub use status::StatusCode;
 pub use streams::{RequestIterator, RequestStream, ResponseIterator, ResponseStream};
