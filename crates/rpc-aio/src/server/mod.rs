@@ -25,6 +25,7 @@ mod admission;
 mod dispatch;
 mod lifecycle;
 mod pool;
+pub(crate) use pool::park_while;
 mod routing;
 mod rpc;
 mod stop;

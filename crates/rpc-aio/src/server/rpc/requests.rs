@@ -5,6 +5,7 @@
 //! compressed flag of the message it hands over.
 
 use super::context::Rpc;
+use crate::server::pool::park_while;
 use crate::wire::frame::FrameDecoder;
 use futures::{Stream, StreamExt};
 use http_body::Body;
@@ -133,7 +134,13 @@ where
     rpc.attach_pump(pump.abort_handle());
     let control = rpc.control.clone();
     RequestIterator::new(std::iter::from_fn(move || {
-        rx.blocking_recv().map(|item| {
+        let next = match rx.try_recv() {
+            Ok(item) => Some(item),
+            Err(mpsc::error::TryRecvError::Disconnected) => None,
+            // Waiting for the client: the worker gives its place to the next RPC meanwhile.
+            Err(mpsc::error::TryRecvError::Empty) => park_while(|| rx.blocking_recv()),
+        };
+        next.map(|item| {
             item.map(|(req, compressed)| {
                 control.set_last_request_compressed(compressed);
                 req
