@@ -3,7 +3,7 @@
 //!
 //! | request metadata | what the handler does |
 //! | --- | --- |
-//! | `x-fail: <code>` | fails with that code, details `failed on request`, trailers `x-why: because` and `x-why-bin: [0, 1, 2, 255]` |
+//! | `x-fail: <code>` | fails with that code (after any wait asked for), details `failed on request`, trailers `x-why: because` and `x-why-bin: [0, 1, 2, 255]` |
 //! | `x-fail-how: abort \| status \| return \| set-code` | how it fails (servicers only): `ServicerContext::abort` (the default), `abort_with_status`, a returned error, or `set_code`/`set_details` over a normal reply |
 //! | `x-fail-detail: <reason>` | the failure carries a rich `ErrorInfo { reason, domain: "testkit" }` (ways `status` and `return`; the tonic peer always) |
 //! | `x-fail-after` | a server stream ends ABORTED (`stream aborted`) after its responses |
@@ -12,7 +12,7 @@
 //! | `x-stuck` | waits for `Probe::release`, ignoring cancellation (servicers only) |
 //! | `x-panic` | panics with `handler panicked as asked` (servicers only) |
 //! | `x-user`, `x-data-bin`, `authorization` | echoed in the initial metadata as `x-echo`, `x-echo-bin`, `x-auth` |
-//! | `x-trail`, `x-trail-bin` | echoed in the trailing metadata under the same keys |
+//! | `x-trail`, `x-trail-bin` | echoed in the trailing metadata under the same keys (servicers only) |
 //! | `x-report-deadline` | the reply's text is the time the handler had left, in whole milliseconds, or `none` (servicers only) |
 //! | `x-relay-to: <host:port>` | the handler calls Unary there with `x-report-deadline`, on a client of its own style, and replies with the answer (servicers only) |
 //! | `x-whoami` | the reply's text describes the peer's authentication (servicers only) |

@@ -105,9 +105,8 @@ pub(crate) fn failure_error(failure: &Failure, trailers: bool) -> RpcError {
     }
 }
 
-/// The start of every handler: records the call, reads its plan, panics or fails if asked
-/// (a `set-code` failure is set on the context and the handler goes on), sends the initial
-/// metadata and sets the trailers asked for.
+/// The start of every handler: records the call, reads its plan, panics if asked, sends
+/// the initial metadata and sets the trailers asked for.
 fn begin(probe: &Probe, ctx: &ServicerContext) -> Result<Plan, RpcError> {
     let md = ctx.invocation_metadata();
     let headers = md.iter().map(|(k, v)| (k.to_owned(), v.as_bytes().to_vec())).collect();
@@ -128,30 +127,37 @@ fn begin(probe: &Probe, ctx: &ServicerContext) -> Result<Plan, RpcError> {
             Value::Bin(b) => ctx.add_trailing_metadata(key, b.clone())?,
         }
     }
-    if let Some(failure) = &plan.fail {
-        let add_why = || -> Result<(), RpcError> {
-            ctx.add_trailing_metadata(plan::WHY.0, plan::WHY.1)?;
-            ctx.add_trailing_metadata(plan::WHY_BIN.0, plan::WHY_BIN.1.to_vec())?;
+    Ok(plan)
+}
+
+/// The failure asked for, once the handler has waited as asked: an error to return, or
+/// (`set-code`) the code and details set on the context, and the handler goes on.
+fn fail(plan: &Plan, ctx: &ServicerContext) -> Result<(), RpcError> {
+    let Some(failure) = &plan.fail else {
+        return Ok(());
+    };
+    let add_why = || -> Result<(), RpcError> {
+        ctx.add_trailing_metadata(plan::WHY.0, plan::WHY.1)?;
+        ctx.add_trailing_metadata(plan::WHY_BIN.0, plan::WHY_BIN.1.to_vec())?;
+        Ok(())
+    };
+    match failure.how {
+        FailHow::Abort => {
+            add_why()?;
+            Err(ctx.abort(failure.code, plan::FAIL_DETAILS))
+        }
+        FailHow::Status => Err(ctx.abort_with_status(failure_error(failure, true))),
+        FailHow::Return => {
+            add_why()?;
+            Err(failure_error(failure, false))
+        }
+        FailHow::SetCode => {
+            add_why()?;
+            ctx.set_code(failure.code);
+            ctx.set_details(plan::FAIL_DETAILS);
             Ok(())
-        };
-        match failure.how {
-            FailHow::Abort => {
-                add_why()?;
-                return Err(ctx.abort(failure.code, plan::FAIL_DETAILS));
-            }
-            FailHow::Status => return Err(ctx.abort_with_status(failure_error(failure, true))),
-            FailHow::Return => {
-                add_why()?;
-                return Err(failure_error(failure, false));
-            }
-            FailHow::SetCode => {
-                add_why()?;
-                ctx.set_code(failure.code);
-                ctx.set_details(plan::FAIL_DETAILS);
-            }
         }
     }
-    Ok(plan)
 }
 
 /// The reply of Unary: `echo:<text>` with `n` bytes of payload, or what was asked instead.
@@ -266,6 +272,7 @@ impl SvcServicer for Blocking {
     fn unary(&self, request: Msg, ctx: &ServicerContext) -> Result<Msg, RpcError> {
         let plan = begin(&self.probe, ctx)?;
         self.wait(&plan, ctx)?;
+        fail(&plan, ctx)?;
         if let Some(target) = &plan.relay_to {
             let channel = rpc_sync::insecure_channel(target, Default::default())?;
             return SvcStub::new(channel).unary(relayed(request));
@@ -276,6 +283,7 @@ impl SvcServicer for Blocking {
     fn server_stream(&self, request: Msg, ctx: &ServicerContext) -> Result<ResponseIterator<Msg>, RpcError> {
         let plan = begin(&self.probe, ctx)?;
         self.wait(&plan, ctx)?;
+        fail(&plan, ctx)?;
         let (probe, ctx) = (self.probe.clone(), ctx.clone());
         let (count, size, mut fail_after) = (request.n, request.payload.len(), plan.fail_after);
         let mut guard = CancelGuard::new(&probe);
@@ -304,11 +312,13 @@ impl SvcServicer for Blocking {
         let texts = requests.map(|r| r.map(|m| m.text)).collect::<Result<Vec<_>, _>>()?;
         guard.disarm();
         self.wait(&plan, ctx)?;
+        fail(&plan, ctx)?;
         Ok(joined(&texts))
     }
 
     fn bidi(&self, mut requests: RequestIterator<Msg>, ctx: &ServicerContext) -> Result<ResponseIterator<Msg>, RpcError> {
-        let _plan = begin(&self.probe, ctx)?;
+        let plan = begin(&self.probe, ctx)?;
+        fail(&plan, ctx)?;
         let mut guard = CancelGuard::new(&self.probe);
         let mut ended = false;
         Ok(ResponseIterator::new(std::iter::from_fn(move || {
@@ -369,6 +379,7 @@ impl AsyncSvcServicer for Async {
     async fn unary(&self, request: Msg, ctx: &ServicerContext) -> Result<Msg, RpcError> {
         let plan = begin(&self.probe, ctx)?;
         self.wait(&plan, ctx).await?;
+        fail(&plan, ctx)?;
         if let Some(target) = &plan.relay_to {
             let channel = rpc_aio::insecure_channel(target, Default::default())?;
             return SvcStub::new(channel).unary(relayed(request)).await;
@@ -379,6 +390,7 @@ impl AsyncSvcServicer for Async {
     async fn server_stream(&self, request: Msg, ctx: &ServicerContext) -> Result<ResponseStream<Msg>, RpcError> {
         let plan = begin(&self.probe, ctx)?;
         self.wait(&plan, ctx).await?;
+        fail(&plan, ctx)?;
         let (count, size) = (request.n, request.payload.len());
         struct State {
             index: i32,
@@ -420,11 +432,13 @@ impl AsyncSvcServicer for Async {
         }
         guard.disarm();
         self.wait(&plan, ctx).await?;
+        fail(&plan, ctx)?;
         Ok(joined(&texts))
     }
 
     async fn bidi(&self, requests: RequestStream<Msg>, ctx: &ServicerContext) -> Result<ResponseStream<Msg>, RpcError> {
-        let _plan = begin(&self.probe, ctx)?;
+        let plan = begin(&self.probe, ctx)?;
+        fail(&plan, ctx)?;
         let state = (Some(requests), CancelGuard::new(&self.probe));
         let stream = futures::stream::unfold(state, |(requests, mut guard)| async move {
             let mut requests = requests?;
