@@ -115,6 +115,12 @@ pub trait Peer: Send {
     }
     /// What it saw.
     fn probe(&self) -> &Arc<Probe>;
+    /// Whether its handlers can tell a request stream the client reset (RST_STREAM
+    /// CANCEL) from one the client finished: hyper's server body, under tonic, reads that
+    /// reset as a clean end of the body, so a tonic client-streaming handler cannot.
+    fn sees_reset_request_streams(&self) -> bool {
+        true
+    }
 }
 
 impl Peer for TonicPeer {
@@ -126,6 +132,9 @@ impl Peer for TonicPeer {
     }
     fn probe(&self) -> &Arc<Probe> {
         TonicPeer::probe(self)
+    }
+    fn sees_reset_request_streams(&self) -> bool {
+        false
     }
 }
 
