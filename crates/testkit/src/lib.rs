@@ -12,11 +12,13 @@
 //!   output read line by line; [`default_roots`]: the default-TLS-roots scenarios both
 //!   faces run; `handlers`: hand-registered handlers for rpc-aio server tests.
 
+pub mod default_roots;
 mod face;
 mod handlers;
 pub mod pki;
 pub mod plan;
 mod probe;
+pub mod process;
 mod servicer;
 mod tonic_peer;
 mod wait;
@@ -28,8 +30,8 @@ pub mod pb {
 
 pub use face::{AioCall, AioFace, AioServer, Face, FaceServer, Finished, LiveCall, Peer, Stopping, SyncCall, SyncFace, SyncServer};
 pub use handlers::{
-    Raw, aio_channel, blocking_stream_stream, blocking_stream_unary, blocking_unary, blocking_unary_stream, echo_handler, free_port,
-    serve_aio,
+    Raw, aio_channel, assert_serving, blocking_stream_stream, blocking_stream_unary, blocking_unary, blocking_unary_stream, echo_handler,
+    free_port, serve_aio, serve_service, sync_channel,
 };
 pub use pb::{Msg, SvcStub};
 pub use probe::Probe;

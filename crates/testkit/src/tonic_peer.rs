@@ -23,8 +23,8 @@ type MsgStream = Pin<Box<dyn Stream<Item = Result<Msg, Status>> + Send>>;
 /// How often an endless stream sends.
 const TICK: Duration = Duration::from_millis(10);
 
-/// The test service on plain tonic, on `127.0.0.1`, served from a thread and runtime of its
-/// own (so blocking and async tests alike can start one).
+/// The test service on plain tonic, on `127.0.0.1` (or a unix socket), served from a thread
+/// and runtime of its own (so blocking and async tests alike can start one).
 ///
 /// # Drop behavior
 /// Dropping it shuts the runtime down: the port is closed and every connection dropped
@@ -32,9 +32,17 @@ const TICK: Duration = Duration::from_millis(10);
 #[derive(Debug)]
 pub struct TonicPeer {
     port: u16,
+    unix: Option<std::path::PathBuf>,
     probe: Arc<Probe>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
+}
+
+/// Where a peer listens.
+enum Listener {
+    Tcp(std::net::TcpListener),
+    #[cfg(unix)]
+    Unix(std::os::unix::net::UnixListener),
 }
 
 impl TonicPeer {
@@ -45,9 +53,30 @@ impl TonicPeer {
 
     /// Starts a peer on `port` (for a server that comes up late on a known port).
     pub fn start_on(port: u16) -> TonicPeer {
-        let listener = std::net::TcpListener::bind(("127.0.0.1", port)).expect("a loopback port for the tonic peer");
+        TonicPeer::serve(Listener::Tcp(tcp(port)), None, None)
+    }
+
+    /// Starts a peer on a free port serving TLS with the PEM certificate chain and key.
+    pub fn start_tls(cert_pem: &str, key_pem: &str) -> TonicPeer {
+        let tls = tonic::transport::ServerTlsConfig::new().identity(tonic::transport::Identity::from_pem(cert_pem, key_pem));
+        TonicPeer::serve(Listener::Tcp(tcp(0)), None, Some(tls))
+    }
+
+    /// Starts a peer on the unix socket at `path` (removed first if it exists).
+    #[cfg(unix)]
+    pub fn start_unix(path: &std::path::Path) -> TonicPeer {
+        let _ = std::fs::remove_file(path);
+        let listener = std::os::unix::net::UnixListener::bind(path).expect("a unix socket for the tonic peer");
         listener.set_nonblocking(true).expect("a non-blocking listener");
-        let port = listener.local_addr().expect("the peer's address").port();
+        TonicPeer::serve(Listener::Unix(listener), Some(path.to_owned()), None)
+    }
+
+    fn serve(listener: Listener, unix: Option<std::path::PathBuf>, tls: Option<tonic::transport::ServerTlsConfig>) -> TonicPeer {
+        let port = match &listener {
+            Listener::Tcp(l) => l.local_addr().expect("the peer's address").port(),
+            #[cfg(unix)]
+            Listener::Unix(_) => 0,
+        };
         let probe = Probe::new();
         let service = TestService(probe.clone());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -59,11 +88,22 @@ impl TonicPeer {
                     .build()
                     .expect("the tonic peer's runtime");
                 runtime.block_on(async move {
-                    let listener = tokio::net::TcpListener::from_std(listener).expect("a tokio listener");
-                    let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
-                    let serve = tonic::transport::Server::builder()
-                        .add_service(service)
-                        .serve_with_incoming(incoming);
+                    let mut builder = tonic::transport::Server::builder();
+                    if let Some(tls) = tls {
+                        builder = builder.tls_config(tls).expect("the tonic peer's TLS settings");
+                    }
+                    let router = builder.add_service(service);
+                    let serve: std::pin::Pin<Box<dyn std::future::Future<Output = _>>> = match listener {
+                        Listener::Tcp(l) => {
+                            let l = tokio::net::TcpListener::from_std(l).expect("a tokio listener");
+                            Box::pin(router.serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(l)))
+                        }
+                        #[cfg(unix)]
+                        Listener::Unix(l) => {
+                            let l = tokio::net::UnixListener::from_std(l).expect("a tokio listener");
+                            Box::pin(router.serve_with_incoming(tokio_stream::wrappers::UnixListenerStream::new(l)))
+                        }
+                    };
                     tokio::select! {
                         _ = serve => {}
                         _ = stopped => {}
@@ -74,20 +114,24 @@ impl TonicPeer {
             .expect("a thread for the tonic peer");
         TonicPeer {
             port,
+            unix,
             probe,
             stop: Some(stop),
             thread: Some(thread),
         }
     }
 
-    /// Its port.
+    /// Its port (0 on a unix socket).
     pub fn port(&self) -> u16 {
         self.port
     }
 
-    /// Its address, `127.0.0.1:PORT`.
+    /// Its address: `127.0.0.1:PORT`, or `unix:PATH`.
     pub fn target(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
+        match &self.unix {
+            Some(path) => format!("unix:{}", path.display()),
+            None => format!("127.0.0.1:{}", self.port),
+        }
     }
 
     /// What it saw.
@@ -96,11 +140,20 @@ impl TonicPeer {
     }
 }
 
+fn tcp(port: u16) -> std::net::TcpListener {
+    let listener = std::net::TcpListener::bind(("127.0.0.1", port)).expect("a loopback port for the tonic peer");
+    listener.set_nonblocking(true).expect("a non-blocking listener");
+    listener
+}
+
 impl Drop for TonicPeer {
     fn drop(&mut self) {
         drop(self.stop.take());
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
+        }
+        if let Some(path) = &self.unix {
+            let _ = std::fs::remove_file(path);
         }
     }
 }

@@ -54,7 +54,10 @@ fn the_deadline_reaches_the_server<F: Face>() {
     // On the wire: the tonic peer records the `grpc-timeout` header.
     let peer = TonicPeer::start();
     let ch = face.channel(&peer.target());
-    face.unary(&ch, Request::new(msg("x")).timeout(Duration::from_millis(200))).reply();
+    let call = face.start_unary(&ch, Request::new(msg("x")).timeout(Duration::from_millis(200)));
+    // The deadline is fixed when the call is made.
+    assert!(call.time_remaining().is_some_and(|t| t <= Duration::from_millis(200)));
+    call.finish().reply();
     let sent = peer.probe().header("grpc-timeout").expect("grpc-timeout sent");
     let parsed = rpc_core::timeout::parse_grpc_timeout(sent.as_bytes()).unwrap();
     assert!(parsed <= Duration::from_millis(200), "{sent}");

@@ -70,11 +70,25 @@ fn every_way_a_handler_fails_reaches_the_client<F: Face>() {
         let server = face.serve(style);
         let ch = face.channel(&server.target());
         for how in ["abort", "status", "return", "set-code"] {
-            let what = format!("{}, {how}", server.name());
-            let request = Request::new(msg("x")).metadata(md(&[("x-fail", "9"), ("x-fail-how", how)]));
-            let call = face.unary(&ch, request);
-            // A non-OK code set on the context wins over the reply the handler returns.
-            assert_failed(&call, StatusCode::FailedPrecondition, &what);
+            // Also after the handler sent its initial metadata early (x-user is echoed).
+            for early in [false, true] {
+                let what = format!("{}, {how}, initial metadata sent early: {early}", server.name());
+                let mut pairs = vec![("x-fail", "9"), ("x-fail-how", how), ("x-trail", "set-on-the-context")];
+                if early {
+                    pairs.push(("x-user", "ada"));
+                }
+                let call = face.unary(&ch, Request::new(msg("x")).metadata(md(&pairs)));
+                // A non-OK code set on the context wins over the reply the handler returns.
+                assert_failed(&call, StatusCode::FailedPrecondition, &what);
+                // Trailers set on the context before the failure are sent with it, beside
+                // those the error carries.
+                assert_eq!(
+                    call.trailing.get_str("x-trail"),
+                    Some("set-on-the-context"),
+                    "{what}: {:?}",
+                    call.trailing
+                );
+            }
         }
         // The same for a streaming kind.
         let request = Request::new(Msg { n: 2, ..msg("") }).metadata(md(&[("x-fail", "10"), ("x-fail-how", "set-code")]));

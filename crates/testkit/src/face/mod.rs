@@ -130,6 +130,9 @@ impl Peer for TonicPeer {
     fn port(&self) -> u16 {
         TonicPeer::port(self)
     }
+    fn target(&self) -> String {
+        TonicPeer::target(self)
+    }
     fn probe(&self) -> &Arc<Probe> {
         TonicPeer::probe(self)
     }
