@@ -28,7 +28,10 @@ pub mod pb {
     include!(concat!(env!("OUT_DIR"), "/test.rs"));
 }
 
-pub use face::{AioCall, AioFace, AioServer, Face, FaceServer, Finished, LiveCall, Peer, Stopping, SyncCall, SyncFace, SyncServer};
+pub use face::{
+    AioCall, AioEngine, AioFace, AioServer, Engine, Face, FaceServer, Finished, LiveCall, Peer, Served, Stopping, SyncCall, SyncFace,
+    SyncServer,
+};
 pub use handlers::{
     Raw, aio_channel, assert_serving, blocking_stream_stream, blocking_stream_unary, blocking_unary, blocking_unary_stream, echo_handler,
     free_port, serve_aio, serve_service, sync_channel,

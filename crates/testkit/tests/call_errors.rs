@@ -35,30 +35,8 @@ fn every_kind_fails_with_code_details_and_trailers<F: Face>() {
     let face = F::new();
     for peer in face.peers() {
         let (ch, who) = (face.channel(&peer.target()), peer.name());
-        let finished = [
-            (
-                "unary",
-                face.unary(&ch, Request::new(msg("x")).metadata(fail("5"))),
-                StatusCode::NotFound,
-            ),
-            (
-                "server stream",
-                face.server_stream(&ch, Request::new(Msg { n: 3, ..msg("") }).metadata(fail("7"))),
-                StatusCode::PermissionDenied,
-            ),
-            (
-                "client stream",
-                face.client_stream(&ch, Request::new(vec![msg("a")]).metadata(fail("9"))),
-                StatusCode::FailedPrecondition,
-            ),
-            (
-                "bidi",
-                face.bidi(&ch, Request::new(vec![msg("b")]).metadata(fail("3"))),
-                StatusCode::InvalidArgument,
-            ),
-        ];
-        for (kind, call, code) in finished {
-            assert_failed(&call, code, &format!("{who}, {kind}"));
+        for (kind, call) in face.every_kind(&ch, &fail("5")) {
+            assert_failed(&call, StatusCode::NotFound, &format!("{who}, {kind}"));
             assert!(call.responses.is_empty(), "{who}, {kind}: no response before the failure");
         }
     }

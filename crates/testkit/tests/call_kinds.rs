@@ -57,18 +57,7 @@ fn metadata_reaches_the_server_and_comes_back_for_every_kind<F: Face>() {
     let face = F::new();
     for peer in face.peers() {
         let (ch, who) = (face.channel(&peer.target()), peer.name());
-        let finished = [
-            ("unary", face.unary(&ch, Request::new(msg("x")).metadata(request_metadata()))),
-            (
-                "server stream",
-                face.server_stream(&ch, Request::new(Msg { n: 1, ..msg("") }).metadata(request_metadata())),
-            ),
-            (
-                "client stream",
-                face.client_stream(&ch, Request::new(vec![msg("a")]).metadata(request_metadata())),
-            ),
-            ("bidi", face.bidi(&ch, Request::new(vec![msg("b")]).metadata(request_metadata()))),
-        ];
+        let finished = face.every_kind(&ch, &request_metadata());
         for (kind, call) in finished {
             let what = format!("{who}, {kind}");
             assert_eq!(call.code, StatusCode::Ok, "{what}: {:?}", call.error);
@@ -85,24 +74,11 @@ fn trailing_metadata_comes_back_for_every_kind<F: Face>() {
     for style in Style::ALL {
         let server = face.serve(style);
         let ch = face.channel(&server.target());
-        let trail = || {
-            Metadata::new()
-                .with("x-trail", "done")
-                .and_then(|md| md.with("x-trail-bin", vec![9u8, 0, 255]))
-                .unwrap()
-        };
-        let finished = [
-            ("unary", face.unary(&ch, Request::new(msg("x")).metadata(trail()))),
-            (
-                "server stream",
-                face.server_stream(&ch, Request::new(Msg { n: 2, ..msg("") }).metadata(trail())),
-            ),
-            (
-                "client stream",
-                face.client_stream(&ch, Request::new(vec![msg("a")]).metadata(trail())),
-            ),
-            ("bidi", face.bidi(&ch, Request::new(vec![msg("b")]).metadata(trail()))),
-        ];
+        let trail = Metadata::new()
+            .with("x-trail", "done")
+            .and_then(|md| md.with("x-trail-bin", vec![9u8, 0, 255]))
+            .unwrap();
+        let finished = face.every_kind(&ch, &trail);
         for (kind, call) in finished {
             let what = format!("{}, {kind}", server.name());
             assert_eq!(call.code, StatusCode::Ok, "{what}: {:?}", call.error);

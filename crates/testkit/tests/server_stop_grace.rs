@@ -13,13 +13,19 @@ fn held() -> Request<Msg> {
     Request::new(msg("held")).metadata(md(&[("x-hold", "1")]))
 }
 
+/// A server of `style`, a channel to it, and a held call that has reached its handler.
+fn serve_with_a_held_call<F: Face>(face: &F, style: Style) -> (F::Server, F::Channel, F::Call, String) {
+    let server = face.serve(style);
+    let (ch, who) = (face.channel(&server.target()), server.name());
+    let call = face.start_unary(&ch, held());
+    eventually(format!("{who}: the call to reach its handler"), || server.probe().calls() == 1).wait();
+    (server, ch, call, who)
+}
+
 fn in_flight_calls_finish_inside_the_grace_and_new_ones_are_refused<F: Face>() {
     let face = F::new();
     for style in Style::ALL {
-        let server = face.serve(style);
-        let (ch, who) = (face.channel(&server.target()), server.name());
-        let call = face.start_unary(&ch, held());
-        eventually(format!("{who}: the call to reach its handler"), || server.probe().calls() == 1).wait();
+        let (server, ch, call, who) = serve_with_a_held_call(&face, style);
         let stop = server.stop(Some(Duration::from_secs(20)));
         assert!(!stop.is_done(), "{who}: an RPC is in flight");
         // While the call is held, new RPCs on the same channel or a new one are refused
@@ -50,10 +56,8 @@ fn new_rpcs_are_refused_as_soon_as_stop_returns<F: Face>() {
     let face = F::new();
     for round in 0..25 {
         for style in Style::ALL {
-            let server = face.serve(style);
-            let (ch, who) = (face.channel(&server.target()), format!("{}, round {round}", server.name()));
-            let call = face.start_unary(&ch, held());
-            eventually(format!("{who}: the call to reach its handler"), || server.probe().calls() == 1).wait();
+            let (server, ch, call, who) = serve_with_a_held_call(&face, style);
+            let who = format!("{who}, round {round}");
             let _stop = server.stop(Some(Duration::from_secs(20)));
             let refused = face.unary(&ch, msg("late"));
             assert_eq!(
@@ -72,10 +76,7 @@ fn new_rpcs_are_refused_as_soon_as_stop_returns<F: Face>() {
 fn calls_that_outlive_the_grace_are_cancelled_with_a_status<F: Face>() {
     let face = F::new();
     for style in Style::ALL {
-        let server = face.serve(style);
-        let (ch, who) = (face.channel(&server.target()), server.name());
-        let call = face.start_unary(&ch, held());
-        eventually(format!("{who}: the call to reach its handler"), || server.probe().calls() == 1).wait();
+        let (server, _ch, call, who) = serve_with_a_held_call(&face, style);
         let stop = server.stop(Some(Duration::from_millis(300)));
         let finished = call.finish();
         assert_eq!(finished.err().code(), StatusCode::Unavailable, "{who}: {:?}", finished.error);
@@ -105,10 +106,7 @@ fn stop_none_cancels_at_once<F: Face>() {
 fn a_second_stop_with_a_shorter_grace_shortens_it<F: Face>() {
     let face = F::new();
     for style in Style::ALL {
-        let server = face.serve(style);
-        let (ch, who) = (face.channel(&server.target()), server.name());
-        let call = face.start_unary(&ch, held());
-        eventually(format!("{who}: the call to reach its handler"), || server.probe().calls() == 1).wait();
+        let (server, _ch, call, who) = serve_with_a_held_call(&face, style);
         let first = server.stop(Some(Duration::from_secs(3600)));
         assert!(!first.is_done(), "{who}: the call is held, the grace is long");
         let second = server.stop(Some(Duration::from_millis(100)));

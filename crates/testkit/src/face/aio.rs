@@ -1,7 +1,7 @@
 //! [`AioFace`]: the async face driven from a blocking test, on a tokio runtime it owns;
 //! every wait goes through `block_on(bounded(..))`.
 
-use super::{Face, FaceServer, Finished, LiveCall, Peer, StopInner, Stopping};
+use super::{Engine, Face, Finished, LiveCall, Served, StopInner, Stopping};
 use crate::pb::{Msg, SvcStub};
 use crate::plan;
 use crate::probe::Probe;
@@ -115,12 +115,14 @@ impl Face for AioFace {
             .add_insecure_port(&format!("127.0.0.1:{port}"))
             .expect("a loopback port for the server");
         self.run(server.start()).expect("the server starts");
-        AioServer {
-            server,
+        Served {
+            engine: AioEngine {
+                server,
+                runtime: self.runtime.clone(),
+            },
             port,
             probe,
             style,
-            runtime: self.runtime.clone(),
         }
     }
 
@@ -204,38 +206,24 @@ impl AioFace {
 }
 
 /// A started rpc-aio server with the test service.
+pub type AioServer = Served<AioEngine>;
+
+/// An rpc-aio server and the runtime it was started on.
 #[derive(Debug)]
-pub struct AioServer {
+pub struct AioEngine {
     server: rpc_aio::Server,
-    port: u16,
-    probe: Arc<Probe>,
-    style: Style,
     runtime: Arc<tokio::runtime::Runtime>,
 }
 
 impl AioServer {
     /// The rpc-aio server.
     pub fn server(&self) -> &rpc_aio::Server {
-        &self.server
+        &self.engine.server
     }
 }
 
-impl Peer for AioServer {
-    fn name(&self) -> String {
-        format!("aio server, {:?} handlers", self.style)
-    }
-    fn port(&self) -> u16 {
-        self.port
-    }
-    fn probe(&self) -> &Arc<Probe> {
-        &self.probe
-    }
-}
-
-impl FaceServer for AioServer {
-    fn style(&self) -> Style {
-        self.style
-    }
+impl Engine for AioEngine {
+    const FACE: &'static str = "aio";
     fn stop(&self, grace: Option<Duration>) -> Stopping {
         Stopping {
             inner: StopInner::Aio(self.server.stop(grace), self.runtime.clone()),
@@ -252,12 +240,6 @@ impl FaceServer for AioServer {
     }
 }
 
-impl Drop for AioServer {
-    fn drop(&mut self) {
-        drop(self.server.stop(None));
-    }
-}
-
 /// A call of the async face in flight, of any kind.
 #[derive(Debug)]
 pub struct AioCall {
@@ -265,44 +247,19 @@ pub struct AioCall {
     runtime: Arc<tokio::runtime::Runtime>,
 }
 
-#[derive(Debug)]
-enum Kind {
-    Unary(rpc_aio::UnaryCall<Msg>),
-    ServerStream(rpc_aio::UnaryStreamCall<Msg>),
-    ClientStream(rpc_aio::StreamUnaryCall<Msg, Msg>),
-    Bidi(rpc_aio::StreamStreamCall<Msg, Msg>),
-}
-
-/// Applies `$body` to the call object, whatever its kind.
-macro_rules! each {
-    ($kind:expr, $call:ident => $body:expr) => {
-        match $kind {
-            Kind::Unary($call) => $body,
-            Kind::ServerStream($call) => $body,
-            Kind::ClientStream($call) => $body,
-            Kind::Bidi($call) => $body,
-        }
-    };
-}
-
-impl AioCall {
-    /// The kind of the call, for messages.
-    pub fn kind_name(&self) -> &'static str {
-        match self.call {
-            Kind::Unary(_) => "unary-unary",
-            Kind::ServerStream(_) => "unary-stream",
-            Kind::ClientStream(_) => "stream-unary",
-            Kind::Bidi(_) => "stream-stream",
-        }
-    }
-}
+type Kind = super::Kind<
+    rpc_aio::UnaryCall<Msg>,
+    rpc_aio::UnaryStreamCall<Msg>,
+    rpc_aio::StreamUnaryCall<Msg, Msg>,
+    rpc_aio::StreamStreamCall<Msg, Msg>,
+>;
 
 impl LiveCall for AioCall {
     fn write(&mut self, request: Msg) -> Result<(), RpcError> {
         match &mut self.call {
             Kind::ClientStream(call) => run(&self.runtime, call.write(request)),
             Kind::Bidi(call) => run(&self.runtime, call.write(request)),
-            _ => panic!("write() on a {} call", self.kind_name()),
+            _ => panic!("write() on a {} call", self.call.name()),
         }
     }
 
@@ -310,7 +267,7 @@ impl LiveCall for AioCall {
         match &mut self.call {
             Kind::ClientStream(call) => run(&self.runtime, call.done_writing()),
             Kind::Bidi(call) => run(&self.runtime, call.done_writing()),
-            _ => panic!("done_writing() on a {} call", self.kind_name()),
+            _ => panic!("done_writing() on a {} call", self.call.name()),
         }
     }
 
@@ -318,7 +275,7 @@ impl LiveCall for AioCall {
         match &mut self.call {
             Kind::ServerStream(call) => run(&self.runtime, call.next()),
             Kind::Bidi(call) => run(&self.runtime, call.next()),
-            _ => panic!("read() on a {} call", self.kind_name()),
+            _ => panic!("read() on a {} call", self.call.name()),
         }
     }
 

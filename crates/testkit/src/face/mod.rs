@@ -7,10 +7,22 @@
 //! [`Finished`] call, or a [`LiveCall`] to write to, read from, cancel or drop while it runs.
 //! Everything that waits is bounded by [`LIMIT`](crate::LIMIT).
 
+/// Applies `$body` to the call object in a [`Kind`], whatever its kind.
+macro_rules! each {
+    ($kind:expr, $call:ident => $body:expr) => {
+        match $kind {
+            $crate::face::Kind::Unary($call) => $body,
+            $crate::face::Kind::ServerStream($call) => $body,
+            $crate::face::Kind::ClientStream($call) => $body,
+            $crate::face::Kind::Bidi($call) => $body,
+        }
+    };
+}
+
 mod aio;
 mod sync;
 
-pub use aio::{AioCall, AioFace, AioServer};
+pub use aio::{AioCall, AioEngine, AioFace, AioServer};
 pub use sync::{SyncCall, SyncFace, SyncServer};
 
 use crate::pb::Msg;
@@ -92,6 +104,18 @@ pub trait Face: Sized + 'static {
     /// Starts Bidi (with `WriteRequests`, write through the call).
     fn start_bidi(&self, channel: &Self::Channel, requests: impl IntoStreamingRequest<Msg> + Send + 'static) -> Self::Call;
 
+    /// Calls each kind once with `metadata` (Unary with `x`, ServerStream asking for one
+    /// response, ClientStream with `[a]`, Bidi with `[b]`), each named for messages.
+    fn every_kind(&self, channel: &Self::Channel, metadata: &Metadata) -> [(&'static str, Finished); 4] {
+        let with = |m| rpc_core::Request::new(m).metadata(metadata.clone());
+        [
+            ("unary", self.unary(channel, with(crate::msg("x")))),
+            ("server stream", self.server_stream(channel, with(Msg { n: 1, ..crate::msg("") }))),
+            ("client stream", self.client_stream(channel, with(crate::msg("a")).map(|m| vec![m]))),
+            ("bidi", self.bidi(channel, with(crate::msg("b")).map(|m| vec![m]))),
+        ]
+    }
+
     /// The servers a client test runs against: the tonic peer, and a server of this face
     /// with each style of handlers.
     fn peers(&self) -> Vec<Box<dyn Peer>> {
@@ -141,10 +165,90 @@ impl Peer for TonicPeer {
     }
 }
 
-/// A started server of a face.
+/// A call object of a face, of one of the four kinds.
+#[derive(Debug)]
+pub(crate) enum Kind<U, SS, CS, B> {
+    Unary(U),
+    ServerStream(SS),
+    ClientStream(CS),
+    Bidi(B),
+}
+
+impl<U, SS, CS, B> Kind<U, SS, CS, B> {
+    /// The kind, for messages.
+    pub(crate) fn name(&self) -> &'static str {
+        match self {
+            Kind::Unary(_) => "unary-unary",
+            Kind::ServerStream(_) => "unary-stream",
+            Kind::ClientStream(_) => "stream-unary",
+            Kind::Bidi(_) => "stream-stream",
+        }
+    }
+}
+
+/// The server of a face, as [`Served`] drives it.
+pub trait Engine: Send + std::fmt::Debug {
+    /// `"aio"` or `"sync"`.
+    const FACE: &'static str;
+    /// Starts a stop; returns at once.
+    fn stop(&self, grace: Option<Duration>) -> Stopping;
+    /// RPCs in flight.
+    fn active_rpcs(&self) -> usize;
+    /// RPCs a stop cancelled for outliving its grace.
+    fn cancelled_rpcs(&self) -> usize;
+    /// Whether the server has terminated.
+    fn is_terminated(&self) -> bool;
+}
+
+/// A started server of a face serving the test service, with its probe.
 ///
 /// # Drop behavior
 /// Dropping it stops the server at once (`stop(None)`) without waiting.
+#[derive(Debug)]
+pub struct Served<S: Engine> {
+    pub(crate) engine: S,
+    pub(crate) port: u16,
+    pub(crate) probe: Arc<Probe>,
+    pub(crate) style: Style,
+}
+
+impl<S: Engine> Peer for Served<S> {
+    fn name(&self) -> String {
+        format!("{} server, {:?} handlers", S::FACE, self.style)
+    }
+    fn port(&self) -> u16 {
+        self.port
+    }
+    fn probe(&self) -> &Arc<Probe> {
+        &self.probe
+    }
+}
+
+impl<S: Engine> FaceServer for Served<S> {
+    fn style(&self) -> Style {
+        self.style
+    }
+    fn stop(&self, grace: Option<Duration>) -> Stopping {
+        self.engine.stop(grace)
+    }
+    fn active_rpcs(&self) -> usize {
+        self.engine.active_rpcs()
+    }
+    fn cancelled_rpcs(&self) -> usize {
+        self.engine.cancelled_rpcs()
+    }
+    fn is_terminated(&self) -> bool {
+        self.engine.is_terminated()
+    }
+}
+
+impl<S: Engine> Drop for Served<S> {
+    fn drop(&mut self) {
+        drop(self.engine.stop(None));
+    }
+}
+
+/// A started server of a face.
 pub trait FaceServer: Peer {
     /// The style of its handlers.
     fn style(&self) -> Style;

@@ -1,7 +1,7 @@
 //! [`SyncFace`]: the blocking face, called as blocking code calls it; every blocking call
 //! runs under `bounded(..)` (on a thread of its own, the call object moved there and back).
 
-use super::{Face, FaceServer, Finished, LiveCall, Peer, StopInner, Stopping};
+use super::{Engine, Face, Finished, LiveCall, Served, StopInner, Stopping};
 use crate::pb::{Msg, SvcStub};
 use crate::plan;
 use crate::probe::Probe;
@@ -10,7 +10,6 @@ use crate::wait::{LIMIT, bounded};
 use rpc_aio::{HandlerCallDetails, RpcMethodHandler};
 use rpc_core::{ChannelConnectivity, ChannelOptions, IntoRequest, IntoStreamingRequest, Metadata, RpcError, ServerOptions, StatusCode};
 use rpc_sync::WaitError;
-use std::sync::Arc;
 use std::time::Duration;
 
 /// The blocking face (rpc-sync).
@@ -80,8 +79,8 @@ impl Face for SyncFace {
             .add_insecure_port(&format!("127.0.0.1:{port}"))
             .expect("a loopback port for the server");
         server.start().expect("the server starts");
-        SyncServer {
-            server,
+        Served {
+            engine: server,
             port,
             probe,
             style,
@@ -156,56 +155,30 @@ impl Face for SyncFace {
 }
 
 /// A started rpc-sync server with the test service.
-#[derive(Debug)]
-pub struct SyncServer {
-    server: rpc_sync::Server,
-    port: u16,
-    probe: Arc<Probe>,
-    style: Style,
-}
+pub type SyncServer = Served<rpc_sync::Server>;
 
 impl SyncServer {
     /// The rpc-sync server.
     pub fn server(&self) -> &rpc_sync::Server {
-        &self.server
+        &self.engine
     }
 }
 
-impl Peer for SyncServer {
-    fn name(&self) -> String {
-        format!("sync server, {:?} handlers", self.style)
-    }
-    fn port(&self) -> u16 {
-        self.port
-    }
-    fn probe(&self) -> &Arc<Probe> {
-        &self.probe
-    }
-}
-
-impl FaceServer for SyncServer {
-    fn style(&self) -> Style {
-        self.style
-    }
+impl Engine for rpc_sync::Server {
+    const FACE: &'static str = "sync";
     fn stop(&self, grace: Option<Duration>) -> Stopping {
         Stopping {
-            inner: StopInner::Sync(self.server.stop(grace)),
+            inner: StopInner::Sync(rpc_sync::Server::stop(self, grace)),
         }
     }
     fn active_rpcs(&self) -> usize {
-        self.server.active_rpcs()
+        rpc_sync::Server::active_rpcs(self)
     }
     fn cancelled_rpcs(&self) -> usize {
-        self.server.cancelled_rpcs()
+        rpc_sync::Server::cancelled_rpcs(self)
     }
     fn is_terminated(&self) -> bool {
-        self.server.is_terminated()
-    }
-}
-
-impl Drop for SyncServer {
-    fn drop(&mut self) {
-        drop(self.server.stop(None));
+        rpc_sync::Server::is_terminated(self)
     }
 }
 
@@ -216,36 +189,12 @@ pub struct SyncCall {
     call: Option<Kind>,
 }
 
-#[derive(Debug)]
-enum Kind {
-    Unary(rpc_sync::UnaryCall<Msg>),
-    ServerStream(rpc_sync::UnaryStreamCall<Msg>),
-    ClientStream(rpc_sync::StreamUnaryCall<Msg, Msg>),
-    Bidi(rpc_sync::StreamStreamCall<Msg, Msg>),
-}
-
-/// Applies `$body` to the call object, whatever its kind.
-macro_rules! each {
-    ($kind:expr, $call:ident => $body:expr) => {
-        match $kind {
-            Kind::Unary($call) => $body,
-            Kind::ServerStream($call) => $body,
-            Kind::ClientStream($call) => $body,
-            Kind::Bidi($call) => $body,
-        }
-    };
-}
-
-impl Kind {
-    fn name(&self) -> &'static str {
-        match self {
-            Kind::Unary(_) => "unary-unary",
-            Kind::ServerStream(_) => "unary-stream",
-            Kind::ClientStream(_) => "stream-unary",
-            Kind::Bidi(_) => "stream-stream",
-        }
-    }
-}
+type Kind = super::Kind<
+    rpc_sync::UnaryCall<Msg>,
+    rpc_sync::UnaryStreamCall<Msg>,
+    rpc_sync::StreamUnaryCall<Msg, Msg>,
+    rpc_sync::StreamStreamCall<Msg, Msg>,
+>;
 
 impl SyncCall {
     fn new(call: Kind) -> SyncCall {
