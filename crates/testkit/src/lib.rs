@@ -71,9 +71,15 @@ pub fn md(pairs: &[(&str, &str)]) -> rpc_core::Metadata {
 /// `name::aio` and `name::sync`. Attributes before a name (`#[ignore = "..."]`) apply to
 /// both; `name { aio: #[..], sync: #[..] }` gives each face its own.
 ///
-/// ```ignore
-/// fn four_kinds<F: Face>() { /* ... */ }
+/// ```no_run
+/// use rpc_testkit::{Face, both_faces};
+///
+/// fn four_kinds<F: Face>() {
+///     let _face = F::new();
+/// }
+///
 /// both_faces!(four_kinds);
+/// # fn main() {}
 /// ```
 #[macro_export]
 macro_rules! both_faces {

@@ -77,8 +77,9 @@ impl Probe {
         self.last().headers.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())
     }
 
-    /// The time the last call's handler had left when it started: `None` if no call
-    /// reported it, `Some(None)` if the call had no deadline.
+    /// The time the last call's handler had left when it started: `None` if its server
+    /// does not report it (the tonic peer) or no call came, `Some(None)` if the call had
+    /// no deadline.
     pub fn time_remaining(&self) -> Option<Option<Duration>> {
         self.last().time_remaining
     }
@@ -93,11 +94,11 @@ impl Probe {
         self.released.load(Ordering::SeqCst)
     }
 
-    pub(crate) fn record_call(&self, headers: Vec<(String, Vec<u8>)>, time_remaining: Option<Duration>) {
+    pub(crate) fn record_call(&self, headers: Vec<(String, Vec<u8>)>, time_remaining: Option<Option<Duration>>) {
         {
             let mut last = self.last();
             last.headers = headers;
-            last.time_remaining = Some(time_remaining);
+            last.time_remaining = time_remaining;
         }
         self.calls.fetch_add(1, Ordering::SeqCst);
     }

@@ -110,7 +110,7 @@ pub(crate) fn failure_error(failure: &Failure, trailers: bool) -> RpcError {
 fn begin(probe: &Probe, ctx: &ServicerContext) -> Result<Plan, RpcError> {
     let md = ctx.invocation_metadata();
     let headers = md.iter().map(|(k, v)| (k.to_owned(), v.as_bytes().to_vec())).collect();
-    probe.record_call(headers, ctx.time_remaining());
+    probe.record_call(headers, Some(ctx.time_remaining()));
     let plan = Plan::read(
         |k| md.get_str(k).map(str::to_owned),
         |k| md.get(k).filter(|v| v.is_binary()).map(|v| v.as_bytes().to_vec()),
