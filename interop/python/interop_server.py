@@ -3,11 +3,15 @@ rpc's interop tests: `python interop_server.py --port 0 [--use_tls]`.
 
 Prints `listening on PORT` once serving; serves until SIGINT or SIGTERM.
 
-Like gRPC Python's own interop server, it cannot see whether a request arrived
-compressed (the CompressedRequest feature): `expect_compressed` is not checked.
+It is as strict as gRPC's official interop servers about compressed requests (the
+CompressedRequest feature): each request message's `expect_compressed` must match how that
+message came. gRPC Python's own interop server cannot tell; this one runs its core with
+`grpc.per_message_decompression` off, so messages reach the deserializers as they came over
+the wire, and the deserializers decompress the gzip ones themselves and say which were.
 """
 
 import argparse
+import gzip
 import signal
 import sys
 import threading
@@ -37,23 +41,62 @@ def echo_status(request, context):
         context.abort(CODES.get(status.code, grpc.StatusCode.UNKNOWN), status.message)
 
 
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+class Received:
+    """A request message and whether it came compressed on the wire."""
+
+    def __init__(self, message, compressed):
+        self.message = message
+        self.compressed = compressed
+
+
+def deserializer(message_type):
+    """Decodes one request as it came: gzip-compressed messages (the interop cases compress
+    with gzip) are decompressed here, since the core hands them over untouched."""
+
+    def deserialize(data):
+        compressed = data[:2] == GZIP_MAGIC
+        if compressed:
+            data = gzip.decompress(data)
+        return Received(message_type.FromString(data), compressed)
+
+    return deserialize
+
+
+def check_compressed(received, context):
+    """INVALID_ARGUMENT unless the message came as its `expect_compressed` says."""
+    request = received.message
+    if not request.HasField("expect_compressed"):
+        return
+    if request.expect_compressed.value and not received.compressed:
+        context.abort(grpc.StatusCode.INVALID_ARGUMENT, "Expected compressed request but it was not compressed")
+    if not request.expect_compressed.value and received.compressed:
+        context.abort(grpc.StatusCode.INVALID_ARGUMENT, "Expected uncompressed request but it was compressed")
+
+
 def payload(size):
     return messages_pb2.Payload(body=b"\0" * size)
 
 
 class TestService(test_pb2_grpc.TestServiceServicer):
+    """Its methods take `Received` requests (see `deserializer`)."""
+
     def EmptyCall(self, request, context):
         echo_metadata(context)
         return empty_pb2.Empty()
 
-    def UnaryCall(self, request, context):
+    def UnaryCall(self, received, context):
+        request = received.message
         echo_metadata(context)
+        check_compressed(received, context)
         echo_status(request, context)
         if request.response_compressed.value:
             context.set_compression(grpc.Compression.Gzip)
         return messages_pb2.SimpleResponse(payload=payload(request.response_size))
 
-    def CacheableUnaryCall(self, request, context):
+    def CacheableUnaryCall(self, received, context):
         echo_metadata(context)
         return messages_pb2.SimpleResponse(payload=messages_pb2.Payload(body=str(time.time_ns()).encode()))
 
@@ -66,7 +109,8 @@ class TestService(test_pb2_grpc.TestServiceServicer):
                 context.disable_next_message_compression()
             yield messages_pb2.StreamingOutputCallResponse(payload=payload(parameters.size))
 
-    def StreamingOutputCall(self, request, context):
+    def StreamingOutputCall(self, received, context):
+        request = received.message
         echo_metadata(context)
         if any(p.compressed.value for p in request.response_parameters):
             context.set_compression(grpc.Compression.Gzip)
@@ -74,19 +118,59 @@ class TestService(test_pb2_grpc.TestServiceServicer):
 
     def StreamingInputCall(self, request_iterator, context):
         echo_metadata(context)
-        total = sum(len(request.payload.body) for request in request_iterator)
+        total = 0
+        for received in request_iterator:
+            check_compressed(received, context)
+            total += len(received.message.payload.body)
         return messages_pb2.StreamingInputCallResponse(aggregated_payload_size=total)
 
     def FullDuplexCall(self, request_iterator, context):
         echo_metadata(context)
-        for request in request_iterator:
-            yield from self._replies(request, context)
+        for received in request_iterator:
+            yield from self._replies(received.message, context)
 
     def HalfDuplexCall(self, request_iterator, context):
         echo_metadata(context)
-        requests = list(request_iterator)
+        requests = [received.message for received in request_iterator]
         for request in requests:
             yield from self._replies(request, context)
+
+
+def handlers(service):
+    """The TestService's method handlers, with deserializers that see compressed messages."""
+    m = messages_pb2
+    unary = grpc.unary_unary_rpc_method_handler
+    streaming_out = grpc.unary_stream_rpc_method_handler
+    streaming_in = grpc.stream_unary_rpc_method_handler
+    duplex = grpc.stream_stream_rpc_method_handler
+    table = {
+        "EmptyCall": unary(service.EmptyCall, deserializer(empty_pb2.Empty), empty_pb2.Empty.SerializeToString),
+        "UnaryCall": unary(service.UnaryCall, deserializer(m.SimpleRequest), m.SimpleResponse.SerializeToString),
+        "CacheableUnaryCall": unary(
+            service.CacheableUnaryCall, deserializer(m.SimpleRequest), m.SimpleResponse.SerializeToString
+        ),
+        "StreamingOutputCall": streaming_out(
+            service.StreamingOutputCall,
+            deserializer(m.StreamingOutputCallRequest),
+            m.StreamingOutputCallResponse.SerializeToString,
+        ),
+        "StreamingInputCall": streaming_in(
+            service.StreamingInputCall,
+            deserializer(m.StreamingInputCallRequest),
+            m.StreamingInputCallResponse.SerializeToString,
+        ),
+        "FullDuplexCall": duplex(
+            service.FullDuplexCall,
+            deserializer(m.StreamingOutputCallRequest),
+            m.StreamingOutputCallResponse.SerializeToString,
+        ),
+        "HalfDuplexCall": duplex(
+            service.HalfDuplexCall,
+            deserializer(m.StreamingOutputCallRequest),
+            m.StreamingOutputCallResponse.SerializeToString,
+        ),
+    }
+    return grpc.method_handlers_generic_handler("grpc.testing.TestService", table)
 
 
 def main():
@@ -95,8 +179,12 @@ def main():
     parser.add_argument("--use_tls", nargs="?", const="true", default="false")
     args = parser.parse_args()
 
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=16))
-    test_pb2_grpc.add_TestServiceServicer_to_server(TestService(), server)
+    # Messages reach the deserializers as they came, so each one's compression is visible.
+    server = grpc.server(
+        futures.ThreadPoolExecutor(max_workers=16),
+        handlers=[handlers(TestService())],
+        options=[("grpc.per_message_decompression", 0)],
+    )
     address = "127.0.0.1:%d" % args.port
     if parse_bool(args.use_tls):
         credentials = grpc.ssl_server_credentials(((read_testdata("server1.key"), read_testdata("server1.pem")),))

@@ -9,7 +9,7 @@ use crate::pb::{
     StreamingOutputCallRequest, StreamingOutputCallResponse,
 };
 use crate::service::{ECHO_INITIAL_KEY, ECHO_TRAILING_KEY, zeros};
-use rpc_core::{Metadata, RpcError, StatusCode};
+use rpc_core::{ChannelOptions, Metadata, RpcError, StatusCode};
 use std::fmt;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -35,10 +35,6 @@ pub const ALL: &[&str] = &[
     "client_compressed_streaming",
     "server_compressed_streaming",
 ];
-
-/// The cases that need the CompressedRequest server feature, which some servers (gRPC
-/// Python's) cannot offer: gRPC's own interop matrix skips them there too.
-pub const NEEDS_COMPRESSED_REQUEST: &[&str] = &["client_compressed_unary", "client_compressed_streaming"];
 
 /// The timeout of each call of a case, so a broken peer fails a case instead of hanging it.
 pub const CALL_TIMEOUT: Duration = Duration::from_secs(20);
@@ -319,6 +315,25 @@ pub fn server_compressed_streaming_request() -> StreamingOutputCallRequest {
 pub struct Report {
     passed: usize,
     failed: usize,
+}
+
+/// The start of a client run: the cases `--test_case` names and the channel the flags
+/// describe (made by `channel`, one face's constructor), or the exit code of a run that
+/// cannot start (the reason printed).
+pub fn start<C>(
+    args: &crate::args::ClientArgs,
+    channel: impl FnOnce(&str, rpc_core::ChannelCredentials, ChannelOptions) -> Result<C, RpcError>,
+) -> Result<(Vec<&'static str>, C), ExitCode> {
+    let names = parse(&args.test_case).map_err(|e| {
+        eprintln!("{e}");
+        ExitCode::FAILURE
+    })?;
+    let made = crate::tls::client_settings(args).and_then(|(creds, options)| channel(&args.target(), creds, options));
+    let channel = made.map_err(|e| {
+        eprintln!("cannot make a channel to {}: {e}", args.target());
+        ExitCode::FAILURE
+    })?;
+    Ok((names, channel))
 }
 
 impl Report {

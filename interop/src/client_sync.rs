@@ -9,7 +9,7 @@ use crate::args::ClientArgs;
 use crate::cases::{self, CALL_TIMEOUT, Failure, Outcome, Report, ensure, expect_error};
 use crate::pb::{Empty, StreamingInputCallRequest, StreamingOutputCallRequest, TestServiceStub, UnimplementedServiceStub};
 use crate::tls;
-use rpc_core::{ChannelOptions, Compression, Request, RpcError, StatusCode};
+use rpc_core::{Compression, OutgoingMessage, Request, RequestSource, RpcError, StatusCode};
 use rpc_sync::Channel;
 use std::process::ExitCode;
 use std::sync::mpsc;
@@ -17,30 +17,17 @@ use std::time::Duration;
 
 /// The channel the flags describe: plaintext, or TLS verifying `--server_host_override`.
 pub fn channel(args: &ClientArgs) -> Result<Channel, RpcError> {
-    let mut options = ChannelOptions::default();
-    if args.use_tls {
-        options.ssl_target_name_override = Some(args.server_host_override.clone());
-        rpc_sync::secure_channel(&args.target(), tls::channel_credentials(args.use_test_ca)?, options)
-    } else {
-        rpc_sync::insecure_channel(&args.target(), options)
-    }
+    let (credentials, options) = tls::client_settings(args)?;
+    rpc_sync::secure_channel(&args.target(), credentials, options)
 }
 
 /// Runs the cases `--test_case` names, printing one line each and the closing count.
 pub fn run(args: &ClientArgs) -> ExitCode {
-    let names = match cases::parse(&args.test_case) {
-        Ok(n) => n,
-        Err(e) => {
-            eprintln!("{e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let client = match channel(args) {
-        Ok(channel) => SyncClient::new(channel),
-        Err(e) => {
-            eprintln!("cannot make a channel to {}: {e}", args.target());
-            return ExitCode::FAILURE;
-        }
+    let (names, client) = match cases::start(args, |target, credentials, options| {
+        rpc_sync::secure_channel(target, credentials, options).map(SyncClient::new)
+    }) {
+        Ok(started) => started,
+        Err(code) => return code,
     };
     let mut report = Report::default();
     for name in names {
@@ -284,13 +271,13 @@ impl SyncClient {
     fn client_compressed_streaming(&self) -> Outcome {
         let probe = vec![cases::compressed_input_request(true, cases::COMPRESSED_STREAMING_SIZES[0])];
         expect_error(self.stub.streaming_input_call(request(probe)), StatusCode::InvalidArgument, None)?;
-        // The whole call is compressed: the second message, which says it need not be,
-        // is compressed too (per-message choice is not offered by the client API).
+        // The call is compressed; its second message, which says it is not, goes out
+        // uncompressed (each gRPC message carries its own compressed flag).
         let [first, second] = cases::COMPRESSED_STREAMING_SIZES;
-        let messages = vec![
-            cases::compressed_input_request(true, first),
-            cases::compressed_input_request(false, second),
-        ];
+        let messages = RequestSource::messages(vec![
+            OutgoingMessage::new(cases::compressed_input_request(true, first)),
+            OutgoingMessage::new(cases::compressed_input_request(false, second)).uncompressed(),
+        ]);
         let response = self.stub.streaming_input_call(request(messages).compression(Compression::Gzip))?;
         ensure(response.aggregated_payload_size == cases::COMPRESSED_STREAMING_TOTAL, || {
             format!("aggregated_payload_size {}", response.aggregated_payload_size)

@@ -57,18 +57,19 @@ pub fn echo_status(context: &ServicerContext, status: Option<&EchoStatus>) -> Re
     }
 }
 
-/// The CompressedRequest feature: a request that says it was compressed must have come
-/// on a call whose messages were compressed; otherwise INVALID_ARGUMENT.
-///
-/// The server sees the call's `grpc-encoding`, not each message's compressed flag, so a
-/// message marked "not compressed" on a compressed call is accepted (as most servers do).
-pub fn check_compressed(context: &ServicerContext, expect_compressed: bool) -> Result<(), RpcError> {
-    if expect_compressed && context.request_compression() == Compression::NoCompression {
-        return Err(RpcError::invalid_argument(
-            "expected a compressed request, but it arrived uncompressed",
-        ));
+/// The CompressedRequest feature, as strictly as gRPC's official interop servers check it:
+/// a request that sets `expect_compressed` must have come compressed (true) or
+/// uncompressed (false), judged by that message's own compressed flag, not by the call's
+/// `grpc-encoding`; otherwise INVALID_ARGUMENT.
+pub fn check_compressed(context: &ServicerContext, expect_compressed: Option<&BoolValue>) -> Result<(), RpcError> {
+    let Some(expected) = expect_compressed.map(|b| b.value) else {
+        return Ok(());
+    };
+    match (expected, context.last_request_compressed()) {
+        (true, false) => Err(RpcError::invalid_argument("Expected compressed request but it was not compressed")),
+        (false, true) => Err(RpcError::invalid_argument("Expected uncompressed request but it was compressed")),
+        _ => Ok(()),
     }
-    Ok(())
 }
 
 fn check_payload_type(response_type: i32) -> Result<(), RpcError> {
@@ -81,7 +82,7 @@ fn check_payload_type(response_type: i32) -> Result<(), RpcError> {
 /// UnaryCall: checks, echoes, and a payload of `response_size` zeros.
 pub fn unary_call(request: SimpleRequest, context: &ServicerContext) -> Result<SimpleResponse, RpcError> {
     echo_metadata(context, Metadata::new())?;
-    check_compressed(context, flag(request.expect_compressed.as_ref()))?;
+    check_compressed(context, request.expect_compressed.as_ref())?;
     echo_status(context, request.response_status.as_ref())?;
     check_payload_type(request.response_type)?;
     if flag(request.response_compressed.as_ref()) {
@@ -161,7 +162,7 @@ pub struct InputTotal(pub i32);
 impl InputTotal {
     /// Adds one request, after checking its compression expectation.
     pub fn add(&mut self, request: &StreamingInputCallRequest, context: &ServicerContext) -> Result<(), RpcError> {
-        check_compressed(context, flag(request.expect_compressed.as_ref()))?;
+        check_compressed(context, request.expect_compressed.as_ref())?;
         let size = request.payload.as_ref().map_or(0, |p| p.body.len());
         let size = i32::try_from(size).map_err(|_| RpcError::invalid_argument("payload over 2 GiB"))?;
         self.0 = self
@@ -185,7 +186,10 @@ mod tests {
             request_compression,
             ..RpcInfo::default()
         };
-        ServicerContext::new(info, Some(Box::new(|_| {}))).0
+        let (ctx, control) = ServicerContext::new(info, Some(Box::new(|_| {})));
+        // As the engine does for a request that came as the call says.
+        control.set_last_request_compressed(request_compression != Compression::NoCompression);
+        ctx
     }
 
     #[test]
@@ -218,14 +222,23 @@ mod tests {
     }
 
     #[test]
-    fn expect_compressed_needs_a_compressed_call() {
-        let request = SimpleRequest {
-            expect_compressed: Some(BoolValue { value: true }),
+    fn expect_compressed_is_checked_against_the_message_both_ways() {
+        let expecting = |value| SimpleRequest {
+            expect_compressed: Some(BoolValue { value }),
             ..Default::default()
         };
-        let err = unary_call(request.clone(), &context(Metadata::new(), Compression::NoCompression)).unwrap_err();
+        let plain = || context(Metadata::new(), Compression::NoCompression);
+        let gzipped = || context(Metadata::new(), Compression::Gzip);
+        let err = unary_call(expecting(true), &plain()).unwrap_err();
         assert_eq!(err.code(), StatusCode::InvalidArgument);
-        assert!(unary_call(request, &context(Metadata::new(), Compression::Gzip)).is_ok());
+        assert!(unary_call(expecting(true), &gzipped()).is_ok());
+        let err = unary_call(expecting(false), &gzipped()).unwrap_err();
+        assert_eq!(
+            (err.code(), err.details()),
+            (StatusCode::InvalidArgument, "Expected uncompressed request but it was compressed")
+        );
+        assert!(unary_call(expecting(false), &plain()).is_ok());
+        assert!(unary_call(SimpleRequest::default(), &gzipped()).is_ok(), "no expectation, no check");
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! The interop test TLS material (`interop/testdata/`, test-only keys), embedded so the
 //! binaries run from any directory, and the credentials built from it.
 
-use rpc_core::{ChannelCredentials, RpcError, ServerCredentials};
+use crate::args::ClientArgs;
+use rpc_core::{ChannelCredentials, ChannelOptions, RpcError, ServerCredentials};
 
 /// The interop test CA (PEM).
 pub const CA_PEM: &[u8] = include_bytes!("../testdata/ca.pem");
@@ -21,4 +22,15 @@ pub fn server_credentials() -> Result<ServerCredentials, RpcError> {
 pub fn channel_credentials(use_test_ca: bool) -> Result<ChannelCredentials, RpcError> {
     let roots = use_test_ca.then_some(CA_PEM);
     ChannelCredentials::ssl(roots, None, None).map_err(|e| RpcError::internal(format!("the interop test CA is unusable: {e}")))
+}
+
+/// The credentials and options the client flags describe: plaintext (insecure
+/// credentials), or TLS verifying `--server_host_override`.
+pub fn client_settings(args: &ClientArgs) -> Result<(ChannelCredentials, ChannelOptions), RpcError> {
+    let mut options = ChannelOptions::default();
+    if !args.use_tls {
+        return Ok((ChannelCredentials::insecure(), options));
+    }
+    options.ssl_target_name_override = Some(args.server_host_override.clone());
+    Ok((channel_credentials(args.use_test_ca)?, options))
 }

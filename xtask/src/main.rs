@@ -1,6 +1,6 @@
 //! Developer tasks for the rpc workspace, run as `cargo xtask <task>`.
 //!
-//! Tasks land here as the project grows (benchmarks next); `cargo xtask` with no task
+//! Tasks land here as the project grows; `cargo xtask` with no task
 //! lists what exists today.
 
 use std::process::{Command, ExitCode};

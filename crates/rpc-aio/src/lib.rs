@@ -20,12 +20,7 @@
 mod deadline;
 
 #[doc(no_inline)]
-pub use rpc_core::{
-    AuthContext, AuthMetadataContext, AuthMetadataPlugin, CallCredentials, CallOptions, ChannelConnectivity, ChannelCredentials,
-    ChannelOptions, Compression, IntoRequest, IntoRequestSource, IntoStreamingRequest, Metadata, MetadataError, MetadataValue,
-    OutgoingMessage, Request, RequestIterator, RequestSource, RequestStream, ResponseIterator, ResponseStream, RpcError, ServerCredentials,
-    ServerOptions, ServicerContext, StatusCode, WriteOptions, WriteRequests, codec, codegen, details, stream,
-};
+pub use rpc_core::shared::*;
 
 // client
 mod client;

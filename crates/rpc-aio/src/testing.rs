@@ -43,11 +43,7 @@ pub async fn serve_with_options(
 ) -> Result<(TestServer, Channel), RpcError> {
     let server = Server::new(server_options);
     register(&server);
-    let port = server.add_insecure_port("127.0.0.1:0")?;
-    server.start().await?;
-    let test_server = TestServer { server, port };
-    let channel = insecure_channel(&test_server.target(), channel_options)?;
-    Ok((test_server, channel))
+    TestServer::start(server, channel_options).await
 }
 
 /// A started server serving a test, on a loopback port of its own.
@@ -62,6 +58,19 @@ pub struct TestServer {
 }
 
 impl TestServer {
+    /// Starts `server` (its servicers registered) on a free loopback port, with a channel
+    /// to it made with `channel_options`.
+    ///
+    /// # Errors
+    /// As [`serve_with_options`].
+    pub async fn start(server: Server, channel_options: ChannelOptions) -> Result<(TestServer, Channel), RpcError> {
+        let port = server.add_insecure_port("127.0.0.1:0")?;
+        server.start().await?;
+        let test_server = TestServer { server, port };
+        let channel = insecure_channel(&test_server.target(), channel_options)?;
+        Ok((test_server, channel))
+    }
+
     /// The server, e.g. to read [`Server::active_rpcs`] or register more handlers.
     pub fn server(&self) -> &Server {
         &self.server

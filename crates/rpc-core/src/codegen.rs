@@ -272,3 +272,116 @@ pub use crate::request::{RequestSource as Source, StreamRequests, WriteRequests}
 pub use crate::streams::{
     RequestIterator as ReqIter, RequestStream as ReqStream, ResponseIterator as RespIter, ResponseStream as RespStream,
 };
+
+/// Implements the contract for one face, so the two faces' implementations are one text:
+/// the four callable traits for the face's `MultiCallable<K, Req, Resp, C>` (forwarding to
+/// its inherent `call` / `with_call` / `future`) and [`Channel`] for its channel (through
+/// the channel's `multicallable_for(method)`). `kind` must name the face's kind markers.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __impl_codegen_contract {
+    (
+        channel = $channel:ty,
+        multicallable = $mc:ident,
+        unary_unary = ($uu_call:ty, $uu_with:ty, $uu_fut:ty),
+        unary_stream = $us_call:ty,
+        stream_unary = ($su_call:ty, $su_with:ty, $su_fut:ty),
+        stream_stream = $ss_call:ty $(,)?
+    ) => {
+        impl<Req, Resp, C> $crate::codegen::UnaryUnaryCallable<Req, Resp> for $mc<kind::UnaryUnary, Req, Resp, C>
+        where
+            Req: $crate::codegen::OutMessage,
+            Resp: $crate::codegen::InMessage,
+            C: $crate::codec::Encoder<Req> + $crate::codec::Decoder<Resp>,
+        {
+            type Call = $uu_call;
+            type WithCall = $uu_with;
+            type Future = $uu_fut;
+            fn call(&self, request: $crate::Request<Req>) -> $uu_call {
+                <$mc<kind::UnaryUnary, Req, Resp, C>>::call(self, request)
+            }
+            fn with_call(&self, request: $crate::Request<Req>) -> $uu_with {
+                <$mc<kind::UnaryUnary, Req, Resp, C>>::with_call(self, request)
+            }
+            fn future(&self, request: $crate::Request<Req>) -> $uu_fut {
+                <$mc<kind::UnaryUnary, Req, Resp, C>>::future(self, request)
+            }
+        }
+
+        impl<Req, Resp, C> $crate::codegen::UnaryStreamCallable<Req, Resp> for $mc<kind::UnaryStream, Req, Resp, C>
+        where
+            Req: $crate::codegen::OutMessage,
+            Resp: $crate::codegen::InMessage,
+            C: $crate::codec::Encoder<Req> + $crate::codec::Decoder<Resp>,
+        {
+            type Call = $us_call;
+            fn call(&self, request: $crate::Request<Req>) -> $us_call {
+                <$mc<kind::UnaryStream, Req, Resp, C>>::call(self, request)
+            }
+        }
+
+        impl<Req, Resp, C> $crate::codegen::StreamUnaryCallable<Req, Resp> for $mc<kind::StreamUnary, Req, Resp, C>
+        where
+            Req: $crate::codegen::OutMessage,
+            Resp: $crate::codegen::InMessage,
+            C: $crate::codec::Encoder<Req> + $crate::codec::Decoder<Resp>,
+        {
+            type Call = $su_call;
+            type WithCall = $su_with;
+            type Future = $su_fut;
+            fn call(&self, request: $crate::Request<$crate::RequestSource<Req>>) -> $su_call {
+                <$mc<kind::StreamUnary, Req, Resp, C>>::call(self, request)
+            }
+            fn with_call(&self, request: $crate::Request<$crate::RequestSource<Req>>) -> $su_with {
+                <$mc<kind::StreamUnary, Req, Resp, C>>::with_call(self, request)
+            }
+            fn future(&self, request: $crate::Request<$crate::RequestSource<Req>>) -> $su_fut {
+                <$mc<kind::StreamUnary, Req, Resp, C>>::future(self, request)
+            }
+        }
+
+        impl<Req, Resp, C> $crate::codegen::StreamStreamCallable<Req, Resp> for $mc<kind::StreamStream, Req, Resp, C>
+        where
+            Req: $crate::codegen::OutMessage,
+            Resp: $crate::codegen::InMessage,
+            C: $crate::codec::Encoder<Req> + $crate::codec::Decoder<Resp>,
+        {
+            type Call = $ss_call;
+            fn call(&self, request: $crate::Request<$crate::RequestSource<Req>>) -> $ss_call {
+                <$mc<kind::StreamStream, Req, Resp, C>>::call(self, request)
+            }
+        }
+
+        impl $crate::codegen::Channel for $channel {
+            type UnaryUnary<Req: $crate::codegen::OutMessage, Resp: $crate::codegen::InMessage> = $mc<kind::UnaryUnary, Req, Resp>;
+            type UnaryStream<Req: $crate::codegen::OutMessage, Resp: $crate::codegen::InMessage> = $mc<kind::UnaryStream, Req, Resp>;
+            type StreamUnary<Req: $crate::codegen::OutMessage, Resp: $crate::codegen::InMessage> = $mc<kind::StreamUnary, Req, Resp>;
+            type StreamStream<Req: $crate::codegen::OutMessage, Resp: $crate::codegen::InMessage> = $mc<kind::StreamStream, Req, Resp>;
+
+            fn unary_unary<Req: $crate::codegen::OutMessage, Resp: $crate::codegen::InMessage>(
+                &self,
+                method: &'static $crate::codegen::MethodDescriptor,
+            ) -> $mc<kind::UnaryUnary, Req, Resp> {
+                self.multicallable_for(method)
+            }
+            fn unary_stream<Req: $crate::codegen::OutMessage, Resp: $crate::codegen::InMessage>(
+                &self,
+                method: &'static $crate::codegen::MethodDescriptor,
+            ) -> $mc<kind::UnaryStream, Req, Resp> {
+                self.multicallable_for(method)
+            }
+            fn stream_unary<Req: $crate::codegen::OutMessage, Resp: $crate::codegen::InMessage>(
+                &self,
+                method: &'static $crate::codegen::MethodDescriptor,
+            ) -> $mc<kind::StreamUnary, Req, Resp> {
+                self.multicallable_for(method)
+            }
+            fn stream_stream<Req: $crate::codegen::OutMessage, Resp: $crate::codegen::InMessage>(
+                &self,
+                method: &'static $crate::codegen::MethodDescriptor,
+            ) -> $mc<kind::StreamStream, Req, Resp> {
+                self.multicallable_for(method)
+            }
+        }
+    };
+}

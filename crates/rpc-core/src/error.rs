@@ -7,9 +7,12 @@ use bytes::Bytes;
 use prost::Message;
 use std::fmt;
 
-/// The error of a gRPC call: a [`StatusCode`] other than OK, a details
-/// message, the metadata the peer sent, and optional rich details
-/// (`google.rpc.Status` in `grpc-status-details-bin`).
+/// The error of a gRPC call: a [`StatusCode`], a details message, the metadata the peer
+/// sent, and optional rich details (`google.rpc.Status` in `grpc-status-details-bin`).
+///
+/// The library never reports OK as an error: a call that ends OK gives its response.
+/// [`RpcError::new`] takes any code, so code of yours can build one with OK; a handler that
+/// returns it (or aborts with it) ends its RPC UNKNOWN, as gRPC does.
 ///
 /// It is boxed inside, so `Result<T, RpcError>` stays small and moving it is cheap.
 pub struct RpcError {
@@ -242,6 +245,15 @@ impl fmt::Debug for RpcError {
 }
 
 impl std::error::Error for RpcError {}
+
+impl From<crate::credentials::CredentialsError> for RpcError {
+    /// Credentials that cannot be used (bad PEM, a key without its chain) are
+    /// `INVALID_ARGUMENT` naming the problem, so `ServerCredentials::ssl(..)?` works in a
+    /// function that returns `RpcError`.
+    fn from(err: crate::credentials::CredentialsError) -> Self {
+        RpcError::invalid_argument(err.to_string())
+    }
+}
 
 impl From<crate::metadata::MetadataError> for RpcError {
     /// Invalid metadata from the application is an `INTERNAL` error naming the problem.

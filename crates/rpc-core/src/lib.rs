@@ -28,9 +28,23 @@ mod error;
 pub mod metadata;
 mod options;
 mod request;
+mod response_channel;
 mod status;
 mod streams;
 pub mod timeout;
+
+/// What both faces re-export, listed once: `rpc_aio` and `rpc_sync` each say
+/// `pub use rpc_core::shared::*`, so the two faces offer the same shared types by the same
+/// names.
+pub mod shared {
+    pub use crate::{
+        AuthContext, AuthMetadataContext, AuthMetadataPlugin, CallCredentials, CallOptions, ChannelConnectivity, ChannelCredentials,
+        ChannelOptions, Compression, IntoRequest, IntoRequestSource, IntoStreamingRequest, Metadata, MetadataError, MetadataValue,
+        OutgoingMessage, Request, RequestIterator, RequestSource, RequestStream, ResponseIterator, ResponseStream, RpcError,
+        ServerCredentials, ServerOptions, ServicerContext, StatusCode, WriteOptions, WriteRequests, codec, codegen, details, stream,
+    };
+    pub use crate::{ResponseSender, SendError};
+}
 
 pub use compression::Compression;
 pub use connectivity::ChannelConnectivity;
@@ -50,5 +64,6 @@ pub use request::{
     CallOptions, IntoRequest, IntoRequestSource, IntoStreamingRequest, OutgoingMessage, Request, RequestSource, StreamRequests,
     WriteOptions, WriteRequests, stream,
 };
+pub use response_channel::{ResponseSender, SendError};
 pub use status::StatusCode;
 pub use streams::{RequestIterator, RequestStream, ResponseIterator, ResponseStream};

@@ -2,6 +2,7 @@
 //! `RequestStream`/`ResponseStream` and blocking `RequestIterator`/`ResponseIterator`.
 
 use crate::error::RpcError;
+use crate::response_channel::{ResponseReceiver, ResponseSender};
 use futures_core::Stream;
 use std::fmt;
 use std::future::poll_fn;
@@ -131,16 +132,30 @@ impl<T> fmt::Debug for RequestIterator<T> {
 
 /// The responses of a response-streaming RPC, returned by a blocking handler.
 ///
-/// The server pulls it on a worker thread, so `next()` may block (a generator-style handler).
+/// Two kinds:
+/// - [`ResponseIterator::new`] / [`from_messages`](Self::from_messages): any iterator. The
+///   server pulls it on a worker thread, so `next()` may block (a generator-style handler);
+///   the worker is held while the iterator runs.
+/// - [`ResponseIterator::channel`]: a [`ResponseSender`] that the handler (or any thread)
+///   feeds. The server reads the channel without a worker: the handler may return at once
+///   and keep sending from elsewhere, and a slow client holds no thread of the server's.
+///
 /// An `Err` item ends the RPC with that status.
 pub struct ResponseIterator<T> {
-    inner: Box<dyn Iterator<Item = Result<T, RpcError>> + Send>,
+    inner: IterKind<T>,
+}
+
+enum IterKind<T> {
+    Iter(Box<dyn Iterator<Item = Result<T, RpcError>> + Send>),
+    Channel(ResponseReceiver<T>),
 }
 
 impl<T: 'static> ResponseIterator<T> {
     /// Wraps any iterator of results.
     pub fn new(iter: impl Iterator<Item = Result<T, RpcError>> + Send + 'static) -> ResponseIterator<T> {
-        ResponseIterator { inner: Box::new(iter) }
+        ResponseIterator {
+            inner: IterKind::Iter(Box::new(iter)),
+        }
     }
 
     /// An iterator of the given messages, all OK.
@@ -151,12 +166,58 @@ impl<T: 'static> ResponseIterator<T> {
     {
         ResponseIterator::new(messages.into_iter().map(Ok))
     }
+
+    /// A channel of at most `capacity` responses: return the iterator from the handler and
+    /// feed the sender (from the handler before it returns, or from any thread after). The
+    /// responses end when the last sender is dropped.
+    ///
+    /// ```
+    /// use rpc_core::ResponseIterator;
+    /// let (tx, responses) = ResponseIterator::<u32>::channel(16);
+    /// std::thread::spawn(move || {
+    ///     for n in 0..3 {
+    ///         if tx.send(Ok(n)).is_err() {
+    ///             return; // the RPC ended
+    ///         }
+    ///     }
+    /// });
+    /// # assert_eq!(responses.map(Result::unwrap).collect::<Vec<_>>(), [0, 1, 2]);
+    /// ```
+    pub fn channel(capacity: usize) -> (ResponseSender<T>, ResponseIterator<T>) {
+        let (tx, rx) = crate::response_channel::channel(capacity);
+        (
+            tx,
+            ResponseIterator {
+                inner: IterKind::Channel(rx),
+            },
+        )
+    }
+}
+
+impl<T> ResponseIterator<T> {
+    /// Whether it is channel-backed (read by the server without a worker).
+    pub fn is_channel(&self) -> bool {
+        matches!(self.inner, IterKind::Channel(_))
+    }
+
+    /// The channel's next response without blocking, for the engine (`None` for an
+    /// iterator-backed one: that one is pulled on a worker).
+    #[doc(hidden)]
+    pub fn poll_channel(&self, cx: &mut Context<'_>) -> Option<Poll<Option<Result<T, RpcError>>>> {
+        match &self.inner {
+            IterKind::Channel(rx) => Some(rx.poll_next(cx)),
+            IterKind::Iter(_) => None,
+        }
+    }
 }
 
 impl<T> Iterator for ResponseIterator<T> {
     type Item = Result<T, RpcError>;
     fn next(&mut self) -> Option<Self::Item> {
-        self.inner.next()
+        match &mut self.inner {
+            IterKind::Iter(iter) => iter.next(),
+            IterKind::Channel(rx) => rx.recv(),
+        }
     }
 }
 

@@ -28,12 +28,7 @@ mod runtime;
 
 pub use bridge::WaitError;
 #[doc(no_inline)]
-pub use rpc_core::{
-    AuthContext, AuthMetadataContext, AuthMetadataPlugin, CallCredentials, CallOptions, ChannelConnectivity, ChannelCredentials,
-    ChannelOptions, Compression, IntoRequest, IntoRequestSource, IntoStreamingRequest, Metadata, MetadataError, MetadataValue,
-    OutgoingMessage, Request, RequestIterator, RequestSource, RequestStream, ResponseIterator, ResponseStream, RpcError, ServerCredentials,
-    ServerOptions, ServicerContext, StatusCode, WriteOptions, WriteRequests, codec, codegen, details, stream,
-};
+pub use rpc_core::shared::*;
 pub use runtime::RuntimeHandle;
 
 // client

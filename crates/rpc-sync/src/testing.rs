@@ -15,7 +15,9 @@
 //! # Ok(()) }
 //! ```
 
-use crate::{Channel, Server, insecure_channel};
+use crate::bridge;
+use crate::runtime::RuntimeHandle;
+use crate::{Channel, Server};
 use rpc_core::{ChannelOptions, RpcError, ServerOptions};
 use std::time::Duration;
 
@@ -44,11 +46,7 @@ pub fn serve_with_options(
 ) -> Result<(TestServer, Channel), RpcError> {
     let server = Server::new(server_options)?;
     register(&server);
-    let port = server.add_insecure_port("127.0.0.1:0")?;
-    server.start()?;
-    let test_server = TestServer { server, port };
-    let channel = insecure_channel(&test_server.target(), channel_options)?;
-    Ok((test_server, channel))
+    TestServer::start(server, channel_options)
 }
 
 /// A started blocking server serving a test, on a loopback port of its own.
@@ -60,10 +58,23 @@ pub fn serve_with_options(
 #[must_use = "dropping the TestServer stops the server"]
 pub struct TestServer {
     server: Server,
-    port: u16,
+    /// rpc-aio's test server for the same server (its port, its address).
+    inner: rpc_aio::testing::TestServer,
 }
 
 impl TestServer {
+    /// Starts `server` (its servicers registered) on a free loopback port, with a channel
+    /// to it made with `channel_options`: rpc-aio's `TestServer::start`, waited for.
+    ///
+    /// # Errors
+    /// As [`serve_with_options`].
+    pub fn start(server: Server, channel_options: ChannelOptions) -> Result<(TestServer, Channel), RpcError> {
+        let runtime = RuntimeHandle::shared()?;
+        let started = rpc_aio::testing::TestServer::start(server.as_aio().clone(), channel_options);
+        let (inner, aio) = bridge::wait(runtime.handle(), started)??;
+        Ok((TestServer { server, inner }, Channel::from_parts(aio, runtime)))
+    }
+
     /// The server, e.g. to read [`Server::active_rpcs`] or register more handlers.
     pub fn server(&self) -> &Server {
         &self.server
@@ -71,12 +82,12 @@ impl TestServer {
 
     /// The port it listens on.
     pub fn port(&self) -> u16 {
-        self.port
+        self.inner.port()
     }
 
     /// Its address, `127.0.0.1:PORT`, for more channels.
     pub fn target(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
+        self.inner.target()
     }
 
     /// Stops the server, cancelling RPCs in flight, and blocks (up to five seconds) until it

@@ -208,9 +208,8 @@ impl ChannelBuilder {
     }
 
     /// Adds an interceptor; interceptors run in the order added.
-    pub fn interceptor(mut self, interceptor: impl ClientInterceptor) -> Self {
-        self.interceptors.push(Arc::new(interceptor));
-        self
+    pub fn interceptor(self, interceptor: impl ClientInterceptor) -> Self {
+        self.interceptor_arc(Arc::new(interceptor))
     }
 
     /// Adds an interceptor already in an `Arc`.

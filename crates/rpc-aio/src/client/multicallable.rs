@@ -9,7 +9,7 @@ use super::call::{
 use super::channel::Channel;
 use super::pipeline::{self, Input, MethodPath, STREAM_BUFFER, Shape};
 use rpc_core::codec::{Decoder, Encoder, ProstCodec};
-use rpc_core::codegen::{self, InMessage, MethodDescriptor, OutMessage};
+use rpc_core::codegen::MethodDescriptor;
 use rpc_core::{IntoRequest, IntoStreamingRequest, Request, RequestSource};
 use std::fmt;
 use std::marker::PhantomData;
@@ -232,74 +232,27 @@ where
     }
 }
 
-impl<Req: OutMessage, Resp: InMessage, C: Encoder<Req> + Decoder<Resp>> codegen::UnaryUnaryCallable<Req, Resp>
-    for UnaryUnaryMultiCallable<Req, Resp, C>
-{
-    type Call = UnaryCall<Resp>;
-    type WithCall = UnaryWithCall<Resp>;
-    type Future = UnaryCall<Resp>;
-    fn call(&self, request: Request<Req>) -> UnaryCall<Resp> {
-        UnaryUnaryMultiCallable::call(self, request)
-    }
-    fn with_call(&self, request: Request<Req>) -> UnaryWithCall<Resp> {
-        UnaryUnaryMultiCallable::with_call(self, request)
-    }
-    fn future(&self, request: Request<Req>) -> UnaryCall<Resp> {
-        UnaryUnaryMultiCallable::future(self, request)
+impl<K, Req, Resp> MultiCallable<K, Req, Resp> {
+    /// The multi-callable of a method of generated code (prost messages), for rpc-sync's
+    /// implementation of the codegen contract.
+    #[doc(hidden)]
+    pub fn for_method(channel: &Channel, method: &'static MethodDescriptor) -> Self {
+        MultiCallable::new(channel, MethodPath::Static(method.path), ProstCodec)
     }
 }
 
-impl<Req: OutMessage, Resp: InMessage, C: Encoder<Req> + Decoder<Resp>> codegen::UnaryStreamCallable<Req, Resp>
-    for UnaryStreamMultiCallable<Req, Resp, C>
-{
-    type Call = UnaryStreamCall<Resp>;
-    fn call(&self, request: Request<Req>) -> UnaryStreamCall<Resp> {
-        UnaryStreamMultiCallable::call(self, request)
+impl Channel {
+    /// The multi-callable of a method of generated code (prost messages).
+    fn multicallable_for<K, Req, Resp>(&self, method: &'static MethodDescriptor) -> MultiCallable<K, Req, Resp> {
+        MultiCallable::for_method(self, method)
     }
 }
 
-impl<Req: OutMessage, Resp: InMessage, C: Encoder<Req> + Decoder<Resp>> codegen::StreamUnaryCallable<Req, Resp>
-    for StreamUnaryMultiCallable<Req, Resp, C>
-{
-    type Call = StreamUnaryCall<Req, Resp>;
-    type WithCall = StreamUnaryWithCall<Req, Resp>;
-    type Future = StreamUnaryCall<Req, Resp>;
-    fn call(&self, request: Request<RequestSource<Req>>) -> StreamUnaryCall<Req, Resp> {
-        StreamUnaryMultiCallable::call(self, request)
-    }
-    fn with_call(&self, request: Request<RequestSource<Req>>) -> StreamUnaryWithCall<Req, Resp> {
-        StreamUnaryMultiCallable::with_call(self, request)
-    }
-    fn future(&self, request: Request<RequestSource<Req>>) -> StreamUnaryCall<Req, Resp> {
-        StreamUnaryMultiCallable::future(self, request)
-    }
-}
-
-impl<Req: OutMessage, Resp: InMessage, C: Encoder<Req> + Decoder<Resp>> codegen::StreamStreamCallable<Req, Resp>
-    for StreamStreamMultiCallable<Req, Resp, C>
-{
-    type Call = StreamStreamCall<Req, Resp>;
-    fn call(&self, request: Request<RequestSource<Req>>) -> StreamStreamCall<Req, Resp> {
-        StreamStreamMultiCallable::call(self, request)
-    }
-}
-
-impl codegen::Channel for Channel {
-    type UnaryUnary<Req: OutMessage, Resp: InMessage> = UnaryUnaryMultiCallable<Req, Resp>;
-    type UnaryStream<Req: OutMessage, Resp: InMessage> = UnaryStreamMultiCallable<Req, Resp>;
-    type StreamUnary<Req: OutMessage, Resp: InMessage> = StreamUnaryMultiCallable<Req, Resp>;
-    type StreamStream<Req: OutMessage, Resp: InMessage> = StreamStreamMultiCallable<Req, Resp>;
-
-    fn unary_unary<Req: OutMessage, Resp: InMessage>(&self, method: &'static MethodDescriptor) -> UnaryUnaryMultiCallable<Req, Resp> {
-        UnaryUnaryMultiCallable::new(self, MethodPath::Static(method.path), ProstCodec)
-    }
-    fn unary_stream<Req: OutMessage, Resp: InMessage>(&self, method: &'static MethodDescriptor) -> UnaryStreamMultiCallable<Req, Resp> {
-        UnaryStreamMultiCallable::new(self, MethodPath::Static(method.path), ProstCodec)
-    }
-    fn stream_unary<Req: OutMessage, Resp: InMessage>(&self, method: &'static MethodDescriptor) -> StreamUnaryMultiCallable<Req, Resp> {
-        StreamUnaryMultiCallable::new(self, MethodPath::Static(method.path), ProstCodec)
-    }
-    fn stream_stream<Req: OutMessage, Resp: InMessage>(&self, method: &'static MethodDescriptor) -> StreamStreamMultiCallable<Req, Resp> {
-        StreamStreamMultiCallable::new(self, MethodPath::Static(method.path), ProstCodec)
-    }
-}
+rpc_core::__impl_codegen_contract!(
+    channel = Channel,
+    multicallable = MultiCallable,
+    unary_unary = (UnaryCall<Resp>, UnaryWithCall<Resp>, UnaryCall<Resp>),
+    unary_stream = UnaryStreamCall<Resp>,
+    stream_unary = (StreamUnaryCall<Req, Resp>, StreamUnaryWithCall<Req, Resp>, StreamUnaryCall<Req, Resp>),
+    stream_stream = StreamStreamCall<Req, Resp>,
+);

@@ -24,10 +24,12 @@ pub(crate) async fn pick(shared: &Arc<ChannelShared>, wait_for_ready: bool) -> R
     let mut rx = shared.subscribe();
     let mut attempted = false;
     loop {
+        // The state first, then the connection: a connection is stored before its READY is
+        // published, so a READY seen here finds it, and a change after this is not missed.
+        let state = *rx.borrow_and_update();
         if let Some(sender) = shared.subchannel.sender() {
             return Ok(sender);
         }
-        let state = *rx.borrow_and_update();
         match state {
             ChannelConnectivity::Shutdown => return Err(closed()),
             // A failure seen after this call's own attempt (or with no attempt possible
@@ -53,10 +55,11 @@ pub(crate) async fn pick(shared: &Arc<ChannelShared>, wait_for_ready: bool) -> R
 pub(crate) async fn wait_ready(shared: &Arc<ChannelShared>) -> Result<SendRequest<ClientBody>, RpcError> {
     let mut rx = shared.subscribe();
     loop {
+        // As in `pick`: the state first, then the connection.
+        let state = *rx.borrow_and_update();
         if let Some(sender) = shared.subchannel.sender() {
             return Ok(sender);
         }
-        let state = *rx.borrow_and_update();
         match state {
             ChannelConnectivity::Shutdown => return Err(closed()),
             ChannelConnectivity::Ready => {}

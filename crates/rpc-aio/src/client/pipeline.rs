@@ -127,7 +127,11 @@ where
     } else {
         intercepted(channel, shared.clone(), details, body, codec.clone())
     };
-    let start = if shape.eager { spawned(start, &runtime) } else { start };
+    let start = if shape.eager {
+        spawned(start, shared.clone(), &runtime)
+    } else {
+        start
+    };
     let running = Running::new(start, shared.clone(), shared_channel.clone(), codec.clone()).boxed();
     Made {
         drive: Drive::new(running, shared, runtime, shape.buffer),
@@ -201,15 +205,22 @@ where
 }
 
 /// A start future run on a task of its own (request-streaming calls start at once); the
-/// task is aborted if the call goes away first.
-fn spawned(start: Start, runtime: &tokio::runtime::Handle) -> Start {
+/// task is aborted if the call goes away first. A start that fails records the failure at
+/// once, so a writer learns the call's status without the call being read.
+fn spawned(start: Start, shared: Arc<CallShared>, runtime: &tokio::runtime::Handle) -> Start {
     struct AbortOnDrop(tokio::task::JoinHandle<Result<Begun, RpcError>>);
     impl Drop for AbortOnDrop {
         fn drop(&mut self) {
             self.0.abort();
         }
     }
-    let mut task = AbortOnDrop(runtime.spawn(start));
+    let mut task = AbortOnDrop(runtime.spawn(async move {
+        let begun = start.await;
+        if let Err(e) = &begun {
+            shared.fail(e.clone());
+        }
+        begun
+    }));
     Box::pin(async move {
         match (&mut task.0).await {
             Ok(r) => r,

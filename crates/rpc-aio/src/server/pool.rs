@@ -25,6 +25,9 @@ struct State {
     queue: VecDeque<Job>,
     workers: usize,
     idle: usize,
+    /// Workers spawned that have not taken their first job yet: like idle ones, each will
+    /// take a queued job, so those jobs are not waiting for a worker.
+    starting: usize,
     closed: bool,
 }
 
@@ -78,8 +81,9 @@ impl WorkerPool {
         if st.closed {
             return Err(full);
         }
-        let waiting = st.queue.len().saturating_sub(st.idle);
-        if st.idle > st.queue.len() {
+        let free = st.idle + st.starting;
+        let waiting = st.queue.len().saturating_sub(free);
+        if free > st.queue.len() {
             st.queue.push_back(Box::new(job));
             drop(st);
             self.inner.available.notify_one();
@@ -88,6 +92,7 @@ impl WorkerPool {
         if st.workers < self.inner.max_workers {
             st.queue.push_back(Box::new(job));
             st.workers += 1;
+            st.starting += 1;
             drop(st);
             return self.spawn_worker().map_err(|_| full);
         }
@@ -106,6 +111,7 @@ impl WorkerPool {
             // The job stays queued for another worker; this one never started.
             let mut st = self.inner.lock();
             st.workers -= 1;
+            st.starting -= 1;
             tracing::warn!("could not start a worker thread: {e}");
             if st.workers == 0 {
                 st.queue.clear();
@@ -129,6 +135,7 @@ impl WorkerPool {
 }
 
 fn work(inner: &Inner) {
+    inner.lock().starting -= 1;
     loop {
         let job = {
             let mut st = inner.lock();
@@ -171,6 +178,25 @@ impl fmt::Debug for WorkerPool {
 mod tests {
     use super::*;
     use std::sync::mpsc;
+
+    #[test]
+    fn a_job_given_to_a_worker_being_started_is_not_counted_as_queued() {
+        // One worker and room for one waiting job: the first job goes to the worker being
+        // started, so the second (sent before that thread has taken the first) is the one
+        // waiting, not refused. Counting the first as queued refused the second.
+        let pool = WorkerPool::new(1, 1);
+        let (release_tx, release_rx) = mpsc::channel::<()>();
+        let (done_tx, done_rx) = mpsc::channel();
+        pool.execute(move || {
+            let _ = release_rx.recv();
+        })
+        .unwrap();
+        pool.execute(move || done_tx.send(()).unwrap())
+            .expect("the second job waits for the worker");
+        drop(release_tx);
+        done_rx.recv_timeout(Duration::from_secs(30)).unwrap();
+        pool.close();
+    }
 
     #[test]
     fn refuses_when_workers_and_queue_are_full_and_runs_the_rest() {

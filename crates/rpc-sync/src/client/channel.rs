@@ -132,9 +132,8 @@ impl ChannelBuilder {
     }
 
     /// Adds a blocking interceptor; interceptors run in the order added.
-    pub fn interceptor(mut self, interceptor: impl ClientInterceptor) -> Self {
-        self.interceptors.push(Arc::new(interceptor));
-        self
+    pub fn interceptor(self, interceptor: impl ClientInterceptor) -> Self {
+        self.interceptor_arc(Arc::new(interceptor))
     }
 
     /// Adds a blocking interceptor already in an `Arc`.

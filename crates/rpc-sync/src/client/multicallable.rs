@@ -12,7 +12,7 @@ use super::channel::Channel;
 use crate::bridge;
 use crate::runtime::RuntimeHandle;
 use rpc_core::codec::{Decoder, Encoder, ProstCodec};
-use rpc_core::codegen::{self, InMessage, MethodDescriptor, OutMessage};
+use rpc_core::codegen::MethodDescriptor;
 use rpc_core::{IntoRequest, IntoStreamingRequest, OutgoingMessage, Request, RequestSource, RpcError, SourceKind};
 use std::fmt;
 
@@ -236,74 +236,18 @@ where
     }
 }
 
-impl<Req: OutMessage, Resp: InMessage, C: Encoder<Req> + Decoder<Resp>> codegen::UnaryUnaryCallable<Req, Resp>
-    for UnaryUnaryMultiCallable<Req, Resp, C>
-{
-    type Call = Result<Resp, RpcError>;
-    type WithCall = Result<(Resp, CallOutcome), RpcError>;
-    type Future = UnaryCall<Resp>;
-    fn call(&self, request: Request<Req>) -> Result<Resp, RpcError> {
-        UnaryUnaryMultiCallable::call(self, request)
-    }
-    fn with_call(&self, request: Request<Req>) -> Result<(Resp, CallOutcome), RpcError> {
-        UnaryUnaryMultiCallable::with_call(self, request)
-    }
-    fn future(&self, request: Request<Req>) -> UnaryCall<Resp> {
-        UnaryUnaryMultiCallable::future(self, request)
+impl Channel {
+    /// The multi-callable of a method of generated code (prost messages): rpc-aio's, wrapped.
+    fn multicallable_for<K, Req, Resp>(&self, method: &'static MethodDescriptor) -> MultiCallable<K, Req, Resp> {
+        MultiCallable::new(self, rpc_aio::MultiCallable::for_method(self.as_aio(), method))
     }
 }
 
-impl<Req: OutMessage, Resp: InMessage, C: Encoder<Req> + Decoder<Resp>> codegen::UnaryStreamCallable<Req, Resp>
-    for UnaryStreamMultiCallable<Req, Resp, C>
-{
-    type Call = UnaryStreamCall<Resp>;
-    fn call(&self, request: Request<Req>) -> UnaryStreamCall<Resp> {
-        UnaryStreamMultiCallable::call(self, request)
-    }
-}
-
-impl<Req: OutMessage, Resp: InMessage, C: Encoder<Req> + Decoder<Resp>> codegen::StreamUnaryCallable<Req, Resp>
-    for StreamUnaryMultiCallable<Req, Resp, C>
-{
-    type Call = Result<Resp, RpcError>;
-    type WithCall = Result<(Resp, CallOutcome), RpcError>;
-    type Future = StreamUnaryCall<Req, Resp>;
-    fn call(&self, request: Request<RequestSource<Req>>) -> Result<Resp, RpcError> {
-        StreamUnaryMultiCallable::call(self, request)
-    }
-    fn with_call(&self, request: Request<RequestSource<Req>>) -> Result<(Resp, CallOutcome), RpcError> {
-        StreamUnaryMultiCallable::with_call(self, request)
-    }
-    fn future(&self, request: Request<RequestSource<Req>>) -> StreamUnaryCall<Req, Resp> {
-        StreamUnaryMultiCallable::future(self, request)
-    }
-}
-
-impl<Req: OutMessage, Resp: InMessage, C: Encoder<Req> + Decoder<Resp>> codegen::StreamStreamCallable<Req, Resp>
-    for StreamStreamMultiCallable<Req, Resp, C>
-{
-    type Call = StreamStreamCall<Req, Resp>;
-    fn call(&self, request: Request<RequestSource<Req>>) -> StreamStreamCall<Req, Resp> {
-        StreamStreamMultiCallable::call(self, request)
-    }
-}
-
-impl codegen::Channel for Channel {
-    type UnaryUnary<Req: OutMessage, Resp: InMessage> = UnaryUnaryMultiCallable<Req, Resp>;
-    type UnaryStream<Req: OutMessage, Resp: InMessage> = UnaryStreamMultiCallable<Req, Resp>;
-    type StreamUnary<Req: OutMessage, Resp: InMessage> = StreamUnaryMultiCallable<Req, Resp>;
-    type StreamStream<Req: OutMessage, Resp: InMessage> = StreamStreamMultiCallable<Req, Resp>;
-
-    fn unary_unary<Req: OutMessage, Resp: InMessage>(&self, method: &'static MethodDescriptor) -> UnaryUnaryMultiCallable<Req, Resp> {
-        MultiCallable::new(self, codegen::Channel::unary_unary(self.as_aio(), method))
-    }
-    fn unary_stream<Req: OutMessage, Resp: InMessage>(&self, method: &'static MethodDescriptor) -> UnaryStreamMultiCallable<Req, Resp> {
-        MultiCallable::new(self, codegen::Channel::unary_stream(self.as_aio(), method))
-    }
-    fn stream_unary<Req: OutMessage, Resp: InMessage>(&self, method: &'static MethodDescriptor) -> StreamUnaryMultiCallable<Req, Resp> {
-        MultiCallable::new(self, codegen::Channel::stream_unary(self.as_aio(), method))
-    }
-    fn stream_stream<Req: OutMessage, Resp: InMessage>(&self, method: &'static MethodDescriptor) -> StreamStreamMultiCallable<Req, Resp> {
-        MultiCallable::new(self, codegen::Channel::stream_stream(self.as_aio(), method))
-    }
-}
+rpc_core::__impl_codegen_contract!(
+    channel = Channel,
+    multicallable = MultiCallable,
+    unary_unary = (Result<Resp, RpcError>, Result<(Resp, CallOutcome), RpcError>, UnaryCall<Resp>),
+    unary_stream = UnaryStreamCall<Resp>,
+    stream_unary = (Result<Resp, RpcError>, Result<(Resp, CallOutcome), RpcError>, StreamUnaryCall<Req, Resp>),
+    stream_stream = StreamStreamCall<Req, Resp>,
+);

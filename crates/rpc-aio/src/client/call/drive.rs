@@ -9,6 +9,7 @@ use super::run::CallStream;
 use super::shared::CallShared;
 use futures::StreamExt;
 use rpc_core::RpcError;
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll};
 use tokio::sync::mpsc;
@@ -30,6 +31,9 @@ pub(crate) struct Drive<Resp> {
     runtime: tokio::runtime::Handle,
     /// How many responses a task may read ahead of the reader.
     buffer: usize,
+    /// Responses (and the final error) read ahead by a writer waiting on the call, returned
+    /// before anything else.
+    ahead: VecDeque<Result<Resp, RpcError>>,
 }
 
 impl<Resp> std::fmt::Debug for Drive<Resp> {
@@ -46,6 +50,7 @@ impl<Resp: Send + 'static> Drive<Resp> {
             shared,
             runtime,
             buffer: buffer.max(1),
+            ahead: VecDeque::new(),
         }
     }
 
@@ -56,6 +61,7 @@ impl<Resp: Send + 'static> Drive<Resp> {
             shared,
             runtime,
             buffer: 1,
+            ahead: VecDeque::new(),
         }
     }
 
@@ -86,8 +92,37 @@ impl<Resp: Send + 'static> Drive<Resp> {
         *mode = Mode::Background { rx, task };
     }
 
+    /// The runtime the call's timers and tasks belong to.
+    pub(crate) fn runtime(&self) -> &tokio::runtime::Handle {
+        &self.runtime
+    }
+
+    /// Reads responses ahead (kept for the reader) while fewer than `limit` are kept:
+    /// `Ready` once the call has ended (its end is recorded in the shared state) or the
+    /// limit is reached, `Pending` while the call runs with nothing more to read now. For a
+    /// writer, so that the call makes progress (and its end is seen) while no one reads.
+    pub(crate) fn poll_ahead(&mut self, cx: &mut Context<'_>, limit: usize) -> Poll<()> {
+        loop {
+            if self.shared.is_done() || self.ahead.len() >= limit {
+                return Poll::Ready(());
+            }
+            match self.poll_inner(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Some(item)) => self.ahead.push_back(item),
+                Poll::Ready(None) => return Poll::Ready(()),
+            }
+        }
+    }
+
     /// The next response; at the end, the call's error (once) or `None`.
     pub(crate) fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Resp, RpcError>>> {
+        if let Some(item) = self.ahead.pop_front() {
+            return Poll::Ready(Some(item));
+        }
+        self.poll_inner(cx)
+    }
+
+    fn poll_inner(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Resp, RpcError>>> {
         let mode = self.mode.get_mut().unwrap_or_else(PoisonError::into_inner);
         let item: Option<()> = match mode {
             Mode::Inline(stream) => match stream.as_mut().poll_next(cx) {

@@ -261,11 +261,16 @@ impl<K: kind::ManyRequests, Req: Send + 'static, Resp: Send + 'static> Call<K, R
             .ok_or_else(|| RpcError::failed_precondition("this call's writer was split off: write through its RequestSender"))
     }
 
-    /// Sends one request (only for calls made with `WriteRequests`).
+    /// Sends one request (only for calls made with `WriteRequests`); waits while the
+    /// connection has no room for it (flow control), and meanwhile reads responses ahead
+    /// for the reader, so the call's end is seen even when no one reads.
     ///
     /// # Errors
-    /// The call's error if it has ended; FAILED_PRECONDITION after `done_writing`, on a call
-    /// with a request source, or once the writer was split off.
+    /// The call's status once it has ended (the server answered, e.g. UNIMPLEMENTED or its
+    /// handler's error; the deadline passed while the write waited; the connection died):
+    /// the responses that came before it are still read from the call.
+    /// FAILED_PRECONDITION after `done_writing`, on a call with a request source, once the
+    /// writer was split off, or when the call had ended OK.
     ///
     /// # Cancel safety
     /// Not cancel safe: if the future is dropped before it completes, the request may or
@@ -282,8 +287,12 @@ impl<K: kind::ManyRequests, Req: Send + 'static, Resp: Send + 'static> Call<K, R
     /// # Cancel safety
     /// As [`write`](Self::write).
     pub async fn write_with(&mut self, request: Req, options: WriteOptions) -> Result<(), RpcError> {
-        let shared = self.drive.shared.clone();
-        self.writer()?.write(&shared, request, options).await
+        let Call { drive, writer, .. } = self;
+        let writer = writer
+            .as_mut()
+            .ok_or_else(|| RpcError::failed_precondition("this call's writer was split off: write through its RequestSender"))?;
+        let (shared, runtime) = (drive.shared.clone(), drive.runtime().clone());
+        writer.write(&shared, &runtime, Some(drive), request, options).await
     }
 
     /// Says no more requests will be written (half-closes the request stream).
@@ -303,6 +312,9 @@ impl<K: kind::ManyRequests, Req: Send + 'static, Resp: Send + 'static> Call<K, R
     /// writes fail as the call's would.)
     pub fn split(mut self) -> (RequestSender<Req>, Self) {
         let writer = self.writer.take().unwrap_or_else(Writer::with_source);
-        (RequestSender::new(writer, self.drive.shared.clone()), self)
+        (
+            RequestSender::new(writer, self.drive.shared.clone(), self.drive.runtime().clone()),
+            self,
+        )
     }
 }

@@ -135,6 +135,9 @@ impl Rpc {
     pub(crate) fn final_status(&self, result: Result<(), RpcError>) -> Result<Metadata, RpcError> {
         let outcome = self.control.outcome();
         let status = match result {
+            // An "error" with code OK is not a success (no response was produced): UNKNOWN,
+            // as abort() makes it.
+            Err(e) if e.code() == StatusCode::Ok => e.with_code(StatusCode::Unknown),
             Err(e) => e,
             Ok(()) => match outcome.code {
                 Some(code) if code != StatusCode::Ok => RpcError::new(code, outcome.details.clone().unwrap_or_default()),

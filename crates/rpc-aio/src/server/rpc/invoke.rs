@@ -201,7 +201,11 @@ where
             Ok(Err(e)) => return drop(started_tx.send(Err(e))),
             Err(p) => return drop(started_tx.send(Err(panicked(p.as_ref())))),
         };
-        if started_tx.send(Ok(())).is_err() {
+        if responses.is_channel() {
+            // Read by the connection without a worker: this one is free at once.
+            return drop(started_tx.send(Ok(Some(responses))));
+        }
+        if started_tx.send(Ok(None)).is_err() {
             return;
         }
         pump_responses(responses, &items_tx, ctx, &control);
@@ -215,7 +219,8 @@ where
         false,
     );
     match wait.await {
-        Ok(()) => respond(rpc, Source::Channel(items_rx), codec),
+        Ok(None) => respond(rpc, Source::Channel(items_rx), codec),
+        Ok(Some(channel)) => respond(rpc, Source::Sender(channel), codec),
         Err(e) => error_response(rpc, e),
     }
 }

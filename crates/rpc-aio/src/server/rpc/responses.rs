@@ -16,7 +16,7 @@ use futures::Stream;
 use futures::future::BoxFuture;
 use http_body::{Body, Frame};
 use rpc_core::codec::Encoder;
-use rpc_core::{Compression, ResponseStream, RpcError, ServicerContext, StatusCode};
+use rpc_core::{Compression, ResponseIterator, ResponseStream, RpcError, ServicerContext, StatusCode};
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -38,6 +38,9 @@ pub(crate) enum Source<Resp> {
     Stream(ResponseStream<Resp>),
     /// A blocking handler's iterator, pulled on its worker.
     Channel(mpsc::Receiver<Produced<Resp>>),
+    /// A blocking handler's channel-backed iterator (`ResponseIterator::channel`), read here
+    /// without a worker.
+    Sender(ResponseIterator<Resp>),
     /// A handler still running after it sent initial metadata early (so the headers went
     /// out already): its result is one of the sources above.
     Pending(BoxFuture<'static, Result<Source<Resp>, RpcError>>),
@@ -75,6 +78,11 @@ impl<Resp> Source<Resp> {
                 Err(p) => Poll::Ready(Some((Err(panicked(p.as_ref())), false))),
             },
             Source::Channel(rx) => rx.poll_recv(cx),
+            Source::Sender(responses) => match responses.poll_channel(cx) {
+                Some(Poll::Ready(item)) => Poll::Ready(item.map(plain)),
+                Some(Poll::Pending) => Poll::Pending,
+                None => Poll::Ready(Some((Err(RpcError::internal("a response iterator lost its channel")), false))),
+            },
             Source::Pending(_) => Poll::Ready(Some((Err(RpcError::internal("a handler produced no response source")), false))),
         }
     }

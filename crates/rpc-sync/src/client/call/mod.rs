@@ -237,12 +237,16 @@ impl<K: kind::ManyResponses, Req, Resp: Send + 'static> Iterator for Call<K, Req
 impl<K: kind::ManyResponses, Req, Resp: Send + 'static> FusedIterator for Call<K, Req, Resp> {}
 
 impl<K: kind::ManyRequests, Req: Send + 'static, Resp: Send + 'static> Call<K, Req, Resp> {
-    /// Sends one request (only for calls made with `WriteRequests`); blocks until the
-    /// connection has taken it.
+    /// Sends one request (only for calls made with `WriteRequests`); blocks while the
+    /// connection has no room for it (flow control), and meanwhile reads responses ahead
+    /// for the reader, so the call's end is seen even when no one reads.
     ///
     /// # Errors
-    /// The call's error if it has ended; FAILED_PRECONDITION after `done_writing`, on a call
-    /// with a request iterator, once the writer was split off, or inside an async runtime.
+    /// The call's status once it has ended (the server answered, e.g. UNIMPLEMENTED or its
+    /// handler's error; the deadline passed while the write waited; the connection died):
+    /// the responses that came before it are still read from the call.
+    /// FAILED_PRECONDITION after `done_writing`, on a call with a request iterator, once the
+    /// writer was split off, when the call had ended OK, or inside an async runtime.
     pub fn write(&mut self, request: Req) -> Result<(), RpcError> {
         self.write_with(request, WriteOptions::new())
     }

@@ -31,7 +31,8 @@ impl<Req: Send + 'static> RequestSender<Req> {
     /// Sends one request.
     ///
     /// # Errors
-    /// The call's error if it has ended; FAILED_PRECONDITION after `done_writing`, or on a
+    /// The call's status once it has ended (the status its reader receives; the write waits
+    /// for it, or for the deadline); FAILED_PRECONDITION after `done_writing`, or on a
     /// thread inside an async runtime.
     pub fn write(&mut self, request: Req) -> Result<(), RpcError> {
         bridge::wait(self.runtime.handle(), self.inner.write(request))?
