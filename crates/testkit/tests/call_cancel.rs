@@ -109,6 +109,5 @@ both_faces!(
     cancel_ends_a_call_cancelled_and_the_server_sees_it,
     dropping_an_unfinished_call_cancels_it,
     dropping_a_request_streaming_call_cancels_it_for_async_handlers,
-    #[ignore = "BUG: the server reads a client's RST_STREAM(CANCEL) as the end of the request stream (hyper's body maps it to None): a blocking handler then sees a complete stream"]
     dropping_a_request_streaming_call_cancels_it_for_blocking_handlers,
 );

@@ -171,6 +171,5 @@ both_faces!(
     a_stream_fails_after_its_responses,
     a_trailers_only_failure_carries_exactly_the_trailers_set,
     initial_metadata_sent_before_a_failure_reaches_the_client,
-    #[ignore = "BUG: the client never fills RpcError::initial_metadata (headers sent before a failing status are only in the call's outcome)"]
     the_error_of_a_call_carries_the_initial_metadata_sent_before_it,
 );

@@ -140,7 +140,6 @@ fn a_stop_does_not_wait_for_a_handler_that_ignores_cancellation<F: Face>() {
 
 both_faces!(
     in_flight_calls_finish_inside_the_grace_and_new_ones_are_refused,
-    #[ignore = "BUG: Server::stop refuses new RPCs only once its spawned stop task has run, so an RPC arriving just after stop() returns is served"]
     new_rpcs_are_refused_as_soon_as_stop_returns,
     calls_that_outlive_the_grace_are_cancelled_with_a_status,
     stop_none_cancels_at_once,

@@ -227,6 +227,8 @@ impl Server {
         setup.ports.clear();
         match shared.env.runtime().filter(|_| shared.lifecycle.phase() == Phase::Serving) {
             Some(runtime) => {
+                // Refuse new RPCs before returning; the spawned task drains and closes.
+                shared.lifecycle.advance(Phase::Draining);
                 runtime.spawn(stop::run(shared.clone(), self.inner.connections.clone()));
             }
             None => {
