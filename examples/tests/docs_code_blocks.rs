@@ -26,7 +26,9 @@ fn openings(text: &str) -> Vec<(usize, String)> {
     let mut open = false;
     let mut out = Vec::new();
     for (n, line) in text.lines().enumerate() {
-        let Some(info) = line.trim_start().strip_prefix("```") else { continue };
+        let Some(info) = line.trim_start().strip_prefix("```") else {
+            continue;
+        };
         if !open {
             out.push((n + 1, info.trim().to_owned()));
         }
@@ -46,7 +48,10 @@ fn every_code_block_names_its_language() {
             }
         }
     }
-    assert!(bare.is_empty(), "code blocks without a language (write rust, text, toml, sh, ...): {bare:#?}");
+    assert!(
+        bare.is_empty(),
+        "code blocks without a language (write rust, text, toml, sh, ...): {bare:#?}"
+    );
 }
 
 #[test]
@@ -60,7 +65,10 @@ fn no_rust_block_is_left_out_of_the_doc_tests() {
             }
         }
     }
-    assert!(ignored.is_empty(), "`ignore`d Rust blocks (make them compile; `no_run` if they need a network): {ignored:#?}");
+    assert!(
+        ignored.is_empty(),
+        "`ignore`d Rust blocks (make them compile; `no_run` if they need a network): {ignored:#?}"
+    );
 }
 
 #[test]
@@ -78,5 +86,8 @@ fn every_page_with_rust_is_compiled_as_doc_tests() {
             missing.push(name);
         }
     }
-    assert!(missing.is_empty(), "pages with Rust blocks not included as doc tests in examples/src/lib.rs: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "pages with Rust blocks not included as doc tests in examples/src/lib.rs: {missing:?}"
+    );
 }
