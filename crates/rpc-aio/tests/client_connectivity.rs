@@ -1,8 +1,12 @@
 //! Connectivity states, wait-for-ready across a late server (a call polled inline while the
 //! server is down), fail-fast UNAVAILABLE, close.
 
-use rpc_aio::{ChannelConnectivity as C, ChannelOptions, Metadata, Request, StatusCode, insecure_channel};
-use rpc_testkit::{Msg, TonicPeer, UNARY, bounded, eventually, free_port, msg};
+use rpc_aio::{
+    ChannelConnectivity as C, ChannelCredentials, ChannelOptions, Metadata, Request, ServerCredentials, ServerOptions, StatusCode,
+    insecure_channel, secure_channel,
+};
+use rpc_testkit::pki::{Ca, Validity};
+use rpc_testkit::{Msg, Style, TonicPeer, UNARY, bounded, eventually, free_port, msg, serve_service};
 use std::time::Duration;
 
 fn fast_backoff() -> ChannelOptions {
@@ -177,4 +181,47 @@ async fn dropping_the_last_channel_cancels_active_calls() {
     call.start(); // run it before it is awaited, so it is in flight when close begins
     drop(ch);
     assert_eq!(bounded(call).await.unwrap_err().code(), StatusCode::Cancelled);
+}
+
+#[tokio::test]
+async fn a_failing_tls_handshake_never_makes_the_channel_ready() {
+    // READY means the transport can carry a call: a TCP connect to a TLS server whose
+    // certificate the channel does not trust is not READY, and a wait-for-ready call
+    // keeps waiting (to its deadline) instead of failing UNAVAILABLE.
+    let server_ca = Ca::new("server's ca");
+    let leaf = server_ca.leaf("server", &["localhost"], Validity::Now);
+    let creds = ServerCredentials::ssl(&[(leaf.key.as_bytes(), leaf.cert.as_bytes())], None, false).unwrap();
+    let (server, port, probe) = serve_service(Style::Async, ServerOptions::default(), creds).await;
+    let other_ca = Ca::new("another ca");
+    let channel_creds = ChannelCredentials::ssl(Some(other_ca.pem.as_bytes()), None, None).unwrap();
+    let options = fast_backoff().ssl_target_name_override("localhost".to_owned());
+    let ch = secure_channel(&format!("127.0.0.1:{port}"), channel_creds, options).unwrap();
+    let watcher = {
+        let ch = ch.clone();
+        tokio::spawn(async move {
+            let mut seen = vec![];
+            let mut last = ch.get_state(true);
+            while last != C::Shutdown {
+                last = ch.wait_for_state_change(last).await;
+                seen.push(last);
+            }
+            seen
+        })
+    };
+    let err = bounded(
+        ch.unary_unary::<Msg, Msg>(UNARY)
+            .call(Request::new(msg("x")).wait_for_ready(true).timeout(Duration::from_millis(800))),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.code(), StatusCode::DeadlineExceeded, "{err}");
+    let fail_fast = bounded(ch.unary_unary::<Msg, Msg>(UNARY).call(msg("y"))).await.unwrap_err();
+    assert_eq!(fail_fast.code(), StatusCode::Unavailable, "{fail_fast}");
+    assert!(fail_fast.details().contains("certificate"), "{fail_fast}");
+    bounded(ch.close(None)).await;
+    let seen = bounded(watcher).await.unwrap();
+    assert!(!seen.contains(&C::Ready), "{seen:?}");
+    assert!(seen.contains(&C::TransientFailure), "{seen:?}");
+    assert_eq!(probe.calls(), 0);
+    server.stop(None).await;
 }

@@ -19,6 +19,7 @@ pub mod pki;
 pub mod plan;
 mod probe;
 pub mod process;
+pub mod python;
 mod servicer;
 mod tonic_peer;
 mod wait;
