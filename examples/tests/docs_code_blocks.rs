@@ -91,3 +91,29 @@ fn every_page_with_rust_is_compiled_as_doc_tests() {
         "pages with Rust blocks not included as doc tests in examples/src/lib.rs: {missing:?}"
     );
 }
+
+#[test]
+fn every_relative_link_names_a_file_that_exists() {
+    let mut broken = Vec::new();
+    for page in pages() {
+        let text = std::fs::read_to_string(&page).expect("page is readable");
+        let dir = page.parent().expect("a page is in a directory");
+        for (n, line) in text.lines().enumerate() {
+            let mut rest = line;
+            while let Some(start) = rest.find("](") {
+                let after = &rest[start + 2..];
+                let Some(end) = after.find(')') else { break };
+                let target = &after[..end];
+                rest = &after[end..];
+                let path = target.split('#').next().unwrap_or("");
+                if path.is_empty() || path.contains("://") {
+                    continue;
+                }
+                if !dir.join(path).exists() {
+                    broken.push(format!("{}:{}: {target}", page.display(), n + 1));
+                }
+            }
+        }
+    }
+    assert!(broken.is_empty(), "links to files that do not exist: {broken:#?}");
+}
