@@ -78,6 +78,20 @@ pub mod __fuzz {
         crate::wire::status::read(headers)
     }
 
+    /// The headers the engine writes for `metadata`.
+    pub fn metadata_headers(metadata: &crate::Metadata) -> http::HeaderMap {
+        let mut out = http::HeaderMap::new();
+        crate::wire::headers::write_metadata(metadata, &mut out);
+        out
+    }
+
+    /// The trailers a server writes for `error` (status, message, details, metadata).
+    pub fn status_headers(error: &crate::RpcError) -> http::HeaderMap {
+        let mut out = http::HeaderMap::new();
+        crate::wire::status::write_error(error, &mut out);
+        out
+    }
+
     /// Metadata as the engine reads it from headers, and writes it back.
     pub fn metadata_round_trip(headers: &http::HeaderMap) -> (crate::Metadata, http::HeaderMap) {
         let md = crate::wire::headers::read_metadata(headers);
