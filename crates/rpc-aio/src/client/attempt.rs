@@ -1,22 +1,28 @@
-//! One attempt of a call: one HTTP/2 stream. It applies the call credentials, picks the
-//! connection (waiting for it if the call waits for ready), sends the request headers
-//! (path, deadline, compression, metadata) and body, and waits for the response headers.
+//! The attempts of a call. [`attempt`] prepares what every attempt shares once (the
+//! service config's method settings, call credentials, the encoded request) and hands
+//! them to [`super::retry`], which runs one or more [`once`]s: each one HTTP/2 stream on
+//! the connection the picker chose, with the request headers (path, deadline, compression,
+//! metadata, `grpc-previous-rpc-attempts`) and body, up to the response headers.
 
 use super::body::{ClientBody, Reader, Requests};
 use super::call::shared::CallShared;
 use super::channel::ChannelShared;
-use super::errors::{When, from_hyper};
+use super::errors::{When, from_hyper, never_processed};
 use super::interceptor::ClientCallDetails;
 use super::pick::pick;
+use super::replay::Replay;
+use super::retry;
+use super::service_config::{MethodConfig, Policy};
 use crate::wire::compression::{self, ACCEPT_ENCODING};
 use crate::wire::frame::{FrameDecoder, FrameEncoder};
 use crate::wire::headers::{CONTENT_TYPE, is_grpc_content_type, write_metadata};
 use crate::wire::status;
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use rpc_core::codec::Encoder;
-use rpc_core::{AuthMetadataContext, Compression, RpcError};
+use rpc_core::metadata::{PREVIOUS_ATTEMPTS_KEY, RETRY_PUSHBACK_KEY};
+use rpc_core::{AuthMetadataContext, Compression, Metadata, RpcError};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// What a call sends.
 pub(crate) enum Body<Req> {
@@ -37,12 +43,76 @@ pub(crate) enum Started {
     TrailersOnly(http::HeaderMap),
 }
 
-/// Runs one attempt up to the response headers.
+/// What every attempt of one call shares.
+pub(crate) struct Prepared {
+    pub(crate) path: http::uri::PathAndQuery,
+    pub(crate) metadata: Metadata,
+    pub(crate) wait_for_ready: bool,
+    pub(crate) compression: Option<Compression>,
+    pub(crate) deadline: Option<Instant>,
+    pub(crate) max_receive: usize,
+}
+
+/// The request body an attempt sends.
+pub(crate) enum Request {
+    /// One encoded frame (a unary request): every attempt sends a clone.
+    Frame(Bytes),
+    /// Streamed requests, read once (no retry can replay them).
+    Once(Option<ClientBody>),
+    /// Streamed requests kept for replay until the call commits.
+    Replayed(Arc<Replay>),
+}
+
+impl Request {
+    fn body(&mut self) -> Option<ClientBody> {
+        match self {
+            Request::Frame(f) => Some(ClientBody::full(f.clone())),
+            Request::Once(b) => b.take(),
+            Request::Replayed(r) => Some(Replay::body(r)),
+        }
+    }
+
+    /// Whether the request can be sent again.
+    pub(crate) fn replayable(&self) -> bool {
+        match self {
+            Request::Frame(_) => true,
+            Request::Once(b) => b.is_some(),
+            Request::Replayed(r) => !r.committed(),
+        }
+    }
+
+    /// Takes back a request hyper returned unsent.
+    fn restore(&mut self, body: ClientBody) {
+        if let Request::Once(slot) = self {
+            *slot = Some(body);
+        }
+    }
+}
+
+/// Why an attempt failed.
+pub(crate) enum Failure {
+    /// The server never processed it (refused stream, GOAWAY before it, a connection that
+    /// closed before the request left): it may be sent again without a retry policy.
+    Unprocessed(RpcError),
+    /// It failed with a status; the server's pushback, if it sent one (`Some(None)`: do not
+    /// retry).
+    Status(RpcError, Option<Option<Duration>>),
+}
+
+impl Failure {
+    pub(crate) fn into_error(self) -> RpcError {
+        match self {
+            Failure::Unprocessed(e) | Failure::Status(e, _) => e,
+        }
+    }
+}
+
+/// Runs a call's attempts up to the response headers of the one that commits.
 ///
 /// # Errors
 /// The call's status when it fails before a response: refused credentials
 /// (UNAUTHENTICATED), a channel that cannot connect (UNAVAILABLE), a request over the send
-/// limit (RESOURCE_EXHAUSTED), a response that is not gRPC.
+/// limit (RESOURCE_EXHAUSTED), a response that is not gRPC, the server's status.
 pub(crate) async fn attempt<Req, E>(
     channel: &Arc<ChannelShared>,
     call: &Arc<CallShared>,
@@ -56,15 +126,34 @@ where
 {
     let path = http::uri::PathAndQuery::try_from(details.method.as_str())
         .map_err(|_| RpcError::internal(format!("invalid method path {:?}", details.method)))?;
+    // The call's own deadline bounds the wait for the resolver's first answer; call
+    // credentials a plaintext channel must not carry are refused before anything happens.
     call.set_deadline(details.deadline);
-    let mut metadata = details.metadata;
     let channel_creds = channel.credentials.call_credentials();
-    if details.credentials.is_some() || !channel_creds.is_empty() {
-        if !channel.credentials.permits_call_credentials() {
-            return Err(RpcError::unauthenticated(
-                "call credentials need a secure channel (TLS or local credentials); the call was not sent",
-            ));
-        }
+    let has_creds = details.credentials.is_some() || !channel_creds.is_empty();
+    if has_creds && !channel.credentials.permits_call_credentials() {
+        return Err(RpcError::unauthenticated(
+            "call credentials need a secure channel (TLS or local credentials); the call was not sent",
+        ));
+    }
+    let resolved = channel.current.borrow().resolved;
+    if !resolved {
+        wait_resolved(channel).await?;
+    }
+    let (method, throttle) = {
+        let current = channel.current.borrow();
+        (current.config.method(&details.method).cloned(), current.throttle.clone())
+    };
+    let method: Option<&MethodConfig> = method.as_deref();
+    let mut deadline = details.deadline;
+    if let Some(timeout) = method.and_then(|m| m.timeout)
+        && let Some(d) = Instant::now().checked_add(timeout)
+    {
+        deadline = Some(deadline.map_or(d, |old| old.min(d)));
+    }
+    call.set_deadline(deadline);
+    let mut metadata = details.metadata;
+    if has_creds {
         let (service, method) = details
             .method
             .trim_start_matches('/')
@@ -78,76 +167,190 @@ where
             metadata.extend(creds.metadata(&ctx)?);
         }
     }
-    let wait_for_ready = details.wait_for_ready.unwrap_or(channel.options.wait_for_ready);
-    let mut sender = pick(channel, wait_for_ready).await?;
-
-    let compression = Some(details.compression.unwrap_or(channel.options.default_compression)).filter(|c| *c != Compression::NoCompression);
-    let mut encoder = FrameEncoder::new(compression, channel.options.max_send_message_length);
-    let body = match body {
+    let o = &channel.options;
+    let wait_for_ready = details
+        .wait_for_ready
+        .or(method.and_then(|m| m.wait_for_ready))
+        .unwrap_or(o.wait_for_ready);
+    let max_send = min_opt(o.max_send_message_length, method.and_then(|m| m.max_request_bytes));
+    let max_receive =
+        min_opt(Some(o.max_receive_message_length), method.and_then(|m| m.max_response_bytes)).unwrap_or(o.max_receive_message_length);
+    let compression = Some(details.compression.unwrap_or(o.default_compression)).filter(|c| *c != Compression::NoCompression);
+    let mut encoder = FrameEncoder::new(compression, max_send);
+    let policy = if o.enable_retries {
+        method.and_then(|m| m.policy.clone())
+    } else {
+        None
+    };
+    let request = match body {
         Body::Unary(message) => {
             let mut frame = BytesMut::new();
             encoder.encode(&*codec, message, false, &mut frame)?;
-            ClientBody::full(frame.freeze())
+            Request::Frame(frame.freeze())
         }
-        Body::Stream(requests) => ClientBody::streaming(requests, codec, encoder, call.clone()),
+        Body::Stream(requests) if policy.is_some() => {
+            Request::Replayed(Replay::new(requests, codec, encoder, call.clone(), channel.clone()))
+        }
+        Body::Stream(requests) => Request::Once(Some(ClientBody::streaming(requests, codec, encoder, call.clone()))),
+    };
+    let prepared = Prepared {
+        path,
+        metadata,
+        wait_for_ready,
+        compression,
+        deadline,
+        max_receive,
+    };
+    retry::run(channel, call, &prepared, request, policy.as_ref().map(|p: &Policy| p), throttle).await
+}
+
+fn min_opt(a: Option<usize>, b: Option<usize>) -> Option<usize> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// Waits for the resolver's first answer (the service config is part of it), connecting
+/// the channel if it is IDLE.
+async fn wait_resolved(channel: &Arc<ChannelShared>) -> Result<(), RpcError> {
+    let mut rx = channel.current.subscribe();
+    loop {
+        if channel.is_closed() {
+            return Err(RpcError::cancelled("channel closed"));
+        }
+        if rx.borrow_and_update().resolved {
+            return Ok(());
+        }
+        channel.exit_idle();
+        if rx.changed().await.is_err() {
+            return Err(RpcError::cancelled("channel closed"));
+        }
+    }
+}
+
+/// How many times an attempt goes back to the picker when its connection closed before
+/// the request could leave (each time the picker has moved on or the call waits for it).
+const UNSENT_REPICKS: usize = 8;
+
+/// One attempt, up to the response headers; `previous` attempts came before it.
+pub(crate) async fn once(
+    channel: &Arc<ChannelShared>,
+    call: &Arc<CallShared>,
+    prepared: &Prepared,
+    request: &mut Request,
+    previous: u32,
+) -> Result<Started, Failure> {
+    let status = |e: RpcError| Failure::Status(e, None);
+    let Some(body) = request.body() else {
+        return Err(status(RpcError::internal("the call's requests were already sent")));
     };
     let uri = http::Uri::from_parts({
         let mut parts = http::uri::Parts::default();
         parts.scheme = Some(channel.scheme.clone());
         parts.authority = Some(channel.authority.clone());
-        parts.path_and_query = Some(path);
+        parts.path_and_query = Some(prepared.path.clone());
         parts
     })
-    .map_err(|e| RpcError::internal(format!("invalid request URI: {e}")))?;
-    let mut request = http::Request::new(body);
-    *request.method_mut() = http::Method::POST;
-    *request.uri_mut() = uri;
-    *request.version_mut() = http::Version::HTTP_2;
-    let headers = request.headers_mut();
+    .map_err(|e| status(RpcError::internal(format!("invalid request URI: {e}"))))?;
+    let mut req = http::Request::new(body);
+    *req.method_mut() = http::Method::POST;
+    *req.uri_mut() = uri;
+    *req.version_mut() = http::Version::HTTP_2;
+    let headers = req.headers_mut();
     headers.insert(http::header::CONTENT_TYPE, CONTENT_TYPE);
     headers.insert(http::header::TE, http::HeaderValue::from_static("trailers"));
     headers.insert(http::header::USER_AGENT, channel.user_agent.clone());
     headers.insert("grpc-accept-encoding", http::HeaderValue::from_static(ACCEPT_ENCODING));
-    if let Some(c) = compression {
+    if let Some(c) = prepared.compression {
         headers.insert("grpc-encoding", http::HeaderValue::from_static(c.name()));
     }
-    if let Some(d) = details.deadline {
-        let left = d.saturating_duration_since(Instant::now());
-        if let Ok(v) = http::HeaderValue::try_from(rpc_core::timeout::encode_grpc_timeout(left)) {
-            headers.insert("grpc-timeout", v);
-        }
+    if previous > 0 {
+        headers.insert(PREVIOUS_ATTEMPTS_KEY, http::HeaderValue::from(previous));
     }
-    write_metadata(&metadata, headers);
-
-    let response = sender
-        .send_request(request)
-        .await
-        .map_err(|e| call.error_now().unwrap_or_else(|| from_hyper(channel, &e, When::BeforeResponse)))?;
+    write_metadata(&prepared.metadata, headers);
+    let mut req = Some(req);
+    let mut repicks = 0;
+    let response = loop {
+        let mut sender = pick(channel, prepared.wait_for_ready, prepared.path.path(), &prepared.metadata)
+            .await
+            .map_err(status)?;
+        let Some(mut r) = req.take() else {
+            return Err(status(RpcError::internal("the request was lost")));
+        };
+        if let Some(d) = prepared.deadline {
+            let left = d.saturating_duration_since(Instant::now());
+            if let Ok(v) = http::HeaderValue::try_from(rpc_core::timeout::encode_grpc_timeout(left)) {
+                r.headers_mut().insert("grpc-timeout", v);
+            }
+        }
+        match sender.try_send_request(r).await {
+            Ok(response) => break response,
+            Err(mut e) => {
+                // The connection closed before the request left: it can go elsewhere.
+                if let Some(back) = e.take_message()
+                    && repicks < UNSENT_REPICKS
+                    && !call.is_done()
+                {
+                    repicks += 1;
+                    req = Some(back);
+                    tokio::task::yield_now().await;
+                    continue;
+                }
+                if let Some(back) = e.take_message() {
+                    request.restore(back.into_body());
+                }
+                let error = e.into_error();
+                if let Some(e) = call.error_now() {
+                    return Err(status(e));
+                }
+                let mapped = from_hyper(channel, &error, When::BeforeResponse);
+                return Err(if never_processed(&error) {
+                    Failure::Unprocessed(mapped)
+                } else {
+                    status(mapped)
+                });
+            }
+        }
+    };
     let (parts, body) = response.into_parts();
     if let Some(outcome) = status::read(&parts.headers) {
         // Trailers-only: there is no body to read.
         return match outcome {
             Ok(_) => Ok(Started::TrailersOnly(parts.headers)),
-            Err(e) => Err(e),
+            Err(e) => Err(Failure::Status(e, pushback(&parts.headers))),
         };
     }
     if parts.status != http::StatusCode::OK {
-        return Err(status::from_http_status(parts.status));
+        return Err(status(status::from_http_status(parts.status)));
     }
     if !is_grpc_content_type(parts.headers.get(http::header::CONTENT_TYPE)) {
-        return Err(RpcError::unknown(format!(
+        return Err(status(RpcError::unknown(format!(
             "the server answered with content-type {:?}, not gRPC",
             parts.headers.get(http::header::CONTENT_TYPE)
-        )));
+        ))));
     }
     let encoding = compression::from_header(parts.headers.get("grpc-encoding")).map_err(|name| {
-        RpcError::internal(format!(
+        status(RpcError::internal(format!(
             "the server compressed its responses with {name:?}, which this client does not know"
-        ))
+        )))
     })?;
-    let decoder = FrameDecoder::new(channel.options.max_receive_message_length, encoding);
+    let decoder = FrameDecoder::new(prepared.max_receive, encoding);
     Ok(Started::Stream {
         headers: parts.headers,
         reader: Reader::new(body, decoder),
+    })
+}
+
+/// The server's pushback in a trailers-only response: `None` without one, `Some(None)`
+/// for "do not retry" (negative or unreadable), `Some(Some(delay))` otherwise.
+fn pushback(headers: &http::HeaderMap) -> Option<Option<Duration>> {
+    let value = headers.get(RETRY_PUSHBACK_KEY)?;
+    let ms = std::str::from_utf8(value.as_bytes())
+        .ok()
+        .and_then(|s| s.trim().parse::<i64>().ok());
+    Some(match ms {
+        Some(ms) if ms >= 0 => Some(Duration::from_millis(ms as u64)),
+        _ => None,
     })
 }
