@@ -101,7 +101,10 @@ impl ChannelShared {
         if self.is_closed() {
             return;
         }
-        self.current.send_modify(|c| c.picker = picker);
+        self.current.send_modify(|c| {
+            c.picker = picker;
+            c.state = state;
+        });
         self.state.send_if_modified(|s| {
             if *s == state || *s == ChannelConnectivity::Shutdown {
                 false
@@ -152,8 +155,10 @@ impl ChannelShared {
         self.closed.store(true, Ordering::Release);
         self.state.send_replace(ChannelConnectivity::Shutdown);
         // Wakes calls waiting for a pick: they see the channel closed.
-        self.current
-            .send_modify(|c| c.picker = Arc::new(Constant::Fail(RpcError::cancelled("channel closed"))));
+        self.current.send_modify(|c| {
+            c.picker = Arc::new(Constant::Fail(RpcError::cancelled("channel closed")));
+            c.state = ChannelConnectivity::Shutdown;
+        });
     }
 
     /// Closes the connections: the calls still on them fail.

@@ -38,6 +38,9 @@ pub(crate) struct Current {
     pub(crate) throttle: Option<Arc<Throttle>>,
     /// Whether the resolver has answered once (the service config is known).
     pub(crate) resolved: bool,
+    /// The channel's state published with the picker (read together with it, so a call
+    /// that finds the picker queueing also sees whether the channel is IDLE).
+    pub(crate) state: ChannelConnectivity,
 }
 
 impl Current {
@@ -48,6 +51,7 @@ impl Current {
             config,
             throttle,
             resolved: false,
+            state: ChannelConnectivity::Idle,
         }
     }
 }

@@ -35,21 +35,21 @@ pub(crate) async fn pick(
         if shared.is_closed() {
             return Err(closed());
         }
-        let pick = rx.borrow_and_update().picker.pick(&info);
+        // The picker and the state it was published with, read together: an IDLE state
+        // published after this read changes `current`, so it is not missed.
+        let (pick, idle) = {
+            let current = rx.borrow_and_update();
+            (current.picker.pick(&info), current.state == ChannelConnectivity::Idle)
+        };
         match pick {
             Pick::Ready(s) => match s.core().sender() {
                 Some(sender) => return Ok(sender),
                 // Picked as its connection ended: the policy publishes a new picker.
                 None => s.connect(),
             },
-            Pick::Queue => {
-                if shared.state() == ChannelConnectivity::Idle {
-                    shared.exit_idle();
-                }
-            }
             Pick::Fail(e) if !wait_for_ready => return Err(e),
-            Pick::Fail(_) => {
-                if shared.state() == ChannelConnectivity::Idle {
+            Pick::Queue | Pick::Fail(_) => {
+                if idle {
                     shared.exit_idle();
                 }
             }

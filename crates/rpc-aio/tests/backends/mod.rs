@@ -1,0 +1,216 @@
+//! Backends for the fleet tests: each one a separate process (this test binary run again,
+//! see `hardening/child.rs`) serving `fleet.Svc` and `grpc.health.v1.Health` on its own
+//! loopback port, so that a backend can be killed, drained or restarted like a real one.
+//!
+//! `fleet.Svc` is stateless per call, so a test can say in the request what a call's
+//! attempts get, whichever backend each attempt reaches:
+//! - `Who`: the backend's name; prints `got <n>` (the request's `n`) on stdout first;
+//! - `Flaky`: `text` = `fail K CODE [pushback MS] [after MS]`: the attempts before the
+//!   K-th (by `grpc-previous-rpc-attempts`) fail with CODE (with that pushback, after that
+//!   wait); later ones answer `<name> prev=<previous attempts>`;
+//! - `Hang`: the first attempt waits (until cancelled, or 30 s), later ones answer;
+//! - `Stream`: one message, then UNAVAILABLE;
+//! - `Stats`: `n` = the attempts of Flaky/Hang/Stream this backend saw, `text` = how many of
+//!   them were cancelled;
+//! - `SetHealth`: `text` = `SERVING` or `NOT_SERVING` for the service `fleet.Svc`;
+//! - `Drain`: stops the server with a grace period (GOAWAY), then the process exits.
+#![allow(dead_code)]
+
+use crate::hardening::child::{Killed, spawn};
+use crate::hardening::{Msg, msg};
+use rpc_aio::{RpcError, ServerOptions, ServicerContext, StatusCode, unary_stream_rpc_method_handler, unary_unary_rpc_method_handler};
+use rpc_health::{HealthServicer, ServingStatus, add_health_servicer_to_server};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+pub const WHO: &str = "/fleet.Svc/Who";
+pub const FLAKY: &str = "/fleet.Svc/Flaky";
+pub const HANG: &str = "/fleet.Svc/Hang";
+pub const STREAM: &str = "/fleet.Svc/Stream";
+pub const STATS: &str = "/fleet.Svc/Stats";
+pub const SET_HEALTH: &str = "/fleet.Svc/SetHealth";
+pub const DRAIN: &str = "/fleet.Svc/Drain";
+pub const SERVICE: &str = "fleet.Svc";
+
+/// A reserved loopback port (bound and released: the child binds it again).
+pub fn reserve_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A backend process.
+pub struct Backend {
+    pub name: String,
+    pub port: u16,
+    pub process: Killed,
+}
+
+impl Backend {
+    /// Starts backend `name` on `port` (0: a fresh one) and waits until it listens.
+    pub fn start(name: &str, port: u16) -> Backend {
+        let port = if port == 0 { reserve_port() } else { port };
+        let process = spawn(&format!("fleet-backend {port} {name}"));
+        let bound = process.wait_line("listening on");
+        assert_eq!(bound, port.to_string());
+        Backend {
+            name: name.to_owned(),
+            port,
+            process,
+        }
+    }
+
+    pub fn addr(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// The `n` of every `got <n>` line a backend that was killed printed (the Who calls it
+    /// received), read up to the end of its output.
+    pub fn received_before_death(&self) -> Vec<i32> {
+        let mut out = Vec::new();
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.process.lines.recv_timeout(left) {
+                Ok(line) => {
+                    if let Some(at) = line.find("got ") {
+                        out.push(line[at + 4..].trim().parse().unwrap());
+                    }
+                }
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return out,
+                Err(e) => panic!("the killed backend's output did not end: {e}"),
+            }
+        }
+    }
+}
+
+/// A `ipv4:` target naming every backend.
+pub fn target(backends: &[&Backend]) -> String {
+    let list: Vec<String> = backends.iter().map(|b| b.addr()).collect();
+    format!("ipv4:{}", list.join(","))
+}
+
+/// Runs the backend role (in the child process).
+pub fn run_backend(port: u16, name: &str) {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async move {
+        let server = rpc_aio::server(ServerOptions::default());
+        let health = HealthServicer::new();
+        health.set(SERVICE, ServingStatus::Serving);
+        add_health_servicer_to_server(health.clone(), &server);
+        let attempts = Arc::new(AtomicUsize::new(0));
+        let cancelled = Arc::new(AtomicUsize::new(0));
+        let previous = |ctx: &ServicerContext| -> u32 {
+            ctx.invocation_metadata()
+                .get_str("grpc-previous-rpc-attempts")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0)
+        };
+        let me = name.to_owned();
+        server.add_method_handler(
+            WHO,
+            unary_unary_rpc_method_handler(move |m: Msg, _ctx: ServicerContext| {
+                println!("got {}", m.n);
+                let me = me.clone();
+                async move { Ok(Msg { n: m.n, ..msg(&me) }) }
+            }),
+        );
+        let (me, seen) = (name.to_owned(), attempts.clone());
+        server.add_method_handler(
+            FLAKY,
+            unary_unary_rpc_method_handler(move |m: Msg, ctx: ServicerContext| {
+                seen.fetch_add(1, Ordering::SeqCst);
+                let prev = previous(&ctx);
+                let me = me.clone();
+                async move {
+                    let words: Vec<&str> = m.text.split(' ').collect();
+                    let failing: u32 = words.get(1).and_then(|w| w.parse().ok()).unwrap_or(0);
+                    let option = |key: &str| words.iter().position(|w| *w == key).and_then(|i| words.get(i + 1)).copied();
+                    if prev < failing {
+                        let code = words
+                            .get(2)
+                            .and_then(|c| StatusCode::from_name(c))
+                            .unwrap_or(StatusCode::Unavailable);
+                        if let Some(ms) = option("pushback") {
+                            ctx.add_trailing_metadata("grpc-retry-pushback-ms", ms)?;
+                        }
+                        if let Some(ms) = option("after").and_then(|ms| ms.parse().ok()) {
+                            tokio::time::sleep(Duration::from_millis(ms)).await;
+                        }
+                        return Err(ctx.abort(code, format!("{me} fails attempt {prev}")));
+                    }
+                    Ok(msg(&format!("{me} prev={prev}")))
+                }
+            }),
+        );
+        let (me, seen, gone) = (name.to_owned(), attempts.clone(), cancelled.clone());
+        server.add_method_handler(
+            HANG,
+            unary_unary_rpc_method_handler(move |_m: Msg, ctx: ServicerContext| {
+                seen.fetch_add(1, Ordering::SeqCst);
+                let prev = previous(&ctx);
+                let (gone, me) = (gone.clone(), me.clone());
+                async move {
+                    if prev == 0 {
+                        // Until the client cancels (nothing else ends this RPC), or 30 s.
+                        tokio::select! {
+                            () = ctx.on_cancel() => {
+                                gone.fetch_add(1, Ordering::SeqCst);
+                                return Err(RpcError::cancelled("cancelled by the client"));
+                            }
+                            () = tokio::time::sleep(Duration::from_secs(30)) => {}
+                        }
+                    }
+                    Ok(msg(&format!("{me} prev={prev}")))
+                }
+            }),
+        );
+        let seen = attempts.clone();
+        server.add_method_handler(
+            STREAM,
+            unary_stream_rpc_method_handler(move |_m: Msg, _ctx: ServicerContext| {
+                seen.fetch_add(1, Ordering::SeqCst);
+                async move {
+                    let items = vec![Ok(msg("first")), Err(RpcError::unavailable("the stream breaks after one message"))];
+                    Ok(rpc_aio::ResponseStream::new(futures::stream::iter(items)))
+                }
+            }),
+        );
+        let (seen, gone) = (attempts.clone(), cancelled.clone());
+        server.add_method_handler(
+            STATS,
+            unary_unary_rpc_method_handler(move |_m: Msg, _ctx: ServicerContext| {
+                let n = seen.load(Ordering::SeqCst) as i32;
+                let c = gone.load(Ordering::SeqCst);
+                async move { Ok(Msg { n, ..msg(&c.to_string()) }) }
+            }),
+        );
+        let checker = health.clone();
+        server.add_method_handler(
+            SET_HEALTH,
+            unary_unary_rpc_method_handler(move |m: Msg, _ctx: ServicerContext| {
+                let status = if m.text == "SERVING" {
+                    ServingStatus::Serving
+                } else {
+                    ServingStatus::NotServing
+                };
+                checker.set(SERVICE, status);
+                async move { Ok(msg("set")) }
+            }),
+        );
+        let (stop_tx, mut stop_rx) = tokio::sync::mpsc::unbounded_channel::<()>();
+        server.add_method_handler(
+            DRAIN,
+            unary_unary_rpc_method_handler(move |_m: Msg, _ctx: ServicerContext| {
+                let _ = stop_tx.send(());
+                async move { Ok(msg("draining")) }
+            }),
+        );
+        let port = server.add_insecure_port(&format!("127.0.0.1:{port}")).unwrap();
+        server.start().await.unwrap();
+        println!("listening on {port}");
+        let _ = stop_rx.recv().await;
+        // The grace period lets the calls in flight (the Drain call among them) finish.
+        server.stop(Some(Duration::from_secs(10))).await;
+        println!("stopped");
+    });
+}
