@@ -81,16 +81,7 @@ async fn unix_socket_target() {
     let _ = std::fs::create_dir_all(&dir);
     let path = dir.join("uds.sock");
     let _ = std::fs::remove_file(&path);
-    let listener = tokio::net::UnixListener::bind(&path).unwrap();
-    let seen = std::sync::Arc::new(Seen::default());
-    let svc = TestService(seen.clone());
-    let task = tokio::spawn(async move {
-        let incoming = tokio_stream::wrappers::UnixListenerStream::new(listener);
-        let _ = tonic::transport::Server::builder()
-            .add_service(svc)
-            .serve_with_incoming(incoming)
-            .await;
-    });
+    let (task, seen) = serve_unix(tokio::net::UnixListener::bind(&path).unwrap());
     for target in [format!("unix:{}", path.display()), format!("unix://{}", path.display())] {
         let ch = insecure_channel(&target, ChannelOptions::default()).unwrap();
         assert_eq!(

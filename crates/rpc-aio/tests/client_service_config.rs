@@ -272,16 +272,7 @@ async fn an_abstract_unix_socket_target_reaches_the_server() {
     let addr = std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes()).unwrap();
     let std_listener = std::os::unix::net::UnixListener::bind_addr(&addr).unwrap();
     std_listener.set_nonblocking(true).unwrap();
-    let listener = tokio::net::UnixListener::from_std(std_listener).unwrap();
-    let seen = Arc::new(Seen::default());
-    let svc = TestService(seen.clone());
-    let task = tokio::spawn(async move {
-        let incoming = tokio_stream::wrappers::UnixListenerStream::new(listener);
-        let _ = tonic::transport::Server::builder()
-            .add_service(svc)
-            .serve_with_incoming(incoming)
-            .await;
-    });
+    let (task, seen) = serve_unix(tokio::net::UnixListener::from_std(std_listener).unwrap());
     let ch = insecure_channel(&format!("unix-abstract:{name}"), ChannelOptions::default()).unwrap();
     let reply = guard(
         ch.unary_unary::<Msg, Msg>(UNARY)

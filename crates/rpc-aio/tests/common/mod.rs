@@ -325,6 +325,20 @@ pub fn serve_on(listener: tokio::net::TcpListener) -> TestServer {
     TestServer { addr, seen, task }
 }
 
+/// Serves the test service on a Unix socket listener; returns the server task and what it saw.
+pub fn serve_unix(listener: tokio::net::UnixListener) -> (tokio::task::JoinHandle<()>, Arc<Seen>) {
+    let seen = Arc::new(Seen::default());
+    let svc = TestService(seen.clone());
+    let task = tokio::spawn(async move {
+        let incoming = tokio_stream::wrappers::UnixListenerStream::new(listener);
+        let _ = tonic::transport::Server::builder()
+            .add_service(svc)
+            .serve_with_incoming(incoming)
+            .await;
+    });
+    (task, seen)
+}
+
 /// Starts a server on 127.0.0.1 with a free port.
 pub async fn start() -> TestServer {
     serve_on(tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap())
