@@ -4,15 +4,17 @@
 //! retry and the retry buffer limit, health checking against a server without the health
 //! service, and target forms.
 
-mod common;
-
-use common::*;
 use futures::StreamExt;
 use rpc_aio::resolver::{Address, ManualResolver, Resolution};
 use rpc_aio::{Channel, ChannelOptions, Metadata, Request, RequestStream, ServerOptions, ServicerContext, StatusCode, insecure_channel};
+use rpc_testkit::{Msg, SERVER_STREAM, TonicPeer, UNARY, bounded as guard, free_port, msg, serve_aio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
+
+fn addr(peer: &TonicPeer) -> std::net::SocketAddr {
+    std::net::SocketAddr::from(([127, 0, 0, 1], peer.port()))
+}
 
 fn config(json: &str) -> ChannelOptions {
     ChannelOptions::default().service_config(json.to_owned())
@@ -29,7 +31,7 @@ fn sleeping(ms: u64, timeout: Option<Duration>) -> Request<Msg> {
 
 #[tokio::test]
 async fn a_method_timeout_bounds_calls_and_a_shorter_call_deadline_wins() {
-    let server = start().await;
+    let server = TonicPeer::start();
     let ch = insecure_channel(
         &server.target(),
         config(r#"{"methodConfig": [{"name": [{"service": "test.Svc", "method": "Unary"}], "timeout": "0.3s"}]}"#),
@@ -38,13 +40,13 @@ async fn a_method_timeout_bounds_calls_and_a_shorter_call_deadline_wins() {
     let unary = ch.unary_unary::<Msg, Msg>(UNARY);
     let err = guard(unary.call(sleeping(5000, None))).await.unwrap_err();
     assert_eq!(err.code(), StatusCode::DeadlineExceeded, "{err}");
-    let sent = rpc_core::timeout::parse_grpc_timeout(server.seen.header("grpc-timeout").unwrap().as_bytes()).unwrap();
+    let sent = rpc_core::timeout::parse_grpc_timeout(server.probe().header("grpc-timeout").unwrap().as_bytes()).unwrap();
     assert!(sent <= Duration::from_millis(300), "the config's timeout is sent: {sent:?}");
     // A longer call timeout does not lift it; a shorter one wins.
     let err = guard(unary.call(sleeping(5000, Some(Duration::from_secs(10))))).await.unwrap_err();
     assert_eq!(err.code(), StatusCode::DeadlineExceeded, "{err}");
     guard(unary.call(sleeping(0, Some(Duration::from_millis(100))))).await.unwrap();
-    let sent = rpc_core::timeout::parse_grpc_timeout(server.seen.header("grpc-timeout").unwrap().as_bytes()).unwrap();
+    let sent = rpc_core::timeout::parse_grpc_timeout(server.probe().header("grpc-timeout").unwrap().as_bytes()).unwrap();
     assert!(sent <= Duration::from_millis(100), "{sent:?}");
     // Other methods of the service are not matched by a method-level name.
     let mut stream = ch
@@ -55,7 +57,7 @@ async fn a_method_timeout_bounds_calls_and_a_shorter_call_deadline_wins() {
 
 #[tokio::test]
 async fn wait_for_ready_from_the_config_waits_and_the_call_overrides_it() {
-    let port = free_port().await;
+    let port = free_port();
     let target = format!("127.0.0.1:{port}");
     let json = r#"{"methodConfig": [{"name": [{"service": "test.Svc"}], "waitForReady": true}]}"#;
     let ch = insecure_channel(&target, config(json)).unwrap();
@@ -74,19 +76,13 @@ async fn wait_for_ready_from_the_config_waits_and_the_call_overrides_it() {
         let unary = unary.clone();
         async move { unary.call(Request::new(msg("late")).timeout(Duration::from_secs(15))).await }
     });
-    let listener = loop {
-        match tokio::net::TcpListener::bind(("127.0.0.1", port)).await {
-            Ok(l) => break l,
-            Err(e) => panic!("port {port} taken meanwhile: {e}"),
-        }
-    };
-    let _server = serve_on(listener);
+    let _server = TonicPeer::start_on(port);
     assert_eq!(guard(waiting).await.unwrap().unwrap().text, "echo:late");
 }
 
 #[tokio::test]
 async fn message_limits_from_the_config_apply_per_method() {
-    let server = start().await;
+    let server = TonicPeer::start();
     let json = r#"{"methodConfig": [{"name": [{"service": "test.Svc", "method": "Unary"}], "maxRequestMessageBytes": 50, "maxResponseMessageBytes": "60"}]}"#;
     let ch = insecure_channel(&server.target(), config(json)).unwrap();
     let unary = ch.unary_unary::<Msg, Msg>(UNARY);
@@ -96,7 +92,7 @@ async fn message_limits_from_the_config_apply_per_method() {
     };
     let err = guard(unary.call(big.clone())).await.unwrap_err();
     assert_eq!(err.code(), StatusCode::ResourceExhausted, "{err}");
-    assert_eq!(server.seen.calls(), 0, "the request was not sent");
+    assert_eq!(server.probe().calls(), 0, "the request was not sent");
     // A small request whose echo is over the response limit.
     let err = guard(unary.call(Msg { n: 100, ..msg("x") })).await.unwrap_err();
     assert_eq!(err.code(), StatusCode::ResourceExhausted, "{err}");
@@ -131,10 +127,10 @@ async fn invalid_configs_and_policies_fail_the_channel_creation() {
 
 #[tokio::test]
 async fn a_bad_config_from_the_resolver_keeps_the_last_good_one() {
-    let server = start().await;
+    let server = TonicPeer::start();
     let manual = ManualResolver::new("cfg");
     let timeout = r#"{"methodConfig": [{"name": [{"service": "test.Svc"}], "timeout": "0.2s"}]}"#;
-    manual.update(Resolution::new(vec![Address::tcp(server.addr)]).with_service_config(timeout));
+    manual.update(Resolution::new(vec![Address::tcp(addr(&server))]).with_service_config(timeout));
     let ch = Channel::builder("cfg:x").resolver(manual.clone()).build().unwrap();
     let unary = ch.unary_unary::<Msg, Msg>(UNARY);
     let err = guard(unary.call(sleeping(2000, None))).await.unwrap_err();
@@ -142,19 +138,19 @@ async fn a_bad_config_from_the_resolver_keeps_the_last_good_one() {
 
     // A bad config comes with a move to a second server: once calls reach it, the
     // update is in force, and the timeout of the last good config still applies.
-    let second = start().await;
-    manual.update(Resolution::new(vec![Address::tcp(second.addr)]).with_service_config("{ not json"));
+    let second = TonicPeer::start();
+    manual.update(Resolution::new(vec![Address::tcp(addr(&second))]).with_service_config("{ not json"));
     for _ in 0..100 {
-        if second.seen.calls() > 0 {
+        if second.probe().calls() > 0 {
             break;
         }
         let _ = guard(unary.call(sleeping(0, Some(Duration::from_secs(5))))).await;
     }
-    assert!(second.seen.calls() > 0, "the update never moved the calls");
+    assert!(second.probe().calls() > 0, "the update never moved the calls");
     let err = guard(unary.call(sleeping(2000, None))).await.unwrap_err();
     assert_eq!(err.code(), StatusCode::DeadlineExceeded, "the last good config stays: {err}");
     // No config from the resolver: the channel's default (none) applies again.
-    manual.update(Resolution::new(vec![Address::tcp(second.addr)]));
+    manual.update(Resolution::new(vec![Address::tcp(addr(&second))]));
     eventually_ok(&unary).await;
 }
 
@@ -230,7 +226,7 @@ async fn a_client_streaming_call_is_replayed_on_retry_until_the_buffer_limit() {
 #[tokio::test]
 async fn health_checking_turns_off_for_a_server_without_the_health_service() {
     // tonic's test server has no grpc.health.v1.Health: Watch is UNIMPLEMENTED.
-    let server = start().await;
+    let server = TonicPeer::start();
     let json = r#"{"loadBalancingConfig": [{"round_robin": {}}], "healthCheckConfig": {"serviceName": "test.Svc"}}"#;
     let ch = insecure_channel(&format!("ipv4:{}", server.target()), config(json)).unwrap();
     let reply = guard(
@@ -244,8 +240,8 @@ async fn health_checking_turns_off_for_a_server_without_the_health_service() {
 
 #[tokio::test]
 async fn every_target_form_reaches_the_server() {
-    let server = start().await;
-    let port = server.addr.port();
+    let server = TonicPeer::start();
+    let port = server.port();
     for target in [
         format!("127.0.0.1:{port}"),
         format!("dns:127.0.0.1:{port}"),
@@ -267,12 +263,8 @@ async fn every_target_form_reaches_the_server() {
 #[cfg(target_os = "linux")]
 #[tokio::test]
 async fn an_abstract_unix_socket_target_reaches_the_server() {
-    use std::os::linux::net::SocketAddrExt;
     let name = format!("rpc-aio-test-{}", std::process::id());
-    let addr = std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes()).unwrap();
-    let std_listener = std::os::unix::net::UnixListener::bind_addr(&addr).unwrap();
-    std_listener.set_nonblocking(true).unwrap();
-    let (task, seen) = serve_unix(tokio::net::UnixListener::from_std(std_listener).unwrap());
+    let server = TonicPeer::start_unix_abstract(&name);
     let ch = insecure_channel(&format!("unix-abstract:{name}"), ChannelOptions::default()).unwrap();
     let reply = guard(
         ch.unary_unary::<Msg, Msg>(UNARY)
@@ -280,6 +272,5 @@ async fn an_abstract_unix_socket_target_reaches_the_server() {
     )
     .await;
     assert_eq!(reply.unwrap().text, "echo:abstract");
-    assert_eq!(seen.calls(), 1);
-    task.abort();
+    assert_eq!(server.probe().calls(), 1);
 }

@@ -6,22 +6,20 @@
 #![cfg(unix)]
 
 mod backends;
-mod hardening;
 
 use backends::*;
-use hardening::{Msg, bounded, msg};
 use rpc_aio::resolver::{Address, ManualResolver, Resolution};
 use rpc_aio::{Channel, ChannelOptions, Request, StatusCode};
+use rpc_testkit::{Msg, bounded, msg};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 #[test]
 #[ignore = "not a test: the entry point of the backend processes (see backends/mod.rs)"]
 fn child_process_entry() {
-    if let Ok(role) = std::env::var("RPC_FAULT_CHILD") {
-        let words: Vec<&str> = role.split(' ').collect();
-        assert_eq!(words[0], "fleet-backend");
-        run_backend(words[1].parse().unwrap(), words[2]);
+    if let Ok(role) = std::env::var(ROLE) {
+        let (port, name) = role.split_once(' ').unwrap();
+        run_backend(port.parse().unwrap(), name);
     }
 }
 
@@ -97,14 +95,14 @@ async fn pick_first_sends_everything_to_the_first_address_and_fails_over_in_orde
     for i in 0..20 {
         assert_eq!(bounded(who(&ch, i)).await.unwrap(), "a");
     }
-    a.process.kill();
+    a.kill();
     // The next calls find "a" gone and go to "b" (a call in flight when it died may fail).
     let seen = until_seen(&ch, |s| s.contains_key("b")).await;
     assert!(!seen.contains_key("c"), "pick_first keeps the order: {seen:?}");
     for i in 0..20 {
         assert_eq!(bounded(who(&ch, i)).await.unwrap(), "b");
     }
-    b.process.kill();
+    b.kill();
     until_seen(&ch, |s| s.contains_key("c")).await;
     for i in 0..20 {
         assert_eq!(bounded(who(&ch, i)).await.unwrap(), "c");
@@ -179,9 +177,8 @@ async fn a_backend_killed_mid_load_fails_only_calls_in_flight_and_rejoins_when_r
         })
     };
     bounded(hundred.notified()).await;
-    b.process.kill();
+    let b_got = b.kill();
     let results = bounded(load).await.unwrap();
-    let b_got = b.received_before_death();
     let failed: Vec<_> = results.iter().filter_map(|(n, r)| r.as_ref().err().map(|e| (*n, e))).collect();
     // Only calls on "b"'s connection when it died fail, with UNAVAILABLE: those it had
     // received, and those written to the socket after it died but before the client saw the
@@ -209,7 +206,7 @@ async fn a_backend_killed_mid_load_fails_only_calls_in_flight_and_rejoins_when_r
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_draining_backend_fails_no_call() {
-    let (a, b) = (Backend::start("a", 0), Backend::start("b", 0));
+    let (a, mut b) = (Backend::start("a", 0), Backend::start("b", 0));
     let ch = rpc_aio::insecure_channel(&target(&[&a, &b]), round_robin()).unwrap();
     until_seen(&ch, |s| s.len() == 2).await;
     let direct = rpc_aio::insecure_channel(&b.addr(), ChannelOptions::default()).unwrap();
@@ -233,7 +230,7 @@ async fn a_draining_backend_fails_no_call() {
             }
         }
         if round == 10 {
-            assert_eq!(tokio::task::block_in_place(|| b.process.wait_line("stopped")), "");
+            assert_eq!(tokio::task::block_in_place(|| b.wait_line("stopped")), "");
             drained = true;
         }
     }

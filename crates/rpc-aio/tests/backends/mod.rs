@@ -1,5 +1,5 @@
-//! Backends for the fleet tests: each one a separate process (this test binary run again,
-//! see `hardening/child.rs`) serving `fleet.Svc` and `grpc.health.v1.Health` on its own
+//! Backends for the fleet tests: each one a separate process (this test binary run again
+//! through its ignored `child_process_entry` test, as the kit's [`Child`]) serving `fleet.Svc` and `grpc.health.v1.Health` on its own
 //! loopback port, so that a backend can be killed, drained or restarted like a real one.
 //!
 //! `fleet.Svc` is stateless per call, so a test can say in the request what a call's
@@ -16,13 +16,17 @@
 //! - `Drain`: stops the server with a grace period (GOAWAY), then the process exits.
 #![allow(dead_code)]
 
-use crate::hardening::child::{Killed, spawn};
-use crate::hardening::{Msg, msg};
 use rpc_aio::{RpcError, ServerOptions, ServicerContext, StatusCode, unary_stream_rpc_method_handler, unary_unary_rpc_method_handler};
 use rpc_health::{HealthServicer, ServingStatus, add_health_servicer_to_server};
+use rpc_testkit::process::Child;
+use rpc_testkit::{Msg, msg};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
+
+/// The variable that gives a child its role.
+pub const ROLE: &str = "RPC_FLEET_CHILD";
 
 pub const WHO: &str = "/fleet.Svc/Who";
 pub const FLAKY: &str = "/fleet.Svc/Flaky";
@@ -42,14 +46,19 @@ pub fn reserve_port() -> u16 {
 pub struct Backend {
     pub name: String,
     pub port: u16,
-    pub process: Killed,
+    pub process: Child,
 }
 
 impl Backend {
     /// Starts backend `name` on `port` (0: a fresh one) and waits until it listens.
     pub fn start(name: &str, port: u16) -> Backend {
         let port = if port == 0 { reserve_port() } else { port };
-        let process = spawn(&format!("fleet-backend {port} {name}"));
+        let mut process = Child::spawn(
+            Command::new(std::env::current_exe().unwrap())
+                .args(["child_process_entry", "--exact", "--ignored", "--nocapture", "--test-threads=1"])
+                .env(ROLE, format!("{port} {name}"))
+                .stderr(Stdio::null()),
+        );
         let bound = process.wait_line("listening on");
         assert_eq!(bound, port.to_string());
         Backend {
@@ -63,23 +72,21 @@ impl Backend {
         format!("127.0.0.1:{}", self.port)
     }
 
-    /// The `n` of every `got <n>` line a backend that was killed printed (the Who calls it
-    /// received), read up to the end of its output.
-    pub fn received_before_death(&self) -> Vec<i32> {
-        let mut out = Vec::new();
-        let deadline = std::time::Instant::now() + Duration::from_secs(20);
-        loop {
-            let left = deadline.saturating_duration_since(std::time::Instant::now());
-            match self.process.lines.recv_timeout(left) {
-                Ok(line) => {
-                    if let Some(at) = line.find("got ") {
-                        out.push(line[at + 4..].trim().parse().unwrap());
-                    }
-                }
-                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return out,
-                Err(e) => panic!("the killed backend's output did not end: {e}"),
-            }
-        }
+    /// Kills the backend (SIGKILL) and returns the `n` of every `got <n>` line it printed
+    /// (the Who calls its handler saw), read to the end of its output.
+    pub fn kill(&mut self) -> Vec<i32> {
+        self.process.kill();
+        self.process.wait_exit();
+        self.process
+            .seen()
+            .iter()
+            .filter_map(|line| line.find("got ").map(|at| line[at + 4..].trim().parse().unwrap()))
+            .collect()
+    }
+
+    /// Waits for a line with `prefix` from the backend.
+    pub fn wait_line(&mut self, prefix: &str) -> String {
+        self.process.wait_line(prefix)
     }
 }
 
