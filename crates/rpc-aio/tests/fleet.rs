@@ -1,26 +1,21 @@
 //! Channels to fleets, against several real backend processes on loopback ports
-//! (`backends/mod.rs`): round_robin spreading, pick_first failover, a manual resolver moving
+//! (`rpc_testkit::fleet`): round_robin spreading, pick_first failover, a manual resolver moving
 //! traffic, a backend killed or drained mid-load and restarted, retries across backends
 //! (previous attempts, non-retryable codes, pushback, throttling, the deadline), hedging,
 //! streaming commits, and client-side health checking. Every wait and loop is bounded.
 #![cfg(unix)]
 
-mod backends;
-
-use backends::*;
 use rpc_aio::resolver::{Address, ManualResolver, Resolution};
 use rpc_aio::{Channel, ChannelOptions, Request, StatusCode};
+use rpc_testkit::fleet::*;
 use rpc_testkit::{Msg, bounded, msg};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 #[test]
-#[ignore = "not a test: the entry point of the backend processes (see backends/mod.rs)"]
+#[ignore = "not a test: the entry point of the backend processes (rpc_testkit::fleet)"]
 fn child_process_entry() {
-    if let Ok(role) = std::env::var(ROLE) {
-        let (port, name) = role.split_once(' ').unwrap();
-        run_backend(port.parse().unwrap(), name);
-    }
+    run_role();
 }
 
 /// Options with a short reconnect backoff, so a restarted backend is found again soon.

@@ -1,5 +1,6 @@
-//! Backends for the fleet tests: each one a separate process (this test binary run again
-//! through its ignored `child_process_entry` test, as the kit's [`Child`]) serving `fleet.Svc` and `grpc.health.v1.Health` on its own
+//! Backends for the fleet tests: each one a separate process (the test binary run again
+//! through its ignored `child_process_entry` test, which calls [`run_role`]; a
+//! [`Child`], killed when dropped) serving `fleet.Svc` and `grpc.health.v1.Health` on its own
 //! loopback port, so that a backend can be killed, drained or restarted like a real one.
 //!
 //! `fleet.Svc` is stateless per call, so a test can say in the request what a call's
@@ -14,12 +15,11 @@
 //!   them were cancelled;
 //! - `SetHealth`: `text` = `SERVING` or `NOT_SERVING` for the service `fleet.Svc`;
 //! - `Drain`: stops the server with a grace period (GOAWAY), then the process exits.
-#![allow(dead_code)]
 
+use crate::process::Child;
+use crate::{Msg, msg};
 use rpc_aio::{RpcError, ServerOptions, ServicerContext, StatusCode, unary_stream_rpc_method_handler, unary_unary_rpc_method_handler};
 use rpc_health::{HealthServicer, ServingStatus, add_health_servicer_to_server};
-use rpc_testkit::process::Child;
-use rpc_testkit::{Msg, msg};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -28,13 +28,21 @@ use std::time::Duration;
 /// The variable that gives a child its role.
 pub const ROLE: &str = "RPC_FLEET_CHILD";
 
+/// The backend's name, and the request's `n` back.
 pub const WHO: &str = "/fleet.Svc/Who";
+/// Fails the attempts the request's text asks for.
 pub const FLAKY: &str = "/fleet.Svc/Flaky";
+/// The first attempt waits for cancellation.
 pub const HANG: &str = "/fleet.Svc/Hang";
+/// One message, then UNAVAILABLE.
 pub const STREAM: &str = "/fleet.Svc/Stream";
+/// What the backend counted.
 pub const STATS: &str = "/fleet.Svc/Stats";
+/// Sets the health of [`SERVICE`].
 pub const SET_HEALTH: &str = "/fleet.Svc/SetHealth";
+/// Stops the backend gracefully.
 pub const DRAIN: &str = "/fleet.Svc/Drain";
+/// The service name the health service reports on.
 pub const SERVICE: &str = "fleet.Svc";
 
 /// A reserved loopback port (bound and released: the child binds it again).
@@ -43,9 +51,13 @@ pub fn reserve_port() -> u16 {
 }
 
 /// A backend process.
+#[derive(Debug)]
 pub struct Backend {
+    /// Its name (what `Who` answers).
     pub name: String,
+    /// Its port on 127.0.0.1.
     pub port: u16,
+    /// The process.
     pub process: Child,
 }
 
@@ -68,6 +80,7 @@ impl Backend {
         }
     }
 
+    /// `127.0.0.1:PORT`.
     pub fn addr(&self) -> String {
         format!("127.0.0.1:{}", self.port)
     }
@@ -96,8 +109,19 @@ pub fn target(backends: &[&Backend]) -> String {
     format!("ipv4:{}", list.join(","))
 }
 
-/// Runs the backend role (in the child process).
-pub fn run_backend(port: u16, name: &str) {
+/// In a child started by [`Backend::start`]: runs the backend (never returns until it
+/// is drained); elsewhere does nothing. The body of every fleet test binary's
+/// `child_process_entry`.
+pub fn run_role() {
+    if let Ok(role) = std::env::var(ROLE)
+        && let Some((port, name)) = role.split_once(' ')
+        && let Ok(port) = port.parse()
+    {
+        run_backend(port, name);
+    }
+}
+
+fn run_backend(port: u16, name: &str) {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async move {
         let server = rpc_aio::server(ServerOptions::default());
