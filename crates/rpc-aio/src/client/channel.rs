@@ -10,14 +10,16 @@
 //! hold the shared state, never a handle, so a call never keeps the channel open: dropping
 //! the last handle closes it.
 
+use super::backoff::Backoff;
 use super::connect::Connector;
-use super::control::{Control, Current, Event};
+use super::control::{Control, Current, Event, Host};
 use super::health::HealthCheck;
 use super::interceptor::ClientInterceptor;
 use super::lb::{self, Constant, LbPolicyBuilder, Picker};
 use super::resolver::{self, ResolverBuilder, TargetUri};
 use super::service_config::ServiceConfig;
-use super::subchannel::{Backoff, Core};
+use super::subchannel::Core;
+use super::throttle::Throttle;
 use super::tls;
 use rpc_core::{ChannelConnectivity, ChannelCredentials, ChannelKind, ChannelOptions, RpcError};
 use std::fmt;
@@ -96,48 +98,6 @@ impl ChannelShared {
         let _ = self.events.send(Event::ExitIdle);
     }
 
-    /// Publishes a picker, then the state it goes with (unless the channel is closed).
-    pub(crate) fn publish(&self, state: ChannelConnectivity, picker: Arc<dyn Picker>) {
-        if self.is_closed() {
-            return;
-        }
-        self.current.send_modify(|c| {
-            c.picker = picker;
-            c.state = state;
-        });
-        self.state.send_if_modified(|s| {
-            if *s == state || *s == ChannelConnectivity::Shutdown {
-                false
-            } else {
-                *s = state;
-                true
-            }
-        });
-    }
-
-    /// Records that the resolver answered, with the service config now in force (`None`:
-    /// unchanged).
-    pub(crate) fn set_resolved(&self, config: Option<Arc<ServiceConfig>>) {
-        self.current.send_modify(|c| {
-            c.resolved = true;
-            if let Some(config) = config
-                && !Arc::ptr_eq(&config, &c.config)
-            {
-                if config.throttling != c.config.throttling {
-                    c.throttle = config.throttling.map(|t| Arc::new(super::retry::Throttle::new(t)));
-                }
-                c.config = config;
-            }
-        });
-    }
-
-    /// Keeps a weak reference to a new subchannel, for `shut_down`.
-    pub(crate) fn track(&self, core: &Arc<Core>) {
-        let mut cores = self.cores.lock().unwrap_or_else(|p| p.into_inner());
-        cores.retain(|c| c.strong_count() > 0);
-        cores.push(Arc::downgrade(core));
-    }
-
     async fn wait_idle(&self) {
         loop {
             let notified = self.idle.notified();
@@ -169,6 +129,66 @@ impl ChannelShared {
             core.shutdown();
         }
         let _ = self.events.send(Event::Shutdown);
+    }
+}
+
+impl Host for ChannelShared {
+    fn target(&self) -> &TargetUri {
+        &self.target
+    }
+
+    fn runtime(&self) -> &tokio::runtime::Handle {
+        &self.runtime
+    }
+
+    fn lb_policy_name(&self) -> Option<&str> {
+        self.options.lb_policy_name.as_deref()
+    }
+
+    fn is_closed(&self) -> bool {
+        ChannelShared::is_closed(self)
+    }
+
+    /// Publishes a picker, then the state it goes with (unless the channel is closed).
+    fn publish(&self, state: ChannelConnectivity, picker: Arc<dyn Picker>) {
+        if self.is_closed() {
+            return;
+        }
+        self.current.send_modify(|c| {
+            c.picker = picker;
+            c.state = state;
+        });
+        self.state.send_if_modified(|s| {
+            if *s == state || *s == ChannelConnectivity::Shutdown {
+                false
+            } else {
+                *s = state;
+                true
+            }
+        });
+    }
+
+    /// Records that the resolver answered, with the service config now in force (`None`:
+    /// unchanged).
+    fn set_resolved(&self, config: Option<Arc<ServiceConfig>>) {
+        self.current.send_modify(|c| {
+            c.resolved = true;
+            if let Some(config) = config
+                && !Arc::ptr_eq(&config, &c.config)
+            {
+                if config.throttling != c.config.throttling {
+                    c.throttle = config.throttling.map(|t| Arc::new(Throttle::new(t)));
+                }
+                c.config = config;
+            }
+        });
+    }
+
+    /// Keeps a weak reference to a new subchannel, for `shut_down`.
+    fn track(&self, core: &Arc<Core>) {
+        let mut cores = self.cores.lock().unwrap_or_else(|p| p.into_inner());
+        cores.retain(|c| c.strong_count() > 0);
+        cores.push(Arc::downgrade(core));
     }
 }
 
@@ -397,7 +417,7 @@ impl ChannelBuilder {
             idle: Notify::new(),
         });
         let control = Control {
-            shared: Arc::downgrade(&shared),
+            shared: Arc::downgrade(&(shared.clone() as Arc<dyn Host>)),
             resolver,
             policies: self.policies,
             default_config,

@@ -397,3 +397,57 @@ mod local_peer_tests {
         }
     }
 }
+
+#[cfg(test)]
+mod keepalive_tests {
+    use super::*;
+
+    /// A server that answers the preface with its SETTINGS, then closes the connection with
+    /// GOAWAY ENHANCE_YOUR_CALM and the debug data `too_many_pings`, as gRPC servers do when a
+    /// client pings too often.
+    async fn calm_down_server() -> (std::net::SocketAddr, tokio::task::JoinHandle<()>) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let task = tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut buf = vec![0u8; 4096];
+            let _ = socket.read(&mut buf).await;
+            // An empty SETTINGS frame: length 0, type 4, no flags, stream 0.
+            socket.write_all(&[0, 0, 0, 4, 0, 0, 0, 0, 0]).await.unwrap();
+            let debug = b"too_many_pings";
+            let mut goaway = vec![0, 0, (8 + debug.len()) as u8, 7, 0, 0, 0, 0, 0];
+            goaway.extend_from_slice(&0u32.to_be_bytes());
+            goaway.extend_from_slice(&u32::from(h2::Reason::ENHANCE_YOUR_CALM).to_be_bytes());
+            goaway.extend_from_slice(debug);
+            socket.write_all(&goaway).await.unwrap();
+            // Read until the client closes.
+            while socket.read(&mut buf).await.is_ok_and(|n| n > 0) {}
+        });
+        (addr, task)
+    }
+
+    #[tokio::test]
+    async fn a_too_many_pings_goaway_doubles_the_keepalive_time_of_new_connections() {
+        let (addr, server) = calm_down_server().await;
+        let options = ChannelOptions::default().keepalive_time(Duration::from_secs(10));
+        let connector = Connector::new(&options, None, false);
+        let transport = tokio::time::timeout(Duration::from_secs(20), connector.connect(&Address::tcp(addr)))
+            .await
+            .unwrap()
+            .unwrap();
+        let ended = tokio::time::timeout(Duration::from_secs(20), transport.ended)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(ended, Ended::TooManyPings);
+        // What a subchannel does when its connection ends so (subchannel.rs).
+        connector.too_many_pings();
+        assert_eq!(connector.keepalive_time(), Some(Duration::from_secs(20)));
+        server.abort();
+        // Without keepalive there is nothing to double.
+        let plain = Connector::new(&ChannelOptions::default(), None, false);
+        plain.too_many_pings();
+        assert_eq!(plain.keepalive_time(), None);
+    }
+}

@@ -5,14 +5,14 @@
 //! connection attempt (a call, `get_state(true)`, `channel_ready`) and ends when the
 //! channel shuts down.
 
-use super::channel::ChannelShared;
+use super::backoff::Backoff;
 use super::connect::Connector;
 use super::health::HealthCheck;
 use super::lb::{self, Constant, LbHelper, LbPolicy, LbPolicyBuilder, LbUpdate, Picker, Subchannel, WeakSubchannel};
-use super::resolver::{Address, Resolver, ResolverUpdate};
-use super::retry::Throttle;
+use super::resolver::{Address, Resolver, ResolverUpdate, TargetUri};
 use super::service_config::ServiceConfig;
-use super::subchannel::{Backoff, Core};
+use super::subchannel::Core;
+use super::throttle::Throttle;
 use futures::StreamExt;
 use rpc_core::{ChannelConnectivity, RpcError};
 use std::collections::HashMap;
@@ -29,6 +29,25 @@ pub(crate) enum Event {
     Subchannel(u64, ChannelConnectivity),
     /// The channel shut down.
     Shutdown,
+}
+
+/// The channel, as its control task sees it (the channel implements this; the control
+/// task holds it weakly, so it never keeps the channel open).
+pub(crate) trait Host: Send + Sync + 'static {
+    /// The target, for messages.
+    fn target(&self) -> &TargetUri;
+    /// The runtime subchannels run on.
+    fn runtime(&self) -> &tokio::runtime::Handle;
+    /// `ChannelOptions::lb_policy_name`.
+    fn lb_policy_name(&self) -> Option<&str>;
+    /// Whether the channel is closed.
+    fn is_closed(&self) -> bool;
+    /// Publishes a state and the picker calls use from now on.
+    fn publish(&self, state: ChannelConnectivity, picker: Arc<dyn Picker>);
+    /// The resolver answered; the service config now in force (`None`: unchanged).
+    fn set_resolved(&self, config: Option<Arc<ServiceConfig>>);
+    /// A new subchannel, closed with the channel.
+    fn track(&self, core: &Arc<Core>);
 }
 
 /// What calls read, published by the control task.
@@ -58,7 +77,7 @@ impl Current {
 
 /// What the control task owns.
 pub(crate) struct Control {
-    pub(crate) shared: Weak<ChannelShared>,
+    pub(crate) shared: Weak<dyn Host>,
     pub(crate) resolver: Box<dyn Resolver>,
     pub(crate) policies: Vec<Arc<dyn LbPolicyBuilder>>,
     pub(crate) default_config: Arc<ServiceConfig>,
@@ -80,7 +99,7 @@ static NEXT_SUBCHANNEL: AtomicU64 = AtomicU64::new(1);
 /// The helper a policy gets while one of its methods runs.
 struct Helper<'a> {
     control: &'a Control,
-    shared: &'a ChannelShared,
+    shared: &'a dyn Host,
     subchannels: &'a mut HashMap<u64, WeakSubchannel>,
     health_service: Option<&'a str>,
     resolve_now: bool,
@@ -102,7 +121,7 @@ impl LbHelper for Helper<'_> {
             address.clone(),
             self.control.connector.clone(),
             self.control.backoff,
-            self.shared.runtime.clone(),
+            self.shared.runtime().clone(),
             Arc::new(move |id, state| {
                 let _ = events.send(Event::Subchannel(id, state));
             }),
@@ -146,6 +165,7 @@ impl Control {
                 },
             };
             let Some(shared) = self.shared.upgrade() else { break };
+            let shared = &*shared;
             if shared.is_closed() {
                 break;
             }
@@ -155,16 +175,16 @@ impl Control {
                     shared.publish(ChannelConnectivity::Connecting, Arc::new(Constant::Queue));
                     false
                 }
-                Ok(Event::ExitIdle) => self.with_policy(&shared, &mut state, |p, h| p.exit_idle(h)),
+                Ok(Event::ExitIdle) => self.with_policy(shared, &mut state, |p, h| p.exit_idle(h)),
                 Ok(Event::Subchannel(id, s)) => {
                     let Some(subchannel) = state.subchannels.get(&id).and_then(WeakSubchannel::upgrade) else {
                         state.subchannels.remove(&id);
                         continue;
                     };
-                    self.with_policy(&shared, &mut state, |p, h| p.subchannel_state(&subchannel, s, h))
+                    self.with_policy(shared, &mut state, |p, h| p.subchannel_state(&subchannel, s, h))
                 }
                 Ok(Event::Shutdown) => break,
-                Err(update) => self.resolved(&shared, &mut state, update),
+                Err(update) => self.resolved(shared, &mut state, update),
             };
             if resolve_now {
                 self.resolver.resolve_now();
@@ -174,7 +194,7 @@ impl Control {
     }
 
     /// Runs `f` on the policy (if there is one) with a helper; whether it asked to re-resolve.
-    fn with_policy(&self, shared: &ChannelShared, state: &mut State, f: impl FnOnce(&mut dyn LbPolicy, &mut dyn LbHelper)) -> bool {
+    fn with_policy(&self, shared: &dyn Host, state: &mut State, f: impl FnOnce(&mut dyn LbPolicy, &mut dyn LbHelper)) -> bool {
         let Some((_, policy)) = state.policy.as_mut() else {
             return false;
         };
@@ -190,11 +210,11 @@ impl Control {
     }
 
     /// A resolver update: the service config, the policy, the addresses.
-    fn resolved(&self, shared: &ChannelShared, state: &mut State, update: ResolverUpdate) -> bool {
+    fn resolved(&self, shared: &dyn Host, state: &mut State, update: ResolverUpdate) -> bool {
         let resolution = match update {
             Ok(r) if r.addresses.is_empty() => Err(RpcError::unavailable(format!(
                 "the resolver of {} found no addresses",
-                shared.target
+                shared.target()
             ))),
             other => other,
         };
@@ -202,7 +222,7 @@ impl Control {
             Ok(r) => r,
             Err(e) => {
                 shared.set_resolved(None);
-                let e = RpcError::unavailable(format!("name resolution of {} failed: {}", shared.target, e.details()));
+                let e = RpcError::unavailable(format!("name resolution of {} failed: {}", shared.target(), e.details()));
                 if state.policy.is_none() || !state.has_addresses {
                     shared.publish(ChannelConnectivity::TransientFailure, Arc::new(Constant::Fail(e.clone())));
                 }
@@ -213,7 +233,7 @@ impl Control {
             match ServiceConfig::parse(json, &self.policies) {
                 Ok(c) => state.config = Arc::new(c),
                 Err(e) => {
-                    tracing::warn!(target = %shared.target, "the resolver's service config is invalid; keeping the last good one: {e}")
+                    tracing::warn!(target = %shared.target(), "the resolver's service config is invalid; keeping the last good one: {e}")
                 }
             }
         } else if !Arc::ptr_eq(&state.config, &self.default_config) {
@@ -222,10 +242,7 @@ impl Control {
         shared.set_resolved(Some(state.config.clone()));
         let (name, lb_config) = match &state.config.lb {
             Some((name, json)) => (name.clone(), json.clone()),
-            None => (
-                shared.options.lb_policy_name.clone().unwrap_or_else(|| "pick_first".to_owned()),
-                "{}".to_owned(),
-            ),
+            None => (shared.lb_policy_name().unwrap_or("pick_first").to_owned(), "{}".to_owned()),
         };
         if state.policy.as_ref().is_none_or(|(current, _)| *current != name) {
             match lb::lookup(&name, &self.policies) {

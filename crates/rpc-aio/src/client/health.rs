@@ -6,8 +6,8 @@
 //! call is TRANSIENT_FAILURE and the call is made again after a backoff, reset by every
 //! answer. The call ends with its connection.
 
+use super::backoff::Backoff;
 use super::body::{ClientBody, Read, ReadError, Reader};
-use super::subchannel::Core;
 use crate::wire::frame::{FrameDecoder, FrameEncoder};
 use crate::wire::status;
 use bytes::BytesMut;
@@ -49,20 +49,35 @@ enum Outcome {
     Failed { why: String, answered: bool },
 }
 
-/// Watches the health of connection `generation` of `core` until the task is aborted (the
-/// connection ended) or the server has no health service.
-pub(crate) async fn watch(core: Arc<Core>, generation: u64, sender: SendRequest<ClientBody>, check: Arc<HealthCheck>) {
-    let backoff = core.backoff();
+/// What a health watch reports to: the subchannel whose connection it checks.
+pub(crate) trait Watched: Send + Sync + 'static {
+    /// The address, for logs.
+    fn address(&self) -> String;
+    /// The backend's health on connection `generation`: SERVING, or why not.
+    fn serving(&self, generation: u64, serving: Result<(), String>);
+    /// A new Watch call is being made on connection `generation`.
+    fn retrying(&self, generation: u64);
+}
+
+/// Watches the health of connection `generation` of `watched` until the task is aborted
+/// (the connection ended) or the server has no health service.
+pub(crate) async fn watch(
+    watched: Arc<dyn Watched>,
+    backoff: Backoff,
+    generation: u64,
+    sender: SendRequest<ClientBody>,
+    check: Arc<HealthCheck>,
+) {
     let mut delay = backoff.initial;
     loop {
-        match watch_once(&core, generation, sender.clone(), &check).await {
+        match watch_once(&*watched, generation, sender.clone(), &check).await {
             Outcome::Unimplemented => {
-                tracing::info!(address = %core.address(), "the server has no health service (UNIMPLEMENTED): health checking is off for this connection");
-                core.health(generation, Ok(()));
+                tracing::info!(address = %watched.address(), "the server has no health service (UNIMPLEMENTED): health checking is off for this connection");
+                watched.serving(generation, Ok(()));
                 return;
             }
             Outcome::Failed { why, answered } => {
-                core.health(generation, Err(format!("health check failed: {why}")));
+                watched.serving(generation, Err(format!("health check failed: {why}")));
                 if answered {
                     delay = backoff.initial;
                     continue;
@@ -70,13 +85,13 @@ pub(crate) async fn watch(core: Arc<Core>, generation: u64, sender: SendRequest<
                 let (wait, next) = backoff.step(delay);
                 delay = next;
                 tokio::time::sleep(wait).await;
-                core.health_retrying(generation);
+                watched.retrying(generation);
             }
         }
     }
 }
 
-async fn watch_once(core: &Core, generation: u64, mut sender: SendRequest<ClientBody>, check: &HealthCheck) -> Outcome {
+async fn watch_once(watched: &dyn Watched, generation: u64, mut sender: SendRequest<ClientBody>, check: &HealthCheck) -> Outcome {
     let failed = |why: String, answered: bool| Outcome::Failed { why, answered };
     let mut frame = BytesMut::new();
     let request = HealthCheckRequest {
@@ -126,7 +141,7 @@ async fn watch_once(core: &Core, generation: u64, mut sender: SendRequest<Client
                 } else {
                     Err(format!("the backend's health is {} (not SERVING)", status_name(m.status)))
                 };
-                core.health(generation, serving);
+                watched.serving(generation, serving);
             }
             Ok(Read::End(trailers)) => {
                 return match trailers.as_ref().and_then(status::read) {

@@ -10,17 +10,18 @@
 //! - `tls.rs`: rustls client settings; `roots.rs`: the default TLS roots
 //!   (`GRPC_DEFAULT_SSL_ROOTS_FILE_PATH`, the system store, bundled);
 //! - `connect.rs`: one transport (socket, TLS, HTTP/2, keepalive); `subchannel.rs`: the
-//!   connection to one address with its state and backoff; `health.rs`: client-side health
+//!   connection to one address with its state; `backoff.rs`: its reconnect backoff; `health.rs`: client-side health
 //!   checks; `pick.rs`: choosing a READY connection through the picker;
 //! - `multicallable.rs`: calling a method by path (and what generated stubs call);
 //! - `pipeline.rs`: the start of every call; `interceptor.rs`: client interceptors;
-//! - `attempt.rs`: the attempts of a call (one HTTP/2 stream each, up to the response
-//!   headers); `retry.rs`: retries, hedging, throttling; `replay.rs`: the retry buffer of
-//!   streamed requests; `errors.rs`: what a failed stream reports; `body.rs`: request and
+//! - `prepare.rs`: what a call's attempts share; `attempt.rs`: one attempt (one HTTP/2
+//!   stream, up to the response headers); `retry.rs`: retries and hedging; `throttle.rs`:
+//!   retry throttling; `replay.rs`: the retry buffer of streamed requests; `errors.rs`: what a failed stream reports; `body.rs`: request and
 //!   response bodies;
 //! - `call/`: the call object, how it runs (inline or on a task) and its shared state.
 
 mod attempt;
+mod backoff;
 mod body;
 pub(crate) mod call;
 mod channel;
@@ -34,12 +35,14 @@ pub mod lb;
 mod multicallable;
 mod pick;
 pub(crate) mod pipeline;
+mod prepare;
 mod replay;
 pub mod resolver;
 mod retry;
 mod roots;
 mod service_config;
 mod subchannel;
+mod throttle;
 mod tls;
 
 pub use call::{

@@ -6,6 +6,7 @@
 //! With health checking (gRFC A17) a connected subchannel is READY only while the backend
 //! says SERVING (see [`super::health`]).
 
+use super::backoff::Backoff;
 use super::body::ClientBody;
 use super::connect::{Connector, Ended, KillSwitch};
 use super::health;
@@ -14,30 +15,6 @@ use hyper::client::conn::http2::SendRequest;
 use rpc_core::ChannelConnectivity;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
-
-/// How much longer each failed attempt makes the next wait (gRPC's connection backoff).
-const BACKOFF_MULTIPLIER: f64 = 1.6;
-/// The spread of each wait: +/- 20%.
-const BACKOFF_JITTER: f64 = 0.2;
-
-/// Reconnect backoff settings.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Backoff {
-    pub(crate) initial: Duration,
-    pub(crate) max: Duration,
-}
-
-impl Backoff {
-    /// The wait after `delay`, and the next delay.
-    pub(crate) fn step(&self, delay: Duration) -> (Duration, Duration) {
-        let jitter = 1.0 + BACKOFF_JITTER * (fastrand::f64() * 2.0 - 1.0);
-        let wait = Duration::try_from_secs_f64(delay.as_secs_f64() * jitter).unwrap_or(delay);
-        let next = Duration::try_from_secs_f64(delay.as_secs_f64() * BACKOFF_MULTIPLIER)
-            .unwrap_or(self.max)
-            .min(self.max);
-        (wait, next)
-    }
-}
 
 struct Live {
     sender: SendRequest<ClientBody>,
@@ -240,8 +217,9 @@ impl Core {
         inner.delay = self.backoff.initial;
         inner.last_error = None;
         let health = self.health_service.clone().map(|service| {
+            let watched: Arc<dyn health::Watched> = self.clone();
             self.runtime
-                .spawn(health::watch(self.clone(), generation, transport.sender.clone(), service))
+                .spawn(health::watch(watched, self.backoff, generation, transport.sender.clone(), service))
         });
         let checked = health.is_some();
         inner.live = Some(Live {
@@ -254,35 +232,6 @@ impl Core {
             self.set_locked(inner, ChannelConnectivity::Ready);
         }
         Some((transport.ended, generation))
-    }
-
-    /// A health report for connection `generation`: SERVING makes the subchannel READY,
-    /// anything else TRANSIENT_FAILURE (`why` says what). Stale reports are ignored.
-    pub(crate) fn health(&self, generation: u64, serving: Result<(), String>) {
-        let mut inner = self.lock();
-        if inner.generation != generation || inner.live.is_none() || inner.shut_down {
-            return;
-        }
-        match serving {
-            Ok(()) => self.set_locked(inner, ChannelConnectivity::Ready),
-            Err(why) => {
-                inner.last_error = Some(why);
-                self.set_locked(inner, ChannelConnectivity::TransientFailure);
-            }
-        }
-    }
-
-    /// A new health-check attempt started on connection `generation`: CONNECTING.
-    pub(crate) fn health_retrying(&self, generation: u64) {
-        let inner = self.lock();
-        if inner.generation == generation && inner.live.is_some() {
-            self.set_locked(inner, ChannelConnectivity::Connecting);
-        }
-    }
-
-    /// The backoff between health-check attempts: the subchannel's own settings.
-    pub(crate) fn backoff(&self) -> Backoff {
-        self.backoff
     }
 
     /// Closes the connection at once (its calls fail) and never connects again: SHUTDOWN.
@@ -309,5 +258,35 @@ impl Core {
             h.abort();
         }
         inner.state = ChannelConnectivity::Shutdown;
+    }
+}
+
+impl health::Watched for Core {
+    fn address(&self) -> String {
+        self.address.to_string()
+    }
+
+    /// SERVING makes the subchannel READY, anything else TRANSIENT_FAILURE (`why` says
+    /// what). Reports about an older connection are ignored.
+    fn serving(&self, generation: u64, serving: Result<(), String>) {
+        let mut inner = self.lock();
+        if inner.generation != generation || inner.live.is_none() || inner.shut_down {
+            return;
+        }
+        match serving {
+            Ok(()) => self.set_locked(inner, ChannelConnectivity::Ready),
+            Err(why) => {
+                inner.last_error = Some(why);
+                self.set_locked(inner, ChannelConnectivity::TransientFailure);
+            }
+        }
+    }
+
+    /// A new health-check call started on connection `generation`: CONNECTING.
+    fn retrying(&self, generation: u64) {
+        let inner = self.lock();
+        if inner.generation == generation && inner.live.is_some() {
+            self.set_locked(inner, ChannelConnectivity::Connecting);
+        }
     }
 }

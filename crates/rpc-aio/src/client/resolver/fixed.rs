@@ -2,9 +2,14 @@
 //! `ipv6:addr` or `ipv6:[addr]:port` lists (port 443 when left out), `unix:path`,
 //! `unix:///absolute/path` and `unix-abstract:name`.
 
-use super::{Address, Fixed, Resolver, ResolverBuilder, TargetUri};
+use super::address::Address;
+use super::api::{Resolution, Resolver, ResolverBuilder, ResolverUpdate};
+use super::uri::TargetUri;
+use futures::Stream;
 use rpc_core::{ChannelOptions, RpcError};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
 /// The port of an address that names none (gRPC's default).
 pub(crate) const DEFAULT_PORT: u16 = 443;
@@ -111,3 +116,27 @@ fn ipv6(s: &str) -> Option<SocketAddr> {
     }
     Some(SocketAddr::new(IpAddr::V6(s.parse::<Ipv6Addr>().ok()?), DEFAULT_PORT))
 }
+
+/// A fixed list of addresses, yielded once: the resolver of `ipv4:`, `ipv6:`, `unix:` and
+/// `unix-abstract:` targets.
+#[derive(Debug)]
+pub(crate) struct Fixed(Option<Resolution>);
+
+impl Fixed {
+    pub(crate) fn new(addresses: Vec<Address>) -> Fixed {
+        Fixed(Some(Resolution::new(addresses)))
+    }
+}
+
+impl Stream for Fixed {
+    type Item = ResolverUpdate;
+    fn poll_next(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Option<ResolverUpdate>> {
+        match self.0.take() {
+            Some(r) => Poll::Ready(Some(Ok(r))),
+            // A fixed list never changes: the stream stays open (pending) rather than ending.
+            None => Poll::Pending,
+        }
+    }
+}
+
+impl Resolver for Fixed {}
