@@ -22,14 +22,17 @@ pub const DEFAULT_MAX_HEADER_LIST_SIZE: u32 = 16 * 1024;
 /// | `initial_reconnect_backoff` / `max_reconnect_backoff` | 1 s / 120 s |
 /// | `initial_stream_window_size` / `initial_connection_window_size` | HTTP/2 defaults |
 /// | `ssl_target_name_override` | `None` |
+/// | `default_authority` | `None` (the target) |
 /// | `max_header_list_size` | 16 KiB |
+/// | `wait_for_ready` | false |
 /// | `lb_policy_name` | `None` (the service config's, else `pick_first`) |
 /// | `service_config` | `None` |
 /// | `enable_retries` | true |
 /// | `per_rpc_retry_buffer_size` / `retry_buffer_size` | 256 KiB / 16 MiB |
 /// | `dns_min_time_between_resolutions` | 30 s |
 ///
-/// Targets, resolvers, load balancing, service config and retries: `docs/load-balancing.md`.
+/// `docs/options.md` says what each does, beside the server's options; targets, resolvers,
+/// load balancing, the service config and retries: `docs/load-balancing.md`.
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct ChannelOptions {

@@ -67,11 +67,6 @@
 //! // ChannelOptions::default().lb_policy_name("heaviest".to_owned())
 //! ```
 
-/// The examples of `docs/load-balancing.md`, run as doctests.
-#[cfg(doctest)]
-#[doc = include_str!("../../../../../docs/load-balancing.md")]
-pub struct LoadBalancingGuide;
-
 mod pick_first;
 mod policy;
 mod registry;
