@@ -79,6 +79,7 @@ pub mod guides {
         Server => "../../docs/server.md",
         Security => "../../docs/security.md",
         Reliability => "../../docs/reliability.md",
+        LoadBalancing => "../../docs/load-balancing.md",
         Performance => "../../docs/performance.md",
         DocsIndex => "../../docs/README.md",
     }

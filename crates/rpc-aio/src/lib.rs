@@ -28,7 +28,7 @@ pub use client::{
     AnyMessage, Call, CallOutcome, Channel, ChannelBuilder, ClientCallDetails, ClientInterceptor, MultiCallable, Next, RequestSender,
     Responses, StreamStreamCall, StreamStreamMultiCallable, StreamUnaryCall, StreamUnaryMultiCallable, StreamUnaryWithCall, UnaryCall,
     UnaryStreamCall, UnaryStreamMultiCallable, UnaryUnaryMultiCallable, UnaryWithCall, WithCall, insecure_channel, intercept_channel, kind,
-    secure_channel,
+    lb, resolver, secure_channel,
 };
 
 // the wire format, shared

@@ -92,7 +92,17 @@ async fn unix_socket_target() {
 
 #[tokio::test]
 async fn bad_targets_are_clear_errors() {
-    for bad in ["", "no-port", "host:99999", "ipv6:[zz]:1", "http://x:1"] {
+    // (a bare host without a port is valid: dns, port 443)
+    for bad in [
+        "",
+        "a:b:1",
+        "host:99999",
+        "ipv6:[zz]:1",
+        "http://x:1",
+        "dns://127.0.0.1/x:1",
+        "unix:",
+        "ipv4:1.2.3:4",
+    ] {
         let err = insecure_channel(bad, ChannelOptions::default()).unwrap_err();
         assert_eq!(err.code(), StatusCode::InvalidArgument, "{bad}: {err}");
         assert!(err.details().contains("target"), "{err}");

@@ -165,7 +165,7 @@ pub fn validate_key(key: &str) -> Result<(), MetadataError> {
             MetadataError::InvalidKeyCharacter { key: key.to_owned(), ch }
         });
     }
-    if key.starts_with("grpc-") {
+    if key.starts_with("grpc-") && key != RETRY_PUSHBACK_KEY {
         return Err(MetadataError::ReservedKey { key: key.to_owned() });
     }
     if TRANSPORT_KEYS.contains(&key) {
@@ -320,9 +320,21 @@ impl Metadata {
     }
 }
 
-/// Whether a received header belongs to the protocol rather than to the application.
+/// The trailing metadata key a server sets to push back on retries (gRFC A6): the
+/// milliseconds to wait before retrying, or a negative number for "do not retry". The one
+/// `grpc-` key applications may set.
+pub const RETRY_PUSHBACK_KEY: &str = "grpc-retry-pushback-ms";
+
+/// The request header that counts the attempts before this one (gRFC A6); servers see it
+/// in the invocation metadata.
+pub const PREVIOUS_ATTEMPTS_KEY: &str = "grpc-previous-rpc-attempts";
+
+/// Whether a received header belongs to the protocol rather than to the application (the
+/// retry keys of gRFC A6 belong to the application: it sees them).
 pub fn is_protocol_key(key: &str) -> bool {
-    key.starts_with("grpc-") || key.starts_with(':') || TRANSPORT_KEYS.contains(&key)
+    (key.starts_with("grpc-") && key != RETRY_PUSHBACK_KEY && key != PREVIOUS_ATTEMPTS_KEY)
+        || key.starts_with(':')
+        || TRANSPORT_KEYS.contains(&key)
 }
 
 impl fmt::Debug for Metadata {

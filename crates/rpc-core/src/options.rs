@@ -25,8 +25,14 @@ pub const DEFAULT_MAX_HEADER_LIST_SIZE: u32 = 16 * 1024;
 /// | `default_authority` | `None` (the target) |
 /// | `max_header_list_size` | 16 KiB |
 /// | `wait_for_ready` | false |
+/// | `lb_policy_name` | `None` (the service config's, else `pick_first`) |
+/// | `service_config` | `None` |
+/// | `enable_retries` | true |
+/// | `per_rpc_retry_buffer_size` / `retry_buffer_size` | 256 KiB / 16 MiB |
+/// | `dns_min_time_between_resolutions` | 30 s |
 ///
-/// `docs/options.md` says what each does, beside the server's options.
+/// `docs/options.md` says what each does, beside the server's options; targets, resolvers,
+/// load balancing, the service config and retries: `docs/load-balancing.md`.
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct ChannelOptions {
@@ -62,6 +68,25 @@ pub struct ChannelOptions {
     pub max_header_list_size: u32,
     /// Whether calls wait for the channel to be ready by default.
     pub wait_for_ready: bool,
+    /// The load-balancing policy (`pick_first`, `round_robin` or a registered one; gRPC
+    /// Python's `grpc.lb_policy_name`). A service config's `loadBalancingConfig` takes
+    /// precedence, as in gRPC.
+    pub lb_policy_name: Option<String>,
+    /// The default service config, as JSON (gRPC Python's `grpc.service_config`): used until
+    /// (and unless) the resolver supplies one. An invalid one fails the channel's creation.
+    pub service_config: Option<String>,
+    /// Whether the service config's retry and hedging policies apply (gRPC's
+    /// `grpc.enable_retries`). Transparent retries of calls the server never processed
+    /// happen either way.
+    pub enable_retries: bool,
+    /// The most request bytes one call keeps for replaying it on a retry; a call that sends
+    /// more is committed to its current attempt.
+    pub per_rpc_retry_buffer_size: usize,
+    /// The most request bytes all the calls of a channel keep for retries together.
+    pub retry_buffer_size: usize,
+    /// The dns resolver looks a name up again at most this often (when a connection drops,
+    /// and otherwise every time this has passed).
+    pub dns_min_time_between_resolutions: Duration,
 }
 
 impl Default for ChannelOptions {
@@ -83,6 +108,12 @@ impl Default for ChannelOptions {
             default_authority: None,
             max_header_list_size: DEFAULT_MAX_HEADER_LIST_SIZE,
             wait_for_ready: false,
+            lb_policy_name: None,
+            service_config: None,
+            enable_retries: true,
+            per_rpc_retry_buffer_size: 256 * 1024,
+            retry_buffer_size: 16 * 1024 * 1024,
+            dns_min_time_between_resolutions: Duration::from_secs(30),
         }
     }
 }
@@ -118,6 +149,12 @@ setters!(ChannelOptions {
     default_authority: String,
     max_header_list_size: u32,
     wait_for_ready: bool,
+    lb_policy_name: String,
+    service_config: String,
+    enable_retries: bool,
+    per_rpc_retry_buffer_size: usize,
+    retry_buffer_size: usize,
+    dns_min_time_between_resolutions: Duration,
 });
 
 /// Options of a server.

@@ -37,7 +37,7 @@ pub use client::{
     AnyMessage, Call, CallOutcome, Channel, ChannelBuilder, ChannelReadyFuture, ClientCallDetails, ClientInterceptor, MultiCallable, Next,
     RequestSender, Responses, StreamStreamCall, StreamStreamMultiCallable, StreamUnaryCall, StreamUnaryMultiCallable, SubscriptionId,
     UnaryCall, UnaryStreamCall, UnaryStreamMultiCallable, UnaryUnaryMultiCallable, channel_ready_future, insecure_channel,
-    intercept_channel, kind, secure_channel,
+    intercept_channel, kind, lb, resolver, secure_channel,
 };
 
 // server

@@ -10,10 +10,12 @@
 //! - the two waits: [`eventually`] and [`bounded`], bounded by [`LIMIT`];
 //! - [`pki`]: certificates made at test time; [`process`]: child processes with their
 //!   output read line by line; [`default_roots`]: the default-TLS-roots scenarios both
-//!   faces run; `handlers`: hand-registered handlers for rpc-aio server tests.
+//!   faces run; `handlers`: hand-registered handlers for rpc-aio server tests; [`fleet`]:
+//!   backend processes for the load-balancing and retry tests.
 
 pub mod default_roots;
 mod face;
+pub mod fleet;
 mod handlers;
 pub mod pki;
 pub mod plan;

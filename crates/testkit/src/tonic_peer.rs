@@ -71,6 +71,16 @@ impl TonicPeer {
         TonicPeer::serve(Listener::Unix(listener), Some(path.to_owned()), None)
     }
 
+    /// Starts a peer on the Linux abstract unix socket `name` (no file; gone with the peer).
+    #[cfg(target_os = "linux")]
+    pub fn start_unix_abstract(name: &str) -> TonicPeer {
+        use std::os::linux::net::SocketAddrExt;
+        let addr = std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes()).expect("an abstract socket name");
+        let listener = std::os::unix::net::UnixListener::bind_addr(&addr).expect("an abstract unix socket for the tonic peer");
+        listener.set_nonblocking(true).expect("a non-blocking listener");
+        TonicPeer::serve(Listener::Unix(listener), None, None)
+    }
+
     fn serve(listener: Listener, unix: Option<std::path::PathBuf>, tls: Option<tonic::transport::ServerTlsConfig>) -> TonicPeer {
         let port = match &listener {
             Listener::Tcp(l) => l.local_addr().expect("the peer's address").port(),

@@ -1,22 +1,24 @@
-//! One attempt of a call: one HTTP/2 stream. It applies the call credentials, picks the
-//! connection (waiting for it if the call waits for ready), sends the request headers
-//! (path, deadline, compression, metadata) and body, and waits for the response headers.
+//! One attempt of a call ([`once`]): one HTTP/2 stream on the connection the picker
+//! chose, with the request headers (path, deadline, compression, metadata,
+//! `grpc-previous-rpc-attempts`) and body, up to the response headers; and what attempts
+//! share ([`Prepared`], [`Request`]) and report ([`Started`], [`Failure`]).
+//! [`super::prepare`] makes them, [`super::retry`] runs them.
 
 use super::body::{ClientBody, Reader, Requests};
 use super::call::shared::CallShared;
 use super::channel::ChannelShared;
-use super::errors::{When, from_hyper};
-use super::interceptor::ClientCallDetails;
+use super::errors::{When, from_hyper, never_processed};
 use super::pick::pick;
+use super::replay::Replay;
 use crate::wire::compression::{self, ACCEPT_ENCODING};
-use crate::wire::frame::{FrameDecoder, FrameEncoder};
+use crate::wire::frame::FrameDecoder;
 use crate::wire::headers::{CONTENT_TYPE, is_grpc_content_type, write_metadata};
 use crate::wire::status;
-use bytes::BytesMut;
-use rpc_core::codec::Encoder;
-use rpc_core::{AuthMetadataContext, Compression, RpcError};
+use bytes::Bytes;
+use rpc_core::metadata::{PREVIOUS_ATTEMPTS_KEY, RETRY_PUSHBACK_KEY};
+use rpc_core::{Compression, Metadata, RpcError};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// What a call sends.
 pub(crate) enum Body<Req> {
@@ -37,117 +39,192 @@ pub(crate) enum Started {
     TrailersOnly(http::HeaderMap),
 }
 
-/// Runs one attempt up to the response headers.
-///
-/// # Errors
-/// The call's status when it fails before a response: refused credentials
-/// (UNAUTHENTICATED), a channel that cannot connect (UNAVAILABLE), a request over the send
-/// limit (RESOURCE_EXHAUSTED), a response that is not gRPC.
-pub(crate) async fn attempt<Req, E>(
-    channel: &Arc<ChannelShared>,
-    call: &Arc<CallShared>,
-    details: ClientCallDetails,
-    body: Body<Req>,
-    codec: Arc<E>,
-) -> Result<Started, RpcError>
-where
-    Req: Send + 'static,
-    E: Encoder<Req> + ?Sized,
-{
-    let path = http::uri::PathAndQuery::try_from(details.method.as_str())
-        .map_err(|_| RpcError::internal(format!("invalid method path {:?}", details.method)))?;
-    call.set_deadline(details.deadline);
-    let mut metadata = details.metadata;
-    let channel_creds = channel.credentials.call_credentials();
-    if details.credentials.is_some() || !channel_creds.is_empty() {
-        if !channel.credentials.permits_call_credentials() {
-            return Err(RpcError::unauthenticated(
-                "call credentials need a secure channel (TLS or local credentials); the call was not sent",
-            ));
-        }
-        let (service, method) = details
-            .method
-            .trim_start_matches('/')
-            .split_once('/')
-            .unwrap_or(("", &details.method));
-        let ctx = AuthMetadataContext {
-            service_url: format!("{}://{}/{}", channel.scheme, channel.authority, service),
-            method_name: method.to_owned(),
-        };
-        for creds in channel_creds.iter().chain(details.credentials.as_ref()) {
-            metadata.extend(creds.metadata(&ctx)?);
+/// What every attempt of one call shares.
+pub(crate) struct Prepared {
+    pub(crate) path: http::uri::PathAndQuery,
+    pub(crate) metadata: Metadata,
+    pub(crate) wait_for_ready: bool,
+    pub(crate) compression: Option<Compression>,
+    pub(crate) deadline: Option<Instant>,
+    pub(crate) max_receive: usize,
+}
+
+/// The request body an attempt sends.
+pub(crate) enum Request {
+    /// One encoded frame (a unary request): every attempt sends a clone.
+    Frame(Bytes),
+    /// Streamed requests, read once (no retry can replay them).
+    Once(Option<ClientBody>),
+    /// Streamed requests kept for replay until the call commits.
+    Replayed(Arc<Replay>),
+}
+
+impl Request {
+    fn body(&mut self) -> Option<ClientBody> {
+        match self {
+            Request::Frame(f) => Some(ClientBody::full(f.clone())),
+            Request::Once(b) => b.take(),
+            Request::Replayed(r) => Some(Replay::body(r)),
         }
     }
-    let wait_for_ready = details.wait_for_ready.unwrap_or(channel.options.wait_for_ready);
-    let mut sender = pick(channel, wait_for_ready).await?;
 
-    let compression = Some(details.compression.unwrap_or(channel.options.default_compression)).filter(|c| *c != Compression::NoCompression);
-    let mut encoder = FrameEncoder::new(compression, channel.options.max_send_message_length);
-    let body = match body {
-        Body::Unary(message) => {
-            let mut frame = BytesMut::new();
-            encoder.encode(&*codec, message, false, &mut frame)?;
-            ClientBody::full(frame.freeze())
+    /// Whether the request can be sent again.
+    pub(crate) fn replayable(&self) -> bool {
+        match self {
+            Request::Frame(_) => true,
+            Request::Once(b) => b.is_some(),
+            Request::Replayed(r) => !r.committed(),
         }
-        Body::Stream(requests) => ClientBody::streaming(requests, codec, encoder, call.clone()),
+    }
+
+    /// Takes back a request hyper returned unsent.
+    fn restore(&mut self, body: ClientBody) {
+        if let Request::Once(slot) = self {
+            *slot = Some(body);
+        }
+    }
+}
+
+/// Why an attempt failed.
+pub(crate) enum Failure {
+    /// The server never processed it (refused stream, GOAWAY before it, a connection that
+    /// closed before the request left): it may be sent again without a retry policy.
+    Unprocessed(RpcError),
+    /// It failed with a status; the server's pushback, if it sent one (`Some(None)`: do not
+    /// retry).
+    Status(RpcError, Option<Option<Duration>>),
+}
+
+impl Failure {
+    pub(crate) fn into_error(self) -> RpcError {
+        match self {
+            Failure::Unprocessed(e) | Failure::Status(e, _) => e,
+        }
+    }
+}
+
+/// How many times an attempt goes back to the picker when its connection closed before
+/// the request could leave (each time the picker has moved on or the call waits for it).
+const UNSENT_REPICKS: usize = 8;
+
+/// One attempt, up to the response headers; `previous` attempts came before it.
+pub(crate) async fn once(
+    channel: &Arc<ChannelShared>,
+    call: &Arc<CallShared>,
+    prepared: &Prepared,
+    request: &mut Request,
+    previous: u32,
+) -> Result<Started, Failure> {
+    let status = |e: RpcError| Failure::Status(e, None);
+    let Some(body) = request.body() else {
+        return Err(status(RpcError::internal("the call's requests were already sent")));
     };
     let uri = http::Uri::from_parts({
         let mut parts = http::uri::Parts::default();
         parts.scheme = Some(channel.scheme.clone());
         parts.authority = Some(channel.authority.clone());
-        parts.path_and_query = Some(path);
+        parts.path_and_query = Some(prepared.path.clone());
         parts
     })
-    .map_err(|e| RpcError::internal(format!("invalid request URI: {e}")))?;
-    let mut request = http::Request::new(body);
-    *request.method_mut() = http::Method::POST;
-    *request.uri_mut() = uri;
-    *request.version_mut() = http::Version::HTTP_2;
-    let headers = request.headers_mut();
+    .map_err(|e| status(RpcError::internal(format!("invalid request URI: {e}"))))?;
+    let mut req = http::Request::new(body);
+    *req.method_mut() = http::Method::POST;
+    *req.uri_mut() = uri;
+    *req.version_mut() = http::Version::HTTP_2;
+    let headers = req.headers_mut();
     headers.insert(http::header::CONTENT_TYPE, CONTENT_TYPE);
     headers.insert(http::header::TE, http::HeaderValue::from_static("trailers"));
     headers.insert(http::header::USER_AGENT, channel.user_agent.clone());
     headers.insert("grpc-accept-encoding", http::HeaderValue::from_static(ACCEPT_ENCODING));
-    if let Some(c) = compression {
+    if let Some(c) = prepared.compression {
         headers.insert("grpc-encoding", http::HeaderValue::from_static(c.name()));
     }
-    if let Some(d) = details.deadline {
-        let left = d.saturating_duration_since(Instant::now());
-        if let Ok(v) = http::HeaderValue::try_from(rpc_core::timeout::encode_grpc_timeout(left)) {
-            headers.insert("grpc-timeout", v);
-        }
+    if previous > 0 {
+        headers.insert(PREVIOUS_ATTEMPTS_KEY, http::HeaderValue::from(previous));
     }
-    write_metadata(&metadata, headers);
-
-    let response = sender
-        .send_request(request)
-        .await
-        .map_err(|e| call.error_now().unwrap_or_else(|| from_hyper(channel, &e, When::BeforeResponse)))?;
+    write_metadata(&prepared.metadata, headers);
+    let mut req = Some(req);
+    let mut repicks = 0;
+    let response = loop {
+        let mut sender = pick(channel, prepared.wait_for_ready, prepared.path.path(), &prepared.metadata)
+            .await
+            .map_err(status)?;
+        let Some(mut r) = req.take() else {
+            return Err(status(RpcError::internal("the request was lost")));
+        };
+        if let Some(d) = prepared.deadline {
+            let left = d.saturating_duration_since(Instant::now());
+            if let Ok(v) = http::HeaderValue::try_from(rpc_core::timeout::encode_grpc_timeout(left)) {
+                r.headers_mut().insert("grpc-timeout", v);
+            }
+        }
+        match sender.try_send_request(r).await {
+            Ok(response) => break response,
+            Err(mut e) => {
+                // The connection closed before the request left: it can go elsewhere.
+                if let Some(back) = e.take_message()
+                    && repicks < UNSENT_REPICKS
+                    && !call.is_done()
+                {
+                    repicks += 1;
+                    req = Some(back);
+                    tokio::task::yield_now().await;
+                    continue;
+                }
+                if let Some(back) = e.take_message() {
+                    request.restore(back.into_body());
+                }
+                let error = e.into_error();
+                if let Some(e) = call.error_now() {
+                    return Err(status(e));
+                }
+                let mapped = from_hyper(channel, &error, When::BeforeResponse);
+                return Err(if never_processed(&error) {
+                    Failure::Unprocessed(mapped)
+                } else {
+                    status(mapped)
+                });
+            }
+        }
+    };
     let (parts, body) = response.into_parts();
     if let Some(outcome) = status::read(&parts.headers) {
         // Trailers-only: there is no body to read.
         return match outcome {
             Ok(_) => Ok(Started::TrailersOnly(parts.headers)),
-            Err(e) => Err(e),
+            Err(e) => Err(Failure::Status(e, pushback(&parts.headers))),
         };
     }
     if parts.status != http::StatusCode::OK {
-        return Err(status::from_http_status(parts.status));
+        return Err(status(status::from_http_status(parts.status)));
     }
     if !is_grpc_content_type(parts.headers.get(http::header::CONTENT_TYPE)) {
-        return Err(RpcError::unknown(format!(
+        return Err(status(RpcError::unknown(format!(
             "the server answered with content-type {:?}, not gRPC",
             parts.headers.get(http::header::CONTENT_TYPE)
-        )));
+        ))));
     }
     let encoding = compression::from_header(parts.headers.get("grpc-encoding")).map_err(|name| {
-        RpcError::internal(format!(
+        status(RpcError::internal(format!(
             "the server compressed its responses with {name:?}, which this client does not know"
-        ))
+        )))
     })?;
-    let decoder = FrameDecoder::new(channel.options.max_receive_message_length, encoding);
+    let decoder = FrameDecoder::new(prepared.max_receive, encoding);
     Ok(Started::Stream {
         headers: parts.headers,
         reader: Reader::new(body, decoder),
+    })
+}
+
+/// The server's pushback in a trailers-only response: `None` without one, `Some(None)`
+/// for "do not retry" (negative or unreadable), `Some(Some(delay))` otherwise.
+fn pushback(headers: &http::HeaderMap) -> Option<Option<Duration>> {
+    let value = headers.get(RETRY_PUSHBACK_KEY)?;
+    let ms = std::str::from_utf8(value.as_bytes())
+        .ok()
+        .and_then(|s| s.trim().parse::<i64>().ok());
+    Some(match ms {
+        Some(ms) if ms >= 0 => Some(Duration::from_millis(ms as u64)),
+        _ => None,
     })
 }

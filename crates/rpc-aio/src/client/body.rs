@@ -30,7 +30,7 @@ impl std::fmt::Display for BodyError {
 
 impl std::error::Error for BodyError {}
 
-type BoxBody = Pin<Box<dyn Body<Data = Bytes, Error = BodyError> + Send>>;
+pub(crate) type BoxBody = Pin<Box<dyn Body<Data = Bytes, Error = BodyError> + Send>>;
 
 /// The request body of a call.
 pub(crate) struct ClientBody {
@@ -50,6 +50,11 @@ impl ClientBody {
         ClientBody {
             kind: Kind::Full(Some(frame)),
         }
+    }
+
+    /// A body made elsewhere (the replayed requests of a call with a retry policy).
+    pub(crate) fn boxed(body: BoxBody) -> ClientBody {
+        ClientBody { kind: Kind::Stream(body) }
     }
 
     /// The body of streamed requests, encoded as they come.

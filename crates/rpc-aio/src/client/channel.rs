@@ -3,37 +3,50 @@
 //!
 //! # Implementation
 //!
-//! A channel owns its subchannel (the connection to the target's address, see
-//! [`super::subchannel`]) and opens transports with its [`Connector`]: the socket, TLS
-//! (rustls) and hyper's HTTP/2 client. Its connectivity state follows the subchannel's,
-//! and is SHUTDOWN once the channel is closed. Calls hold the shared state, never a
-//! handle, so a call never keeps the channel open: dropping the last handle closes it.
+//! A channel's target is resolved into addresses by its resolver and spread over
+//! subchannels (one connection per address) by its load-balancing policy; both run on the
+//! channel's control task ([`super::control`]), which publishes the picker calls use, the
+//! service config and the connectivity state (SHUTDOWN once the channel is closed). Calls
+//! hold the shared state, never a handle, so a call never keeps the channel open: dropping
+//! the last handle closes it.
 
+use super::backoff::Backoff;
 use super::connect::Connector;
+use super::control::{Control, Current, Event, Host};
+use super::health::HealthCheck;
 use super::interceptor::ClientInterceptor;
-use super::subchannel::{Backoff, Subchannel};
-use super::target::Target;
+use super::lb::{self, Constant, LbPolicyBuilder, Picker};
+use super::resolver::{self, ResolverBuilder, TargetUri};
+use super::service_config::ServiceConfig;
+use super::subchannel::Core;
+use super::throttle::Throttle;
 use super::tls;
 use rpc_core::{ChannelConnectivity, ChannelCredentials, ChannelKind, ChannelOptions, RpcError};
 use std::fmt;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
-use tokio::sync::{Notify, watch};
+use tokio::sync::{Notify, mpsc, watch};
 
 /// The library's part of the `user-agent` header (gRPC's `grpc-<language>-<name>/<version>`).
 const USER_AGENT: &str = concat!("grpc-rust-rpc/", env!("CARGO_PKG_VERSION"));
 
 /// What calls share with the channel.
 pub(crate) struct ChannelShared {
-    pub(crate) target: Target,
+    pub(crate) target: TargetUri,
     pub(crate) scheme: http::uri::Scheme,
     pub(crate) authority: http::uri::Authority,
     pub(crate) options: ChannelOptions,
     pub(crate) credentials: ChannelCredentials,
     pub(crate) runtime: tokio::runtime::Handle,
     pub(crate) user_agent: http::HeaderValue,
-    pub(crate) subchannel: Arc<Subchannel>,
+    /// The picker, the service config and the throttle, as the control task published them.
+    pub(crate) current: watch::Sender<Current>,
+    /// Request bytes all calls keep for retries (against `retry_buffer_size`).
+    pub(crate) retry_buffered: AtomicUsize,
+    events: mpsc::UnboundedSender<Event>,
+    /// Every subchannel made, so that closing the channel closes their connections.
+    cores: Mutex<Vec<Weak<Core>>>,
     state: watch::Sender<ChannelConnectivity>,
     closed: AtomicBool,
     active: AtomicUsize,
@@ -80,6 +93,11 @@ impl ChannelShared {
         self.state.subscribe()
     }
 
+    /// Asks the control task to connect an IDLE channel.
+    pub(crate) fn exit_idle(&self) {
+        let _ = self.events.send(Event::ExitIdle);
+    }
+
     async fn wait_idle(&self) {
         loop {
             let notified = self.idle.notified();
@@ -96,17 +114,86 @@ impl ChannelShared {
     fn begin_close(&self) {
         self.closed.store(true, Ordering::Release);
         self.state.send_replace(ChannelConnectivity::Shutdown);
+        // Wakes calls waiting for a pick: they see the channel closed.
+        self.current.send_modify(|c| {
+            c.picker = Arc::new(Constant::Fail(RpcError::cancelled("channel closed")));
+            c.state = ChannelConnectivity::Shutdown;
+        });
     }
 
     /// Closes the connections: the calls still on them fail.
     fn shut_down(&self) {
         self.begin_close();
-        self.subchannel.shutdown();
+        let cores = std::mem::take(&mut *self.cores.lock().unwrap_or_else(|p| p.into_inner()));
+        for core in cores.iter().filter_map(Weak::upgrade) {
+            core.shutdown();
+        }
+        let _ = self.events.send(Event::Shutdown);
     }
 }
 
-/// An async gRPC channel (grpc.aio's `Channel`). Cheap to clone; the clones share one
-/// connection. Dropping the last clone closes it without grace (active calls are cancelled).
+impl Host for ChannelShared {
+    fn target(&self) -> &TargetUri {
+        &self.target
+    }
+
+    fn runtime(&self) -> &tokio::runtime::Handle {
+        &self.runtime
+    }
+
+    fn lb_policy_name(&self) -> Option<&str> {
+        self.options.lb_policy_name.as_deref()
+    }
+
+    fn is_closed(&self) -> bool {
+        ChannelShared::is_closed(self)
+    }
+
+    /// Publishes a picker, then the state it goes with (unless the channel is closed).
+    fn publish(&self, state: ChannelConnectivity, picker: Arc<dyn Picker>) {
+        if self.is_closed() {
+            return;
+        }
+        self.current.send_modify(|c| {
+            c.picker = picker;
+            c.state = state;
+        });
+        self.state.send_if_modified(|s| {
+            if *s == state || *s == ChannelConnectivity::Shutdown {
+                false
+            } else {
+                *s = state;
+                true
+            }
+        });
+    }
+
+    /// Records that the resolver answered, with the service config now in force (`None`:
+    /// unchanged).
+    fn set_resolved(&self, config: Option<Arc<ServiceConfig>>) {
+        self.current.send_modify(|c| {
+            c.resolved = true;
+            if let Some(config) = config
+                && !Arc::ptr_eq(&config, &c.config)
+            {
+                if config.throttling != c.config.throttling {
+                    c.throttle = config.throttling.map(|t| Arc::new(Throttle::new(t)));
+                }
+                c.config = config;
+            }
+        });
+    }
+
+    /// Keeps a weak reference to a new subchannel, for `shut_down`.
+    fn track(&self, core: &Arc<Core>) {
+        let mut cores = self.cores.lock().unwrap_or_else(|p| p.into_inner());
+        cores.retain(|c| c.strong_count() > 0);
+        cores.push(Arc::downgrade(core));
+    }
+}
+
+/// An async gRPC channel (grpc.aio's `Channel`). Cheap to clone; the clones share its
+/// resolver, policy and connections. Dropping the last clone closes it without grace (active calls are cancelled).
 ///
 /// ```no_run
 /// # async fn demo() -> Result<(), rpc_aio::RpcError> {
@@ -176,13 +263,16 @@ pub fn secure_channel(target: &str, credentials: ChannelCredentials, options: Ch
     Channel::builder(target).credentials(credentials).options(options).build()
 }
 
-/// Builds a [`Channel`]: target, options, credentials and interceptors.
+/// Builds a [`Channel`]: target, options, credentials, interceptors, and resolvers and
+/// load-balancing policies of its own.
 #[must_use = "a builder does nothing until build() is called"]
 pub struct ChannelBuilder {
     target: String,
     options: ChannelOptions,
     credentials: ChannelCredentials,
     interceptors: Vec<Arc<dyn ClientInterceptor>>,
+    resolvers: Vec<Arc<dyn ResolverBuilder>>,
+    policies: Vec<Arc<dyn LbPolicyBuilder>>,
 }
 
 impl fmt::Debug for ChannelBuilder {
@@ -190,6 +280,8 @@ impl fmt::Debug for ChannelBuilder {
         f.debug_struct("ChannelBuilder")
             .field("target", &self.target)
             .field("interceptors", &self.interceptors.len())
+            .field("resolvers", &self.resolvers)
+            .field("policies", &self.policies)
             .finish()
     }
 }
@@ -218,28 +310,72 @@ impl ChannelBuilder {
         self
     }
 
-    /// Creates the channel (lazily connected).
+    /// Adds a resolver for its scheme, for this channel only (it wins over a registered
+    /// one of the same scheme).
+    pub fn resolver(self, builder: impl ResolverBuilder) -> Self {
+        self.resolver_arc(Arc::new(builder))
+    }
+
+    /// Adds a resolver already in an `Arc` (see [`resolver`](Self::resolver)).
+    pub fn resolver_arc(mut self, builder: Arc<dyn ResolverBuilder>) -> Self {
+        self.resolvers.push(builder);
+        self
+    }
+
+    /// Adds a load-balancing policy by its name, for this channel only.
+    pub fn lb_policy(self, builder: impl LbPolicyBuilder) -> Self {
+        self.lb_policy_arc(Arc::new(builder))
+    }
+
+    /// Adds a policy already in an `Arc` (see [`lb_policy`](Self::lb_policy)).
+    pub fn lb_policy_arc(mut self, builder: Arc<dyn LbPolicyBuilder>) -> Self {
+        self.policies.push(builder);
+        self
+    }
+
+    /// Creates the channel (lazily connected: nothing is resolved or connected until the
+    /// first call, `get_state(true)` or `channel_ready`).
     ///
     /// # Errors
-    /// INVALID_ARGUMENT for a bad target, option or TLS configuration; FAILED_PRECONDITION
-    /// outside a tokio runtime.
+    /// INVALID_ARGUMENT for a bad target, option, service config or TLS configuration;
+    /// FAILED_PRECONDITION outside a tokio runtime.
     pub fn build(self) -> Result<Channel, RpcError> {
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| {
             RpcError::failed_precondition("rpc_aio channels must be created inside a tokio runtime (use rpc_sync for blocking code)")
         })?;
-        let target = Target::parse(&self.target)?;
+        let own = &self.resolvers;
+        let target = TargetUri::parse(&self.target, |scheme| resolver::lookup(scheme, own).is_some())?;
+        let builder = resolver::lookup(target.scheme(), own)
+            .ok_or_else(|| RpcError::invalid_argument(format!("invalid target {:?}: no resolver for its scheme", self.target)))?;
+        let resolver = builder.build(&target, &self.options)?;
         let o = &self.options;
         let bad =
             |what: &str, e: &dyn fmt::Display| RpcError::invalid_argument(format!("invalid {what} for target {:?}: {e}", self.target));
+        if let Some(name) = &o.lb_policy_name
+            && lb::lookup(name, &self.policies).is_none()
+        {
+            return Err(bad(
+                "lb_policy_name",
+                &format!("no load-balancing policy named {name:?} (built in: pick_first, round_robin)"),
+            ));
+        }
+        let default_config = Arc::new(match &o.service_config {
+            Some(json) => ServiceConfig::parse(json, &self.policies)?,
+            None => ServiceConfig::default(),
+        });
+        let target_authority = builder.default_authority(&target);
         let tls = match self.credentials.kind() {
             ChannelKind::Ssl(ssl) => {
-                let name = o.ssl_target_name_override.clone().unwrap_or_else(|| target.host().to_owned());
+                let name = o
+                    .ssl_target_name_override
+                    .clone()
+                    .unwrap_or_else(|| host_of(&target_authority).to_owned());
                 Some(tls::client_config(ssl, &name)?)
             }
             _ => None,
         };
         let local_only = matches!(self.credentials.kind(), ChannelKind::Local);
-        let authority_text = o.default_authority.clone().unwrap_or_else(|| target.authority());
+        let authority_text = o.default_authority.clone().unwrap_or(target_authority);
         let authority = http::uri::Authority::try_from(authority_text.as_str()).map_err(|e| bad("authority", &e))?;
         let scheme = if tls.is_some() {
             http::uri::Scheme::HTTPS
@@ -256,34 +392,41 @@ impl ChannelBuilder {
             initial: o.initial_reconnect_backoff,
             max: o.max_reconnect_backoff,
         };
-        let shared = Arc::new_cyclic(|weak: &std::sync::Weak<ChannelShared>| {
-            let weak = weak.clone();
-            let subchannel = Subchannel::new(
-                target.address(),
-                connector,
-                backoff,
-                runtime.clone(),
-                Arc::new(move |state| {
-                    if let Some(shared) = weak.upgrade() {
-                        shared.subchannel_changed(state);
-                    }
-                }),
-            );
-            ChannelShared {
-                target,
-                scheme,
-                authority,
-                options: self.options,
-                credentials: self.credentials,
-                runtime,
-                user_agent,
-                subchannel,
-                state: watch::channel(ChannelConnectivity::Idle).0,
-                closed: AtomicBool::new(false),
-                active: AtomicUsize::new(0),
-                idle: Notify::new(),
-            }
+        let (events, events_rx) = mpsc::unbounded_channel();
+        let health = HealthCheck {
+            service: String::new(),
+            scheme: scheme.clone(),
+            authority: authority.clone(),
+            user_agent: user_agent.clone(),
+        };
+        let shared = Arc::new(ChannelShared {
+            target,
+            scheme,
+            authority,
+            options: self.options,
+            credentials: self.credentials,
+            runtime: runtime.clone(),
+            user_agent,
+            current: watch::channel(Current::new(default_config.clone())).0,
+            retry_buffered: AtomicUsize::new(0),
+            events: events.clone(),
+            cores: Mutex::new(Vec::new()),
+            state: watch::channel(ChannelConnectivity::Idle).0,
+            closed: AtomicBool::new(false),
+            active: AtomicUsize::new(0),
+            idle: Notify::new(),
         });
+        let control = Control {
+            shared: Arc::downgrade(&(shared.clone() as Arc<dyn Host>)),
+            resolver,
+            policies: self.policies,
+            default_config,
+            connector,
+            backoff,
+            health,
+            events,
+        };
+        runtime.spawn(control.run(events_rx));
         Ok(Channel {
             view: Arc::new(View {
                 handle: Arc::new(Handle { shared }),
@@ -293,17 +436,14 @@ impl ChannelBuilder {
     }
 }
 
-impl ChannelShared {
-    /// The channel's state follows its subchannel's, until it is closed.
-    fn subchannel_changed(&self, state: ChannelConnectivity) {
-        self.state.send_if_modified(|s| {
-            if *s == state || *s == ChannelConnectivity::Shutdown {
-                false
-            } else {
-                *s = state;
-                true
-            }
-        });
+/// The host of an authority (`host:port`, `[v6]:port`, `host`).
+fn host_of(authority: &str) -> &str {
+    if let Some(rest) = authority.strip_prefix('[') {
+        return rest.split_once(']').map_or(rest, |(h, _)| h);
+    }
+    match authority.rsplit_once(':') {
+        Some((h, p)) if !h.contains(':') && p.chars().all(|c| c.is_ascii_digit()) => h,
+        _ => authority,
     }
 }
 
@@ -315,6 +455,8 @@ impl Channel {
             options: ChannelOptions::default(),
             credentials: ChannelCredentials::insecure(),
             interceptors: Vec::new(),
+            resolvers: Vec::new(),
+            policies: Vec::new(),
         }
     }
 
@@ -343,7 +485,7 @@ impl Channel {
         }
     }
 
-    /// The target this channel was made for, normalised (`host:port` or `unix:path`).
+    /// The target this channel was made for, as given.
     pub fn target(&self) -> String {
         self.shared().target.to_string()
     }

@@ -4,7 +4,8 @@
 //! the connection can carry a call (gRPC's rule), not merely that a socket opened.
 
 use super::body::ClientBody;
-use super::target::Address;
+use super::resolver::Address;
+use super::resolver::address::Endpoint;
 use hyper::client::conn::http2::SendRequest;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use rpc_core::ChannelOptions;
@@ -30,6 +31,18 @@ pub(crate) struct Connector {
     local_only: bool,
     http2: hyper::client::conn::http2::Builder<TokioExecutor>,
     connect_timeout: Duration,
+    /// The keepalive time of new connections: the configured one, doubled after each
+    /// `too_many_pings` GOAWAY (gRFC A8).
+    keepalive_time: std::sync::Mutex<Option<Duration>>,
+}
+
+/// How a connection ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Ended {
+    /// Closed (by either side) or failed.
+    Closed,
+    /// The server sent GOAWAY ENHANCE_YOUR_CALM with `too_many_pings`: it wants fewer pings.
+    TooManyPings,
 }
 
 impl std::fmt::Debug for Connector {
@@ -42,7 +55,7 @@ impl std::fmt::Debug for Connector {
 pub(crate) struct Transport {
     pub(crate) sender: SendRequest<ClientBody>,
     /// Completes when the connection has ended (closed by either side, or failed).
-    pub(crate) ended: oneshot::Receiver<()>,
+    pub(crate) ended: oneshot::Receiver<Ended>,
     /// Closes the connection at once (hyper keeps a connection with streams in flight open
     /// until they end; this cuts its socket instead, failing them).
     pub(crate) kill: Arc<KillSwitch>,
@@ -86,9 +99,8 @@ impl Connector {
             .max_header_list_size(options.max_header_list_size)
             .initial_stream_window_size(options.initial_stream_window_size)
             .initial_connection_window_size(options.initial_connection_window_size);
-        if let Some(t) = options.keepalive_time {
+        if options.keepalive_time.is_some() {
             http2
-                .keep_alive_interval(t)
                 .keep_alive_timeout(options.keepalive_timeout)
                 .keep_alive_while_idle(options.keepalive_permit_without_calls);
         }
@@ -97,7 +109,22 @@ impl Connector {
             local_only,
             http2,
             connect_timeout: options.connect_timeout,
+            keepalive_time: std::sync::Mutex::new(options.keepalive_time),
         }
+    }
+
+    /// The server said `too_many_pings`: new connections ping half as often (gRFC A8).
+    pub(crate) fn too_many_pings(&self) {
+        let mut time = self.keepalive_time.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(t) = time.as_mut() {
+            *t = t.saturating_mul(2);
+            tracing::warn!(keepalive_time = ?*t, "the server sent GOAWAY too_many_pings: doubling the keepalive time of new connections");
+        }
+    }
+
+    /// The keepalive time new connections use now.
+    pub(crate) fn keepalive_time(&self) -> Option<Duration> {
+        *self.keepalive_time.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Opens a transport to `address`, within the connect timeout. Must run on a runtime.
@@ -113,8 +140,8 @@ impl Connector {
     }
 
     async fn open(&self, address: &Address) -> Result<Transport, String> {
-        let socket: Box<dyn Io> = match address {
-            Address::Tcp(addr) => {
+        let socket: Box<dyn Io> = match &address.endpoint {
+            Endpoint::Tcp(addr) => {
                 let s = TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
                 let _ = s.set_nodelay(true);
                 if self.local_only {
@@ -127,7 +154,8 @@ impl Connector {
                 }
                 Box::new(s)
             }
-            Address::Unix(path) => Box::new(UnixStream::connect(path).await.map_err(|e| e.to_string())?),
+            Endpoint::Unix(path) => Box::new(UnixStream::connect(path).await.map_err(|e| e.to_string())?),
+            Endpoint::UnixAbstract(name) => Box::new(connect_abstract(name).map_err(|e| e.to_string())?),
         };
         let io: Box<dyn Io> = match &self.tls {
             None => socket,
@@ -148,13 +176,25 @@ impl Connector {
             signal: Some(settings_tx),
             kill: kill.clone(),
         };
-        let (sender, connection) = self.http2.handshake(TokioIo::new(io)).await.map_err(|e| describe(&e))?;
+        let mut http2 = self.http2.clone();
+        if let Some(t) = self.keepalive_time() {
+            http2.keep_alive_interval(t);
+        }
+        let (sender, connection) = http2.handshake(TokioIo::new(io)).await.map_err(|e| describe(&e))?;
         let (ended_tx, ended) = oneshot::channel();
         tokio::spawn(async move {
-            if let Err(e) = connection.await {
-                tracing::debug!("client connection ended: {e}");
-            }
-            let _ = ended_tx.send(());
+            let how = match connection.await {
+                Ok(()) => Ended::Closed,
+                Err(e) => {
+                    tracing::debug!("client connection ended: {e}");
+                    if is_too_many_pings(&e) {
+                        Ended::TooManyPings
+                    } else {
+                        Ended::Closed
+                    }
+                }
+            };
+            let _ = ended_tx.send(how);
         });
         match settings_rx.await {
             Ok(Ok(())) => Ok(Transport { sender, ended, kill }),
@@ -168,6 +208,38 @@ impl Connector {
             }
         }
     }
+}
+
+/// Whether a connection ended with the server's GOAWAY ENHANCE_YOUR_CALM `too_many_pings`.
+fn is_too_many_pings(e: &hyper::Error) -> bool {
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        if let Some(h2) = s.downcast_ref::<h2::Error>() {
+            // h2 shows the GOAWAY's debug data in its message.
+            return h2.is_go_away() && h2.reason() == Some(h2::Reason::ENHANCE_YOUR_CALM) && h2.to_string().contains("too_many_pings");
+        }
+        source = s.source();
+    }
+    false
+}
+
+/// Connects to a Unix socket in the abstract namespace (Linux only).
+#[cfg(target_os = "linux")]
+fn connect_abstract(name: &[u8]) -> io::Result<UnixStream> {
+    use std::os::linux::net::SocketAddrExt;
+    let addr = std::os::unix::net::SocketAddr::from_abstract_name(name)?;
+    // Connecting a local socket does not wait on the network.
+    let std = std::os::unix::net::UnixStream::connect_addr(&addr)?;
+    std.set_nonblocking(true)?;
+    UnixStream::from_std(std)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn connect_abstract(_name: &[u8]) -> io::Result<UnixStream> {
+    Err(io::Error::new(
+        io::ErrorKind::Unsupported,
+        "abstract Unix sockets exist only on Linux",
+    ))
 }
 
 /// The message of a TLS failure, with its causes (rustls's reason, e.g. an unknown issuer).
@@ -323,5 +395,59 @@ mod local_peer_tests {
         ] {
             assert!(!is_local(remote.parse().unwrap()), "{remote}");
         }
+    }
+}
+
+#[cfg(test)]
+mod keepalive_tests {
+    use super::*;
+
+    /// A server that answers the preface with its SETTINGS, then closes the connection with
+    /// GOAWAY ENHANCE_YOUR_CALM and the debug data `too_many_pings`, as gRPC servers do when a
+    /// client pings too often.
+    async fn calm_down_server() -> (std::net::SocketAddr, tokio::task::JoinHandle<()>) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let task = tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut buf = vec![0u8; 4096];
+            let _ = socket.read(&mut buf).await;
+            // An empty SETTINGS frame: length 0, type 4, no flags, stream 0.
+            socket.write_all(&[0, 0, 0, 4, 0, 0, 0, 0, 0]).await.unwrap();
+            let debug = b"too_many_pings";
+            let mut goaway = vec![0, 0, (8 + debug.len()) as u8, 7, 0, 0, 0, 0, 0];
+            goaway.extend_from_slice(&0u32.to_be_bytes());
+            goaway.extend_from_slice(&u32::from(h2::Reason::ENHANCE_YOUR_CALM).to_be_bytes());
+            goaway.extend_from_slice(debug);
+            socket.write_all(&goaway).await.unwrap();
+            // Read until the client closes.
+            while socket.read(&mut buf).await.is_ok_and(|n| n > 0) {}
+        });
+        (addr, task)
+    }
+
+    #[tokio::test]
+    async fn a_too_many_pings_goaway_doubles_the_keepalive_time_of_new_connections() {
+        let (addr, server) = calm_down_server().await;
+        let options = ChannelOptions::default().keepalive_time(Duration::from_secs(10));
+        let connector = Connector::new(&options, None, false);
+        let transport = tokio::time::timeout(Duration::from_secs(20), connector.connect(&Address::tcp(addr)))
+            .await
+            .unwrap()
+            .unwrap();
+        let ended = tokio::time::timeout(Duration::from_secs(20), transport.ended)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(ended, Ended::TooManyPings);
+        // What a subchannel does when its connection ends so (subchannel.rs).
+        connector.too_many_pings();
+        assert_eq!(connector.keepalive_time(), Some(Duration::from_secs(20)));
+        server.abort();
+        // Without keepalive there is nothing to double.
+        let plain = Connector::new(&ChannelOptions::default(), None, false);
+        plain.too_many_pings();
+        assert_eq!(plain.keepalive_time(), None);
     }
 }

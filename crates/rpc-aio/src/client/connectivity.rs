@@ -6,13 +6,14 @@ use super::pick;
 use rpc_core::{ChannelConnectivity, RpcError};
 
 impl Channel {
-    /// The connectivity state; with `try_to_connect`, an IDLE channel starts connecting
-    /// (and one in TRANSIENT_FAILURE tries again once its backoff has passed).
+    /// The connectivity state (the aggregate of its subchannels', as its load-balancing
+    /// policy reports it); with `try_to_connect`, an IDLE channel starts connecting (one in
+    /// TRANSIENT_FAILURE keeps trying on its own, each address after its backoff).
     pub fn get_state(&self, try_to_connect: bool) -> ChannelConnectivity {
         let shared = self.shared();
         let state = shared.state();
-        if try_to_connect && matches!(state, ChannelConnectivity::Idle | ChannelConnectivity::TransientFailure) {
-            shared.subchannel.connect();
+        if try_to_connect && state == ChannelConnectivity::Idle {
+            shared.exit_idle();
         }
         state
     }
@@ -37,7 +38,6 @@ impl Channel {
     pub async fn channel_ready(&self) -> Result<(), RpcError> {
         pick::wait_ready(self.shared())
             .await
-            .map(drop)
             .map_err(|_| RpcError::cancelled(format!("channel to {} is shut down; it will never be ready", self.shared().target)))
     }
 }

@@ -67,3 +67,17 @@ fn h2_error(error: &hyper::Error) -> Option<&h2::Error> {
     }
     None
 }
+
+/// Whether a stream failed in a way that shows the server never processed it (gRFC A6's
+/// transparent retries): it refused the stream (REFUSED_STREAM), or its graceful GOAWAY
+/// (NO_ERROR) named a last stream before this one.
+pub(crate) fn never_processed(error: &hyper::Error) -> bool {
+    h2_error(error).is_some_and(|h2| {
+        h2.is_remote()
+            && match h2.reason() {
+                Some(h2::Reason::REFUSED_STREAM) => h2.is_reset(),
+                Some(h2::Reason::NO_ERROR) => h2.is_go_away(),
+                _ => false,
+            }
+    })
+}

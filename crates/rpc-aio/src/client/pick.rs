@@ -1,48 +1,58 @@
-//! Choosing the connection a call goes out on: the channel's READY subchannel, after
-//! waiting for it to connect (a call on an IDLE channel connects it), or failing fast with
-//! UNAVAILABLE on TRANSIENT_FAILURE unless the call waits for ready.
+//! Choosing the connection a call goes out on: the channel's picker (published by its
+//! load-balancing policy) chooses a READY subchannel. A call that finds none waits for the
+//! next picker (a call on an IDLE channel connects it first); a picker that fails the call
+//! (TRANSIENT_FAILURE) fails it fast with UNAVAILABLE, unless the call waits for ready.
 
 use super::body::ClientBody;
 use super::channel::ChannelShared;
+use super::lb::{Pick, PickInfo};
 use hyper::client::conn::http2::SendRequest;
-use rpc_core::{ChannelConnectivity, RpcError};
+use rpc_core::{ChannelConnectivity, Metadata, RpcError};
 use std::sync::Arc;
 
-/// The sender of a READY connection for a call.
+/// The sender of a READY connection for a call to `method`.
 ///
 /// # Errors
-/// CANCELLED once the channel is closed; UNAVAILABLE (naming the target and why the last
-/// attempt failed) when the channel is in TRANSIENT_FAILURE and the call does not wait for
-/// ready.
-pub(crate) async fn pick(shared: &Arc<ChannelShared>, wait_for_ready: bool) -> Result<SendRequest<ClientBody>, RpcError> {
-    if let Some(sender) = shared.subchannel.sender() {
+/// CANCELLED once the channel is closed; the picker's error (UNAVAILABLE, naming the
+/// address and why it failed) when the call does not wait for ready.
+pub(crate) async fn pick(
+    shared: &Arc<ChannelShared>,
+    wait_for_ready: bool,
+    method: &str,
+    metadata: &Metadata,
+) -> Result<SendRequest<ClientBody>, RpcError> {
+    let info = PickInfo { method, metadata };
+    // The common case: a READY subchannel at once, with no subscription.
+    let fast = match shared.current.borrow().picker.pick(&info) {
+        Pick::Ready(s) => s.core().sender(),
+        _ => None,
+    };
+    if let Some(sender) = fast {
         return Ok(sender);
     }
-    if wait_for_ready {
-        return wait_ready(shared).await;
-    }
-    let mut rx = shared.subscribe();
-    let mut attempted = false;
+    let mut rx = shared.current.subscribe();
     loop {
-        // The state first, then the connection: a connection is stored before its READY is
-        // published, so a READY seen here finds it, and a change after this is not missed.
-        let state = *rx.borrow_and_update();
-        if let Some(sender) = shared.subchannel.sender() {
-            return Ok(sender);
+        if shared.is_closed() {
+            return Err(closed());
         }
-        match state {
-            ChannelConnectivity::Shutdown => return Err(closed()),
-            // A failure seen after this call's own attempt (or with no attempt possible
-            // before the backoff ends) fails the call.
-            ChannelConnectivity::TransientFailure if attempted || shared.subchannel.next_attempt().is_some() => {
-                return Err(unavailable(shared));
+        // The picker and the state it was published with, read together: an IDLE state
+        // published after this read changes `current`, so it is not missed.
+        let (pick, idle) = {
+            let current = rx.borrow_and_update();
+            (current.picker.pick(&info), current.state == ChannelConnectivity::Idle)
+        };
+        match pick {
+            Pick::Ready(s) => match s.core().sender() {
+                Some(sender) => return Ok(sender),
+                // Picked as its connection ended: the policy publishes a new picker.
+                None => s.connect(),
+            },
+            Pick::Fail(e) if !wait_for_ready => return Err(e),
+            Pick::Queue | Pick::Fail(_) => {
+                if idle {
+                    shared.exit_idle();
+                }
             }
-            ChannelConnectivity::Idle | ChannelConnectivity::TransientFailure => {
-                shared.subchannel.connect();
-                attempted = true;
-            }
-            ChannelConnectivity::Connecting => attempted = true,
-            ChannelConnectivity::Ready => {}
         }
         if rx.changed().await.is_err() {
             return Err(closed());
@@ -50,35 +60,25 @@ pub(crate) async fn pick(shared: &Arc<ChannelShared>, wait_for_ready: bool) -> R
     }
 }
 
-/// Waits until the channel is READY, triggering connection attempts (with backoff), and
-/// returns the connection's sender.
-pub(crate) async fn wait_ready(shared: &Arc<ChannelShared>) -> Result<SendRequest<ClientBody>, RpcError> {
+/// Waits until the channel is READY, asking it to connect when it is IDLE.
+///
+/// # Errors
+/// CANCELLED once the channel is shut down.
+pub(crate) async fn wait_ready(shared: &Arc<ChannelShared>) -> Result<(), RpcError> {
     let mut rx = shared.subscribe();
     loop {
-        // As in `pick`: the state first, then the connection.
-        let state = *rx.borrow_and_update();
-        if let Some(sender) = shared.subchannel.sender() {
-            return Ok(sender);
-        }
-        match state {
+        match *rx.borrow_and_update() {
+            ChannelConnectivity::Ready => return Ok(()),
             ChannelConnectivity::Shutdown => return Err(closed()),
-            ChannelConnectivity::Ready => {}
-            _ => shared.subchannel.connect(),
+            ChannelConnectivity::Idle => shared.exit_idle(),
+            _ => {}
         }
-        let wake = shared.subchannel.next_attempt();
-        tokio::select! {
-            r = rx.changed() => if r.is_err() { return Err(closed()) },
-            _ = async { match wake { Some(w) => tokio::time::sleep_until(w.into()).await, None => std::future::pending().await } } => {}
+        if rx.changed().await.is_err() {
+            return Err(closed());
         }
     }
 }
 
 fn closed() -> RpcError {
     RpcError::cancelled("channel closed")
-}
-
-/// The error of a call on a channel that cannot connect.
-pub(crate) fn unavailable(shared: &ChannelShared) -> RpcError {
-    let why = shared.subchannel.last_error().unwrap_or_else(|| "no connection".to_owned());
-    RpcError::unavailable(format!("failed to connect to {}: {why}", shared.target))
 }

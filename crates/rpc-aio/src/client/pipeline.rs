@@ -5,7 +5,7 @@
 //! multicallable::call  (the codec, the method path, the request and its options)
 //!   -> pipeline::start   deadline (own and inherited), details, the request body
 //!   -> interceptors      (only if the channel has some; type-erased, in order)
-//!   -> attempt::attempt  credentials, pick a READY connection, headers, send, response headers
+//!   -> prepare::attempt  credentials, pick a READY connection, headers, send, response headers
 //!   -> call::run         read responses with the codec, deadline, status -> shared state
 //!   -> call::Call        the call object: polled inline, or moved onto a task
 //! ```
@@ -13,7 +13,7 @@
 //! A retry or load-balancing stage is one more step between the interceptors and the
 //! attempt: the attempt is the unit that can be repeated.
 
-use super::attempt::{self, Body, Started};
+use super::attempt::{Body, Started};
 use super::body::{Item, Read, ReadError, Reader, Requests};
 use super::call::drive::Drive;
 use super::call::run::{Begun, Running, Start};
@@ -22,6 +22,7 @@ use super::call::writer::Writer;
 use super::channel::{Channel, ChannelShared};
 use super::errors::{When, from_hyper};
 use super::interceptor::{AnyMessage, ClientCallDetails, Next, Responses};
+use super::prepare;
 use crate::wire::{headers, status};
 use futures::future::BoxFuture;
 use futures::{Stream, StreamExt};
@@ -152,7 +153,7 @@ where
     Box::pin(async move {
         // A call counts as active for `close(grace)` once it runs, not while it waits to be polled.
         let active = channel.begin_call().ok_or_else(closed_error)?;
-        let started = attempt::attempt(&channel, &shared, details, body, codec).await?;
+        let started = prepare::attempt(&channel, &shared, details, body, codec).await?;
         Ok(Begun::Direct(started, active))
     })
 }
@@ -192,7 +193,7 @@ where
                     ),
                     (None, None) => return Err(RpcError::internal("an interceptor removed the request message")),
                 };
-                let started = attempt::attempt(&terminal_channel, &terminal_shared, details, body, codec.clone()).await?;
+                let started = prepare::attempt(&terminal_channel, &terminal_shared, details, body, codec.clone()).await?;
                 Ok(erase::<Resp, C>(started, terminal_channel, terminal_shared, codec))
             })
         },

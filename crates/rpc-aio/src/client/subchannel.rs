@@ -1,38 +1,32 @@
-//! A subchannel: the connection to one address, with its own connectivity state
-//! (IDLE, CONNECTING, READY, TRANSIENT_FAILURE, SHUTDOWN) and reconnect backoff. It
-//! connects on demand (a call, `get_state(true)`, `channel_ready`), goes back to IDLE when
-//! its connection ends, and waits out its backoff after a failed attempt.
+//! A subchannel's engine ([`Core`]): the connection to one address, with its own
+//! connectivity state and reconnect backoff (gRPC's connection-backoff.md: 1.6x per
+//! failure, 20% jitter, capped). It connects when its policy asks, reports every state
+//! change to its channel, goes IDLE when its connection ends, and after a failed attempt
+//! stays in TRANSIENT_FAILURE for its backoff, then goes IDLE (the policy reconnects it).
+//! With health checking (gRFC A17) a connected subchannel is READY only while the backend
+//! says SERVING (see [`super::health`]).
 
+use super::backoff::Backoff;
 use super::body::ClientBody;
-use super::connect::{Connector, KillSwitch};
-use super::target::Address;
+use super::connect::{Connector, Ended, KillSwitch};
+use super::health;
+use super::resolver::Address;
 use hyper::client::conn::http2::SendRequest;
 use rpc_core::ChannelConnectivity;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
-use tokio::sync::watch;
 
-/// How much longer each failed attempt makes the next wait (gRPC's connection backoff).
-const BACKOFF_MULTIPLIER: f64 = 1.6;
-
-/// Reconnect backoff settings.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Backoff {
-    pub(crate) initial: Duration,
-    pub(crate) max: Duration,
-}
-
-#[derive(Debug)]
 struct Live {
     sender: SendRequest<ClientBody>,
     kill: Arc<KillSwitch>,
+    health: Option<tokio::task::JoinHandle<()>>,
 }
 
-#[derive(Debug)]
 struct Inner {
+    state: ChannelConnectivity,
     live: Option<Live>,
     connecting: bool,
-    /// When the next attempt may start (after a failure).
+    /// When the backoff after a failure ends.
     next_attempt: Option<Instant>,
     delay: Duration,
     last_error: Option<String>,
@@ -41,21 +35,23 @@ struct Inner {
     shut_down: bool,
 }
 
-/// Told of every state change (the channel aggregates its subchannels' states).
-pub(crate) type Listener = Arc<dyn Fn(ChannelConnectivity) + Send + Sync>;
+/// Told of every state change (the channel passes them to its policy).
+pub(crate) type Listener = Arc<dyn Fn(u64, ChannelConnectivity) + Send + Sync>;
 
 /// The connection to one address.
-pub(crate) struct Subchannel {
+pub(crate) struct Core {
+    id: u64,
     address: Address,
     connector: Arc<Connector>,
     backoff: Backoff,
-    state: watch::Sender<ChannelConnectivity>,
     inner: Mutex<Inner>,
     runtime: tokio::runtime::Handle,
     listener: Listener,
+    /// The health check that decides READY (gRFC A17), if checked.
+    health_service: Option<Arc<health::HealthCheck>>,
 }
 
-impl std::fmt::Debug for Subchannel {
+impl std::fmt::Debug for Core {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Subchannel")
             .field("address", &self.address.to_string())
@@ -64,23 +60,26 @@ impl std::fmt::Debug for Subchannel {
     }
 }
 
-impl Subchannel {
+impl Core {
     pub(crate) fn new(
+        id: u64,
         address: Address,
         connector: Arc<Connector>,
         backoff: Backoff,
         runtime: tokio::runtime::Handle,
         listener: Listener,
-    ) -> Arc<Subchannel> {
-        Arc::new(Subchannel {
+        health_service: Option<Arc<health::HealthCheck>>,
+    ) -> Arc<Core> {
+        Arc::new(Core {
+            id,
             address,
             connector,
             backoff: Backoff {
                 initial: backoff.initial,
                 max: backoff.max.max(backoff.initial),
             },
-            state: watch::channel(ChannelConnectivity::Idle).0,
             inner: Mutex::new(Inner {
+                state: ChannelConnectivity::Idle,
                 live: None,
                 connecting: false,
                 next_attempt: None,
@@ -91,6 +90,7 @@ impl Subchannel {
             }),
             runtime,
             listener,
+            health_service,
         })
     }
 
@@ -99,28 +99,35 @@ impl Subchannel {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// The current state.
-    pub(crate) fn state(&self) -> ChannelConnectivity {
-        *self.state.borrow()
+    pub(crate) fn id(&self) -> u64 {
+        self.id
     }
 
-    fn set(&self, new: ChannelConnectivity) {
-        let changed = self.state.send_if_modified(|s| {
-            if *s == new || *s == ChannelConnectivity::Shutdown {
-                false
-            } else {
-                *s = new;
-                true
-            }
-        });
-        if changed {
-            (self.listener)(new);
+    pub(crate) fn address(&self) -> &Address {
+        &self.address
+    }
+
+    /// The current state.
+    pub(crate) fn state(&self) -> ChannelConnectivity {
+        self.lock().state
+    }
+
+    /// Sets the state (under the lock) and reports a change (after it).
+    fn set_locked(&self, mut inner: MutexGuard<'_, Inner>, new: ChannelConnectivity) {
+        if inner.state == new || inner.state == ChannelConnectivity::Shutdown {
+            return;
         }
+        inner.state = new;
+        drop(inner);
+        (self.listener)(self.id, new);
     }
 
     /// The open connection's sender, when READY.
     pub(crate) fn sender(&self) -> Option<SendRequest<ClientBody>> {
         let inner = self.lock();
+        if inner.state != ChannelConnectivity::Ready {
+            return None;
+        }
         let live = inner.live.as_ref()?;
         if live.sender.is_closed() {
             return None;
@@ -133,99 +140,153 @@ impl Subchannel {
         self.lock().last_error.clone()
     }
 
-    /// When the next attempt may start, if the subchannel is waiting out its backoff.
-    pub(crate) fn next_attempt(&self) -> Option<Instant> {
-        self.lock().next_attempt.filter(|t| *t > Instant::now())
-    }
-
-    /// Starts a connection attempt in the background unless one is running, the
-    /// subchannel is connected or shut down, or its backoff has not passed.
+    /// Starts a connection attempt in the background if the subchannel is IDLE.
     pub(crate) fn connect(self: &Arc<Self>) {
-        {
-            let mut inner = self.lock();
-            if inner.shut_down || inner.connecting || inner.live.as_ref().is_some_and(|l| !l.sender.is_closed()) {
-                return;
-            }
-            if inner.next_attempt.is_some_and(|t| t > Instant::now()) {
-                return;
-            }
-            inner.connecting = true;
-            inner.live = None;
+        let inner = self.lock();
+        if inner.shut_down || inner.connecting || inner.state != ChannelConnectivity::Idle {
+            return;
         }
-        self.set(ChannelConnectivity::Connecting);
+        let mut inner = inner;
+        inner.connecting = true;
+        inner.live = None;
+        self.set_locked(inner, ChannelConnectivity::Connecting);
         let this = self.clone();
         self.runtime.spawn(async move { this.run_attempt().await });
     }
 
     async fn run_attempt(self: Arc<Self>) {
         let result = self.connector.connect(&self.address).await;
-        let ended = {
-            let mut inner = self.lock();
-            inner.connecting = false;
-            match result {
-                Ok(transport) if !inner.shut_down => {
-                    inner.generation += 1;
-                    inner.live = Some(Live {
-                        sender: transport.sender,
-                        kill: transport.kill,
-                    });
-                    inner.next_attempt = None;
-                    inner.delay = self.backoff.initial;
-                    inner.last_error = None;
-                    Some((transport.ended, inner.generation))
-                }
-                Ok(transport) => {
-                    transport.kill.kill();
-                    None
-                }
-                Err(why) => {
-                    tracing::debug!(address = %self.address, "connect failed: {why}");
-                    inner.next_attempt = Instant::now().checked_add(inner.delay);
-                    inner.delay = Duration::try_from_secs_f64(inner.delay.as_secs_f64() * BACKOFF_MULTIPLIER)
-                        .unwrap_or(self.backoff.max)
-                        .min(self.backoff.max);
-                    inner.last_error = Some(why);
-                    None
-                }
-            }
-        };
-        let Some((ended, generation)) = ended else {
-            if self.lock().shut_down {
-                return;
-            }
-            self.set(ChannelConnectivity::TransientFailure);
+        let Some((ended, generation)) = self.connected(result) else {
             return;
         };
-        self.set(ChannelConnectivity::Ready);
-        let _ = ended.await;
-        let current = {
-            let mut inner = self.lock();
-            let current = inner.generation == generation && !inner.shut_down;
-            if current {
-                inner.live = None;
+        let ended = ended.await.unwrap_or(Ended::Closed);
+        if ended == Ended::TooManyPings {
+            self.connector.too_many_pings();
+        }
+        let mut inner = self.lock();
+        if inner.generation != generation || inner.shut_down {
+            return;
+        }
+        if let Some(live) = inner.live.take()
+            && let Some(h) = live.health
+        {
+            h.abort();
+        }
+        tracing::debug!(address = %self.address, "connection ended; the subchannel is idle");
+        self.set_locked(inner, ChannelConnectivity::Idle);
+    }
+
+    /// Records an attempt's result: the connection's end to wait for and its generation, or
+    /// `None` after a failure (TRANSIENT_FAILURE, then IDLE once the backoff has passed).
+    fn connected(
+        self: &Arc<Self>,
+        result: Result<super::connect::Transport, String>,
+    ) -> Option<(tokio::sync::oneshot::Receiver<Ended>, u64)> {
+        let mut inner = self.lock();
+        inner.connecting = false;
+        let transport = match result {
+            Ok(transport) if !inner.shut_down => transport,
+            Ok(transport) => {
+                transport.kill.kill();
+                return None;
             }
-            current
+            Err(_) if inner.shut_down => return None,
+            Err(why) => {
+                tracing::debug!(address = %self.address, "connect failed: {why}");
+                let (wait, next) = self.backoff.step(inner.delay);
+                inner.delay = next;
+                inner.next_attempt = Instant::now().checked_add(wait);
+                inner.last_error = Some(why);
+                self.set_locked(inner, ChannelConnectivity::TransientFailure);
+                // After the backoff, IDLE again: the policy decides whether to reconnect.
+                let this = self.clone();
+                self.runtime.spawn(async move {
+                    tokio::time::sleep(wait).await;
+                    let mut inner = this.lock();
+                    if inner.state == ChannelConnectivity::TransientFailure && inner.live.is_none() && !inner.connecting {
+                        inner.next_attempt = None;
+                        this.set_locked(inner, ChannelConnectivity::Idle);
+                    }
+                });
+                return None;
+            }
         };
-        if current {
-            tracing::debug!(address = %self.address, "connection ended; the subchannel is idle");
-            if self.state() == ChannelConnectivity::Ready {
-                self.set(ChannelConnectivity::Idle);
+        inner.generation += 1;
+        let generation = inner.generation;
+        inner.next_attempt = None;
+        inner.delay = self.backoff.initial;
+        inner.last_error = None;
+        let health = self.health_service.clone().map(|service| {
+            let watched: Arc<dyn health::Watched> = self.clone();
+            self.runtime
+                .spawn(health::watch(watched, self.backoff, generation, transport.sender.clone(), service))
+        });
+        let checked = health.is_some();
+        inner.live = Some(Live {
+            sender: transport.sender,
+            kill: transport.kill,
+            health,
+        });
+        // With health checks: CONNECTING until the first report (gRFC A17).
+        if !checked {
+            self.set_locked(inner, ChannelConnectivity::Ready);
+        }
+        Some((transport.ended, generation))
+    }
+
+    /// Closes the connection at once (its calls fail) and never connects again: SHUTDOWN.
+    pub(crate) fn shutdown(&self) {
+        let mut inner = self.lock();
+        inner.shut_down = true;
+        if let Some(live) = inner.live.take() {
+            live.kill.kill();
+            if let Some(h) = live.health {
+                h.abort();
+            }
+        }
+        self.set_locked(inner, ChannelConnectivity::Shutdown);
+    }
+
+    /// Its policy let go of it: never connects again; the connection closes once the
+    /// calls on it are done (dropping the last sender lets hyper close it).
+    pub(crate) fn release(&self) {
+        let mut inner = self.lock();
+        inner.shut_down = true;
+        if let Some(live) = inner.live.take()
+            && let Some(h) = live.health
+        {
+            h.abort();
+        }
+        inner.state = ChannelConnectivity::Shutdown;
+    }
+}
+
+impl health::Watched for Core {
+    fn address(&self) -> String {
+        self.address.to_string()
+    }
+
+    /// SERVING makes the subchannel READY, anything else TRANSIENT_FAILURE (`why` says
+    /// what). Reports about an older connection are ignored.
+    fn serving(&self, generation: u64, serving: Result<(), String>) {
+        let mut inner = self.lock();
+        if inner.generation != generation || inner.live.is_none() || inner.shut_down {
+            return;
+        }
+        match serving {
+            Ok(()) => self.set_locked(inner, ChannelConnectivity::Ready),
+            Err(why) => {
+                inner.last_error = Some(why);
+                self.set_locked(inner, ChannelConnectivity::TransientFailure);
             }
         }
     }
 
-    /// Closes the connection at once and refuses to connect again: SHUTDOWN.
-    pub(crate) fn shutdown(&self) {
-        let live = {
-            let mut inner = self.lock();
-            inner.shut_down = true;
-            inner.live.take()
-        };
-        if let Some(live) = live {
-            live.kill.kill();
-        }
-        if self.state.send_replace(ChannelConnectivity::Shutdown) != ChannelConnectivity::Shutdown {
-            (self.listener)(ChannelConnectivity::Shutdown);
+    /// A new health-check call started on connection `generation`: CONNECTING.
+    fn retrying(&self, generation: u64) {
+        let inner = self.lock();
+        if inner.generation == generation && inner.live.is_some() {
+            self.set_locked(inner, ChannelConnectivity::Connecting);
         }
     }
 }

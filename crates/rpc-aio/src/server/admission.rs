@@ -43,20 +43,21 @@ impl Admission {
         self.books[id as usize % SHARDS].lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Admits a new RPC: refused with UNAVAILABLE once stopping, and with RESOURCE_EXHAUSTED
-    /// at `maximum_concurrent_rpcs`.
-    pub(crate) fn admit(self: &Arc<Self>) -> Result<Admitted, RpcError> {
+    /// Admits a new RPC: refused once stopping (the stream is reset REFUSED_STREAM: the
+    /// client sees UNAVAILABLE, or retries it elsewhere), and with RESOURCE_EXHAUSTED at
+    /// `maximum_concurrent_rpcs`.
+    pub(crate) fn admit(self: &Arc<Self>) -> Result<Admitted, Refused> {
         if self.lifecycle.phase() > Phase::Serving {
-            return Err(RpcError::unavailable("the server is shutting down and accepts no new RPCs"));
+            return Err(Refused::Stopping);
         }
         let before = self.active.fetch_add(1, Ordering::AcqRel);
         let admitted = Admitted { books: self.clone() };
         if let Some(max) = self.limit
             && before >= max
         {
-            return Err(RpcError::resource_exhausted(format!(
+            return Err(Refused::Status(RpcError::resource_exhausted(format!(
                 "the server is at its limit of {max} concurrent RPCs (maximum_concurrent_rpcs)"
-            )));
+            ))));
         }
         Ok(admitted)
     }
@@ -105,6 +106,15 @@ impl Admission {
             RpcError::cancelled("the RPC was cancelled")
         }
     }
+}
+
+/// Why a new RPC was not admitted.
+#[derive(Debug)]
+pub(crate) enum Refused {
+    /// The server is stopping: the RPC was not processed.
+    Stopping,
+    /// Answered with this status.
+    Status(RpcError),
 }
 
 /// An admitted RPC, counted as active; [`register`](Self::register) enters it in the books.

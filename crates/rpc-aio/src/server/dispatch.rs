@@ -3,7 +3,7 @@
 //! it understands), given a context, routed (through the interceptors) to a handler
 //! (UNIMPLEMENTED when none), and served.
 
-use super::admission::Admission;
+use super::admission::{Admission, Admitted, Refused};
 use super::lifecycle::Lifecycle;
 use super::routing::registry::Registry;
 use super::rpc::context::{InitialSlot, Rpc, RpcEnv, Wire};
@@ -13,7 +13,6 @@ use crate::wire::headers::{is_grpc_content_type, read_metadata};
 use futures::future::BoxFuture;
 use hyper::body::Incoming;
 use rpc_core::{AuthContext, Compression, RpcError, RpcInfo, ServicerContext};
-use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -59,12 +58,16 @@ pub(crate) struct ConnectionService {
 
 impl hyper::service::Service<http::Request<Incoming>> for ConnectionService {
     type Response = http::Response<ServerBody>;
-    type Error = Infallible;
-    type Future = BoxFuture<'static, Result<Self::Response, Infallible>>;
+    /// The one error: a new RPC while the server stops, refused with RST_STREAM
+    /// REFUSED_STREAM (hyper resets the stream with the error's reason), which tells the
+    /// client the RPC was not processed, so it may send it elsewhere (gRFC A6's transparent
+    /// retry); clients that do not retry see UNAVAILABLE.
+    type Error = h2::Error;
+    type Future = BoxFuture<'static, Result<Self::Response, h2::Error>>;
 
     fn call(&self, request: http::Request<Incoming>) -> Self::Future {
         let this = self.clone();
-        Box::pin(async move { Ok(this.dispatch(request).await) })
+        Box::pin(async move { this.dispatch(request).await })
     }
 }
 
@@ -73,15 +76,21 @@ fn is_grpc(request: &http::Request<Incoming>) -> bool {
 }
 
 impl ConnectionService {
-    async fn dispatch(self, request: http::Request<Incoming>) -> http::Response<ServerBody> {
+    async fn dispatch(self, request: http::Request<Incoming>) -> Result<http::Response<ServerBody>, h2::Error> {
         if !is_grpc(&request) {
-            return http_error(http::StatusCode::UNSUPPORTED_MEDIA_TYPE);
+            return Ok(http_error(http::StatusCode::UNSUPPORTED_MEDIA_TYPE));
         }
         let env = &self.shared.env;
         let admitted = match env.admission.admit() {
             Ok(a) => a,
-            Err(e) => return trailers_only(&e),
+            Err(Refused::Stopping) => return Err(h2::Error::from(h2::Reason::REFUSED_STREAM)),
+            Err(Refused::Status(e)) => return Ok(trailers_only(&e)),
         };
+        Ok(self.serve(request, admitted).await)
+    }
+
+    async fn serve(self, request: http::Request<Incoming>, admitted: Admitted) -> http::Response<ServerBody> {
+        let env = &self.shared.env;
         let headers = request.headers();
         let deadline = match headers.get("grpc-timeout") {
             None => None,

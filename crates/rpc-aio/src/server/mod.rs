@@ -208,7 +208,9 @@ impl Server {
         Ok(())
     }
 
-    /// Stops the server: it accepts no new RPCs at once (they get UNAVAILABLE); RPCs in
+    /// Stops the server: it accepts no new RPCs at once (their streams are reset with
+    /// REFUSED_STREAM, which tells clients the RPC was not processed: rpc's channels send it
+    /// to another backend, or fail it UNAVAILABLE); RPCs in
     /// flight run on until `grace` ends and are then cancelled (their handlers see
     /// cancellation, their clients get UNAVAILABLE); `None` cancels them at once.
     ///

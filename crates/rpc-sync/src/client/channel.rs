@@ -17,8 +17,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::task::JoinHandle;
 
-/// A blocking gRPC channel (gRPC Python's `grpc.Channel`). Cheap to clone; clones share one
-/// connection.
+/// A blocking gRPC channel (gRPC Python's `grpc.Channel`). Cheap to clone; clones share its
+/// resolver, load-balancing policy and connections.
 ///
 /// # Drop behavior
 /// Dropping the last clone closes the channel: active calls end CANCELLED and connectivity
@@ -142,11 +142,45 @@ impl ChannelBuilder {
         self
     }
 
+    /// Adds a resolver for its scheme, for this channel only (rpc-aio's
+    /// `ChannelBuilder::resolver`).
+    pub fn resolver(self, builder: impl rpc_aio::resolver::ResolverBuilder) -> Self {
+        ChannelBuilder {
+            inner: self.inner.resolver(builder),
+            ..self
+        }
+    }
+
+    /// Adds a resolver already in an `Arc` (see [`resolver`](Self::resolver)).
+    pub fn resolver_arc(self, builder: Arc<dyn rpc_aio::resolver::ResolverBuilder>) -> Self {
+        ChannelBuilder {
+            inner: self.inner.resolver_arc(builder),
+            ..self
+        }
+    }
+
+    /// Adds a load-balancing policy by its name, for this channel only (rpc-aio's
+    /// `ChannelBuilder::lb_policy`).
+    pub fn lb_policy(self, builder: impl rpc_aio::lb::LbPolicyBuilder) -> Self {
+        ChannelBuilder {
+            inner: self.inner.lb_policy(builder),
+            ..self
+        }
+    }
+
+    /// Adds a policy already in an `Arc` (see [`lb_policy`](Self::lb_policy)).
+    pub fn lb_policy_arc(self, builder: Arc<dyn rpc_aio::lb::LbPolicyBuilder>) -> Self {
+        ChannelBuilder {
+            inner: self.inner.lb_policy_arc(builder),
+            ..self
+        }
+    }
+
     /// Creates the channel (lazily connected) on the private runtime.
     ///
     /// # Errors
-    /// `INVALID_ARGUMENT` for a bad target, option or TLS configuration; `UNAVAILABLE` if
-    /// the private runtime cannot start.
+    /// `INVALID_ARGUMENT` for a bad target, option, service config or TLS configuration;
+    /// `UNAVAILABLE` if the private runtime cannot start.
     pub fn build(self) -> Result<Channel, RpcError> {
         let runtime = RuntimeHandle::shared()?;
         let aio = {
