@@ -22,6 +22,7 @@ pub fn bin(name: &str) -> PathBuf {
         "interop_server_aio" => env!("CARGO_BIN_EXE_interop_server_aio"),
         "interop_client_sync" => env!("CARGO_BIN_EXE_interop_client_sync"),
         "interop_client_aio" => env!("CARGO_BIN_EXE_interop_client_aio"),
+        "interop_proxy" => env!("CARGO_BIN_EXE_interop_proxy"),
         other => panic!("no binary {other}"),
     };
     PathBuf::from(path)
@@ -150,4 +151,19 @@ pub fn run_client(what: &str, mut command: Command) -> ClientRun {
 /// The flags that select TLS with the interop test CA, or none.
 pub fn tls_client_flags(tls: bool) -> &'static [&'static str] {
     if tls { &["--use_tls=true", "--use_test_ca=true"] } else { &[] }
+}
+
+/// Starts our `server` (plaintext) and a proxy of `proxy_face` ("aio" or "sync") in front
+/// of it; the proxy's port is where clients go.
+pub fn proxied(server: &str, proxy_face: &str) -> (Server, Server) {
+    let mut command = Command::new(bin(server));
+    command.arg("--port=0");
+    let backend = Server::start(server, command);
+    let mut command = Command::new(bin("interop_proxy"));
+    command.arg("--port=0").arg(format!("--backend_port={}", backend.port));
+    if proxy_face == "sync" {
+        command.arg("--sync");
+    }
+    let proxy = Server::start(&format!("{proxy_face} proxy -> {server}"), command);
+    (backend, proxy)
 }
