@@ -257,37 +257,16 @@ fn tls_with_a_ca_file_and_mutual_tls() {
     assert_eq!(both.code, 2, "--insecure with --cacert is a usage error: {both:?}");
 
     let mutual = start_with(Reflection::Both, |_| {}, Some(pki.server_credentials(true).unwrap()));
-    let with_cert = rpc(
-        &[
-            "health",
-            "--cacert",
-            &file("ca.pem"),
-            "--cert",
-            &file("client.pem"),
-            "--key",
-            &file("client.key"),
-            &mutual.target(),
-        ],
-        None,
-    );
-    assert_eq!(with_cert.ok(), "SERVING\n");
-    let insecure_with_cert = rpc(
-        &[
-            "health",
-            "--insecure",
-            "--cert",
-            &file("client.pem"),
-            "--key",
-            &file("client.key"),
-            &mutual.target(),
-        ],
-        None,
-    );
-    assert_eq!(
-        insecure_with_cert.ok(),
-        "SERVING\n",
-        "--insecure still presents the client certificate"
-    );
+    let (cert, key, mutual_target) = (file("client.pem"), file("client.key"), mutual.target());
+    let health_with_cert = |trust: &[&str]| {
+        let mut args = vec!["health"];
+        args.extend_from_slice(trust);
+        args.extend(["--cert", &cert, "--key", &key, &mutual_target]);
+        rpc(&args, None)
+    };
+    assert_eq!(health_with_cert(&["--cacert", &file("ca.pem")]).ok(), "SERVING\n");
+    // --insecure still presents the client certificate.
+    assert_eq!(health_with_cert(&["--insecure"]).ok(), "SERVING\n");
     let without = rpc(&["health", "--cacert", &file("ca.pem"), &mutual.target()], None);
     assert_ne!(without.code, 0, "mutual TLS refuses a client without a certificate: {without:?}");
     let half = rpc(
