@@ -191,10 +191,14 @@ impl H2Cell {
 }
 
 impl Results {
-    /// Whether every call of every scenario succeeded (open-calls on the sync server may be
-    /// refused by design, so they are not counted here).
+    /// Whether every call of every scenario succeeded (every open call held, too).
     pub fn all_ok(&self) -> bool {
         self.cells.iter().all(|c| c.failed == 0 && c.ok > 0)
+            && self
+                .open
+                .iter()
+                .flat_map(|(_, row)| row)
+                .all(|o| o.held.failed == 0 && o.held.pending == 0)
     }
 }
 

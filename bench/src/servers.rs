@@ -5,14 +5,13 @@
 //! ([`DEFAULT_SYNC_WORKERS`] unless told otherwise) with room for [`SYNC_QUEUE`] queued RPCs:
 //! the unary handlers here are microseconds long, so a pool a few times the core count keeps
 //! every core busy without thousands of threads, and the queue absorbs 256 calls in flight
-//! per connection instead of refusing them. A streaming call holds its worker for its
-//! whole length, so the open-calls scenario shows how many such calls the pool can hold.
+//! per connection instead of refusing them. The open-calls scenario's handler returns a
+//! channel-backed response iterator, which holds no worker while the call stays open.
 
 use crate::Side;
 use crate::pb::{AsyncBenchServicer, BenchServicer, Payload, StreamRequest, add_bench_servicer_to_server};
 use futures::StreamExt;
 use rpc_core::{RequestIterator, RequestStream, ResponseIterator, ResponseStream, RpcError, ServerOptions, ServicerContext};
-use std::time::Duration;
 
 /// Worker threads of the rpc-sync server unless `--sync-workers` says otherwise.
 pub const DEFAULT_SYNC_WORKERS: usize = 16;
@@ -67,15 +66,12 @@ impl BenchServicer for BlockingBench {
     }
 
     fn hold(&self, request: Payload, context: &ServicerContext) -> Result<ResponseIterator<Payload>, RpcError> {
-        let context = context.clone();
-        let wait = std::iter::from_fn(move || {
-            // Blocks the worker (as a blocking handler does) until the client cancels.
-            while context.is_active() {
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            None
-        });
-        Ok(ResponseIterator::new(std::iter::once(Ok(request)).chain(wait)))
+        // A channel-backed iterator: the connection reads it without a worker, so a held
+        // call costs its buffers and no thread. The sender lives until the RPC ends.
+        let (tx, responses) = ResponseIterator::channel(1);
+        let _ = tx.send(Ok(request));
+        context.add_callback(move || drop(tx));
+        Ok(responses)
     }
 }
 

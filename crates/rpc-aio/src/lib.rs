@@ -48,6 +48,19 @@ pub use shutdown::{Shutdown, ShutdownOutcome, ShutdownReason, ShutdownTrigger};
 pub mod testing;
 
 #[doc(hidden)]
+pub mod __engine {
+    //! Hooks for rpc-sync, the blocking face: not part of the API.
+
+    /// Runs `wait`, a blocking wait on the network, on this thread. On a worker of a
+    /// server's blocking pool the worker does not count against `max_workers` meanwhile
+    /// (within `max_parked_workers`), so a handler waiting for a call it made does not hold
+    /// up the next RPC.
+    pub fn park_worker_while<T>(wait: impl FnOnce() -> T) -> T {
+        crate::server::park_while(wait)
+    }
+}
+
+#[doc(hidden)]
 pub mod __fuzz {
     //! Internals exposed for the cargo-fuzz targets in `fuzz/` and their regression tests
     //! only: not part of the API, no stability promised.

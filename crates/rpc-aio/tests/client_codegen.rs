@@ -1,15 +1,13 @@
 //! The codegen contract: a stub generic over `rpc_core::codegen::Channel` driven by the
 //! async channel, for all four kinds, `with_call` and `future`.
 
-mod common;
-
-use common::*;
 use futures::StreamExt;
 use rpc_aio::codegen::{
     self, Channel as CodegenChannel, MethodDescriptor, MethodKind, StreamStreamCallable, StreamUnaryCallable, UnaryStreamCallable,
     UnaryUnaryCallable,
 };
 use rpc_aio::{ChannelOptions, IntoRequest, IntoStreamingRequest, StatusCode, insecure_channel};
+use rpc_testkit::{BIDI, CLIENT_STREAM, Msg, SERVER_STREAM, TonicPeer, UNARY, bounded, msg};
 
 static UNARY_M: MethodDescriptor = MethodDescriptor {
     service: "test.Svc",
@@ -65,19 +63,19 @@ impl<C: CodegenChannel> Stub<C> {
 
 #[tokio::test]
 async fn a_generic_stub_works_with_the_async_channel() {
-    let server = start().await;
+    let server = TonicPeer::start();
     let stub = Stub(insecure_channel(&server.target(), ChannelOptions::default()).unwrap());
-    assert_eq!(guard(stub.unary(msg("a"))).await.unwrap().text, "echo:a");
-    let (resp, details) = guard(stub.unary_with_call(msg("b"))).await.unwrap();
+    assert_eq!(bounded(stub.unary(msg("a"))).await.unwrap().text, "echo:a");
+    let (resp, details) = bounded(stub.unary_with_call(msg("b"))).await.unwrap();
     assert_eq!((resp.text.as_str(), details.code()), ("echo:b", StatusCode::Ok));
     let fut = stub.unary_future(msg("c"));
-    assert_eq!(guard(fut.code()).await, StatusCode::Ok);
-    assert_eq!(guard(fut).await.unwrap().text, "echo:c");
-    assert_eq!(guard(stub.server_stream(Msg { n: 4, ..msg("") }).count()).await, 4);
-    assert_eq!(guard(stub.client_stream(vec![msg("x"), msg("y")])).await.unwrap().text, "x,y");
-    let (resp, _) = guard(stub.client_stream_with_call(vec![msg("z")])).await.unwrap();
+    assert_eq!(bounded(fut.code()).await, StatusCode::Ok);
+    assert_eq!(bounded(fut).await.unwrap().text, "echo:c");
+    assert_eq!(bounded(stub.server_stream(Msg { n: 4, ..msg("") }).count()).await, 4);
+    assert_eq!(bounded(stub.client_stream(vec![msg("x"), msg("y")])).await.unwrap().text, "x,y");
+    let (resp, _) = bounded(stub.client_stream_with_call(vec![msg("z")])).await.unwrap();
     assert_eq!(resp.text, "z");
-    let got: Vec<_> = guard(stub.bidi(vec![msg("p")]).map(|r| r.unwrap().text).collect::<Vec<_>>()).await;
+    let got: Vec<_> = bounded(stub.bidi(vec![msg("p")]).map(|r| r.unwrap().text).collect::<Vec<_>>()).await;
     assert_eq!(got, ["echo:p"]);
 }
 

@@ -1,16 +1,15 @@
 //! `ChannelCredentials::ssl(None, ..)` trusts the default roots: the file named by
 //! `GRPC_DEFAULT_SSL_ROOTS_FILE_PATH`, else the system store (`SSL_CERT_FILE`), else the
 //! bundled Mozilla roots. Each scenario runs an rpc-aio client in a child process with its
-//! own environment (see `default_roots/mod.rs`).
+//! own environment (see the kit's `default_roots.rs`).
 
-mod default_roots;
-
-use default_roots::{METHOD, Msg, Outcome, code_name};
 use rpc_aio::{ChannelCredentials, ChannelOptions, Request};
+use rpc_testkit::default_roots::{self, Outcome, REQUEST, code_name};
+use rpc_testkit::{SvcStub, msg};
 use std::time::Duration;
 
 #[test]
-#[ignore = "not a test: the entry point of the child processes (see default_roots/mod.rs)"]
+#[ignore = "not a test: the entry point of the child processes (see the kit's default_roots.rs)"]
 fn child_entry() {
     default_roots::child_main(|target| {
         let runtime = tokio::runtime::Runtime::new().unwrap();
@@ -20,11 +19,8 @@ fn child_entry() {
                 Ok(channel) => channel,
                 Err(e) => return Outcome::CreateFailed(code_name(e.code()), e.details().to_owned()),
             };
-            let request = Request::new(Msg {
-                text: "default-roots".to_owned(),
-            })
-            .timeout(Duration::from_secs(10));
-            match channel.unary_unary::<Msg, Msg>(METHOD).call(request).await {
+            let request = Request::new(msg(REQUEST)).timeout(Duration::from_secs(10));
+            match SvcStub::new(channel).unary(request).await {
                 Ok(reply) => Outcome::Reply(reply.text),
                 Err(e) => Outcome::CallFailed(code_name(e.code()), e.details().to_owned()),
             }

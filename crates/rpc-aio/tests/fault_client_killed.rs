@@ -2,39 +2,38 @@
 //! cancellation promptly and the server releases the RPC (`active_rpcs()` back to 0).
 #![cfg(unix)]
 
-mod hardening;
+mod child;
 
-use hardening::child::spawn;
-use hardening::*;
+use child::spawn;
 use rpc_aio::{ServerCredentials, ServerOptions};
-use std::sync::atomic::Ordering;
+use rpc_testkit::{Style, assert_serving, eventually, serve_service};
 use std::time::{Duration, Instant};
 
 #[test]
-#[ignore = "not a test: the entry point of the child processes (see hardening/child.rs)"]
+#[ignore = "not a test: the entry point of the child processes (see child/mod.rs)"]
 fn child_process_entry() {
-    hardening::child::run_role();
+    child::run_role();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_client_cancels_its_handlers_and_releases_them() {
-    let (server, port, counts) = start_server(ServerOptions::default(), ServerCredentials::insecure()).await;
+    let (server, port, counts) = serve_service(Style::Async, ServerOptions::default(), ServerCredentials::insecure()).await;
     for round in 0..2 {
         let mut client = spawn(&format!("stream-client {port}"));
         let first = tokio::task::block_in_place(|| client.wait_line("streaming"));
         assert_eq!(first, "0");
         assert_eq!(server.active_rpcs(), 1, "round {round}: the stream is in flight");
-        let cancelled_before = counts.cancelled.load(Ordering::SeqCst);
+        let cancelled_before = counts.cancelled();
         let killed_at = Instant::now();
         client.kill();
-        while (server.active_rpcs() > 0 || counts.cancelled.load(Ordering::SeqCst) == cancelled_before)
-            && killed_at.elapsed() < Duration::from_secs(10)
-        {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+        eventually(
+            format!("round {round}: the handler to see the cancellation and release the RPC"),
+            || server.active_rpcs() == 0 && counts.cancelled() > cancelled_before,
+        )
+        .await;
         let took = killed_at.elapsed();
         assert_eq!(server.active_rpcs(), 0, "round {round}: the RPC was released");
-        assert_eq!(counts.cancelled.load(Ordering::SeqCst), cancelled_before + 1, "round {round}");
+        assert_eq!(counts.cancelled(), cancelled_before + 1, "round {round}");
         assert!(took < Duration::from_secs(2), "round {round}: cancellation took {took:?}");
     }
     assert_serving(port).await;

@@ -3,17 +3,17 @@
 //! one with wait_for_ready waits and succeeds once the server is back.
 #![cfg(unix)]
 
-mod hardening;
+mod child;
 
-use hardening::child::spawn;
-use hardening::*;
-use rpc_aio::{ChannelOptions, Request, StatusCode};
+use child::spawn;
+use rpc_aio::{ChannelConnectivity as C, ChannelOptions, Request, StatusCode};
+use rpc_testkit::{Msg, UNARY, bounded, eventually, msg};
 use std::time::{Duration, Instant};
 
 #[test]
-#[ignore = "not a test: the entry point of the child processes (see hardening/child.rs)"]
+#[ignore = "not a test: the entry point of the child processes (see child/mod.rs)"]
 fn child_process_entry() {
-    hardening::child::run_role();
+    child::run_role();
 }
 
 fn reserve_port() -> u16 {
@@ -46,10 +46,15 @@ async fn channel_reconnects_after_the_server_restarts() {
         );
     }
 
-    // wait_for_ready rides through the outage: started while the server is down.
+    // wait_for_ready rides through the outage: started while the server is down, the call
+    // is what makes the channel try again (nothing else calls), and it does not fail.
     let waiting = unary.call(Request::new(msg("waited")).wait_for_ready(true).timeout(Duration::from_secs(20)));
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let server = spawn(&format!("server {port}"));
+    waiting.start();
+    eventually("the channel to fail to connect", || ch.get_state(false) == C::TransientFailure).await;
+    let retried = bounded(ch.wait_for_state_change(C::TransientFailure)).await;
+    assert_eq!(retried, C::Connecting, "the waiting call tries to connect again");
+    assert!(!waiting.done(), "a wait_for_ready call does not fail while the server is down");
+    let mut server = spawn(&format!("server {port}"));
     assert_eq!(tokio::task::block_in_place(|| server.wait_line("listening on")), port.to_string());
     assert_eq!(bounded(waiting).await.unwrap().text, "echo:waited");
     assert_eq!(bounded(unary.call(msg("after"))).await.unwrap().text, "echo:after");
@@ -58,8 +63,8 @@ async fn channel_reconnects_after_the_server_restarts() {
     drop(server);
     // Until the client has seen the socket close, a call may still be written to the dead
     // connection and fail UNAVAILABLE (no transparent retry: a known gap, docs/reliability.md).
-    let lost = ch.wait_for_state_change(rpc_aio::ChannelConnectivity::Ready);
-    assert_ne!(bounded(lost).await, rpc_aio::ChannelConnectivity::Ready);
+    let lost = ch.wait_for_state_change(C::Ready);
+    assert_ne!(bounded(lost).await, C::Ready);
     let started = Instant::now();
     let request = Request::new(msg("late")).wait_for_ready(true).timeout(Duration::from_millis(800));
     let err = bounded(unary.call(request)).await.unwrap_err();

@@ -1,15 +1,13 @@
 //! Call credentials (access tokens, metadata plugins) travel only over TLS or local
 //! channels: on an insecure channel the call fails with a clear error, the plugin is never
-//! asked, and nothing reaches the server (it records every RPC; the channel never even connects).
+//! asked, and nothing reaches the server (its probe records every RPC; the channel never even connects).
 
-mod hardening;
-
-use hardening::pki::{Ca, Validity};
-use hardening::*;
 use rpc_aio::{
     AuthMetadataContext, AuthMetadataPlugin, CallCredentials, ChannelCredentials, ChannelOptions, Metadata, Request, RpcError,
     ServerCredentials, ServerOptions, StatusCode, secure_channel,
 };
+use rpc_testkit::pki::{Ca, Validity};
+use rpc_testkit::{Msg, Probe, Style, UNARY, bounded, msg, serve_service};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -26,22 +24,9 @@ impl AuthMetadataPlugin for Plugin {
     }
 }
 
-/// A server that records the `authorization` header of each RPC it is sent.
-async fn recording_server(credentials: ServerCredentials) -> (rpc_aio::Server, u16, Arc<std::sync::Mutex<Vec<String>>>) {
-    let server = rpc_aio::server(ServerOptions::default());
-    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
-    let record = seen.clone();
-    server.add_method_handler(
-        UNARY,
-        rpc_aio::unary_unary_rpc_method_handler(move |m: Msg, ctx: rpc_aio::ServicerContext| {
-            let auth = ctx.invocation_metadata().get_str("authorization").unwrap_or("<none>").to_owned();
-            record.lock().unwrap().push(auth);
-            async move { Ok(m) }
-        }),
-    );
-    let port = server.add_secure_port("127.0.0.1:0", credentials).unwrap();
-    server.start().await.unwrap();
-    (server, port, seen)
+/// A server with the test service: its probe records each RPC and its headers.
+async fn recording_server(credentials: ServerCredentials) -> (rpc_aio::Server, u16, Arc<Probe>) {
+    serve_service(Style::Async, ServerOptions::default(), credentials).await
 }
 
 #[tokio::test]
@@ -69,14 +54,10 @@ async fn insecure_channel_refuses_call_credentials_and_sends_nothing() {
     assert_eq!(asked.load(Ordering::SeqCst), 0, "the plugin was not asked for a token");
     assert_eq!(plain.get_state(false), rpc_aio::ChannelConnectivity::Idle);
 
-    assert!(
-        seen.lock().unwrap().is_empty(),
-        "nothing reached the server: {:?}",
-        seen.lock().unwrap()
-    );
+    assert_eq!(seen.calls(), 0, "nothing reached the server");
     // The same channel without credentials works: the refusal was about the credentials.
     bounded(plain.unary_unary::<Msg, Msg>(UNARY).call(msg("z"))).await.unwrap();
-    assert_eq!(*seen.lock().unwrap(), vec!["<none>".to_owned()]);
+    assert_eq!((seen.calls(), seen.header("authorization")), (1, None));
     server.stop(None).await;
 }
 
@@ -99,7 +80,8 @@ async fn local_and_tls_channels_send_tokens_and_plugin_metadata() {
     let request = Request::new(msg("b")).credentials(CallCredentials::metadata_plugin(Plugin(asked.clone())));
     bounded(ch.unary_unary::<Msg, Msg>(UNARY).call(request)).await.unwrap();
     assert_eq!(asked.load(Ordering::SeqCst), 1);
-    assert_eq!(*seen.lock().unwrap(), vec!["Bearer local-token".to_owned()]);
-    assert_eq!(*tls_seen.lock().unwrap(), vec!["Bearer plugin-for-Unary".to_owned()]);
+    let sent = |probe: &Probe| (probe.calls(), probe.header("authorization"));
+    assert_eq!(sent(&seen), (1, Some("Bearer local-token".to_owned())));
+    assert_eq!(sent(&tls_seen), (1, Some("Bearer plugin-for-Unary".to_owned())));
     tls_server.stop(None).await;
 }

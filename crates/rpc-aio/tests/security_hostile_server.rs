@@ -2,11 +2,9 @@
 //! that is not base64 (which makes tonic 0.14 panic; found by the `status` fuzz target), in
 //! a trailers-only response and in trailers, must give the client the status it carries.
 
-mod hardening;
-
 use bytes::Bytes;
-use hardening::*;
 use rpc_aio::StatusCode;
+use rpc_testkit::{Msg, SERVER_STREAM, UNARY, aio_channel, bounded, msg};
 
 /// Serves every stream of every connection: headers (and trailers if `trailers`) carrying
 /// grpc-status 3 and undecodable details.
@@ -44,7 +42,7 @@ async fn hostile_server(trailers: bool) -> u16 {
 async fn undecodable_status_details_give_the_status_not_a_panic() {
     for trailers in [false, true] {
         let port = hostile_server(trailers).await;
-        let ch = channel(port);
+        let ch = aio_channel(&format!("127.0.0.1:{port}"));
         let err = bounded(ch.unary_unary::<Msg, Msg>(UNARY).call(msg("x"))).await.unwrap_err();
         assert_eq!(err.code(), StatusCode::InvalidArgument, "trailers={trailers}: {err}");
         assert_eq!(err.details(), "bad thing");

@@ -2,10 +2,8 @@
 //! to go away (GOAWAY, then its connection closes) after gRPC's two forgiven strikes, while
 //! a client that keeps to the interval keeps its connection.
 
-mod common;
-
-use common::{guard, serve_aio};
 use rpc_aio::ServerOptions;
+use rpc_testkit::{bounded, serve_aio};
 use std::time::Duration;
 
 /// A raw HTTP/2 client: its request handle (kept, or h2 closes an idle connection by
@@ -25,7 +23,7 @@ async fn ping_client(
 
 #[tokio::test]
 async fn a_client_pinging_too_often_is_told_to_go_away() {
-    guard(async {
+    bounded(async {
         let (server, target) = serve_aio(ServerOptions::default().keepalive_min_time(Duration::from_secs(60)), |_| {}).await;
         let (_client, mut pings, connection) = ping_client(&target).await;
         // Bounded: the connection must end long before 50 pings are all answered.
@@ -46,7 +44,7 @@ async fn a_client_pinging_too_often_is_told_to_go_away() {
 
 #[tokio::test]
 async fn a_client_keeping_to_the_interval_keeps_its_connection() {
-    guard(async {
+    bounded(async {
         let (server, target) = serve_aio(ServerOptions::default().keepalive_min_time(Duration::from_millis(50)), |_| {}).await;
         let (_client, mut pings, connection) = ping_client(&target).await;
         for _ in 0..5 {

@@ -2,10 +2,8 @@
 //! naming both sizes), the header list limit, streams per connection, and
 //! `maximum_concurrent_rpcs`.
 
-mod hardening;
-
-use hardening::*;
 use rpc_aio::{ChannelOptions, Metadata, Request, ServerCredentials, ServerOptions, ServicerContext, StatusCode};
+use rpc_testkit::{Msg, Style, UNARY, aio_channel, assert_serving, bounded, msg, serve_service};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -16,8 +14,8 @@ const MIB: usize = 1024 * 1024;
 async fn receive_limit_defaults_to_4_mib_on_server_and_client_and_names_both_sizes() {
     assert_eq!(ServerOptions::default().max_receive_message_length, 4 * MIB);
     assert_eq!(ChannelOptions::default().max_receive_message_length, 4 * MIB);
-    let (server, port, counts) = start_server(ServerOptions::default(), ServerCredentials::insecure()).await;
-    let ch = channel(port);
+    let (server, port, counts) = serve_service(Style::Async, ServerOptions::default(), ServerCredentials::insecure()).await;
+    let ch = aio_channel(&format!("127.0.0.1:{port}"));
     let unary = ch.unary_unary::<Msg, Msg>(UNARY);
 
     // Client to server: a request just over 4 MiB never reaches the handler.
@@ -63,14 +61,19 @@ async fn receive_limit_defaults_to_4_mib_on_server_and_client_and_names_both_siz
     assert_eq!(reply.payload.len(), 5 * MIB);
     server.stop(None).await;
 
-    let (server, port, _) = start_server(
+    let (server, port, _) = serve_service(
+        Style::Async,
         ServerOptions::default().max_receive_message_length(16),
         ServerCredentials::insecure(),
     )
     .await;
-    let err = bounded(channel(port).unary_unary::<Msg, Msg>(UNARY).call(msg("seventeen bytes!!")))
-        .await
-        .unwrap_err();
+    let err = bounded(
+        aio_channel(&format!("127.0.0.1:{port}"))
+            .unary_unary::<Msg, Msg>(UNARY)
+            .call(msg("seventeen bytes!!")),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(err.code(), StatusCode::ResourceExhausted, "{err}");
     assert!(err.details().contains("(19 vs. 16 bytes)"), "{err}");
     server.stop(None).await;
@@ -86,18 +89,22 @@ fn big_metadata(bytes: usize) -> Metadata {
 
 #[tokio::test]
 async fn header_list_limit_refuses_oversized_metadata_and_is_configurable() {
-    let (server, port, counts) = start_server(ServerOptions::default(), ServerCredentials::insecure()).await;
+    let (server, port, counts) = serve_service(Style::Async, ServerOptions::default(), ServerCredentials::insecure()).await;
     let request = Request::new(msg("fat")).metadata(big_metadata(32 * 1024));
-    let err = bounded(channel(port).unary_unary::<Msg, Msg>(UNARY).call(request))
-        .await
-        .unwrap_err();
+    let err = bounded(
+        aio_channel(&format!("127.0.0.1:{port}"))
+            .unary_unary::<Msg, Msg>(UNARY)
+            .call(request),
+    )
+    .await
+    .unwrap_err();
     assert_ne!(err.code(), StatusCode::Ok);
     assert_eq!(counts.calls(), 0, "the oversized request reached no handler");
     assert_serving(port).await;
     server.stop(None).await;
 
     let roomy = ServerOptions::default().max_header_list_size(64 * 1024);
-    let (server, port, counts) = start_server(roomy, ServerCredentials::insecure()).await;
+    let (server, port, counts) = serve_service(Style::Async, roomy, ServerCredentials::insecure()).await;
     let ch = rpc_aio::insecure_channel(
         &format!("127.0.0.1:{port}"),
         ChannelOptions::default().max_header_list_size(64 * 1024),
@@ -143,7 +150,7 @@ async fn max_concurrent_streams_bounds_the_streams_of_one_connection() {
             None => ServerOptions::default(),
         };
         let (server, port, peak) = slow_server(options).await;
-        let ch = channel(port);
+        let ch = aio_channel(&format!("127.0.0.1:{port}"));
         // Once the server's SETTINGS have arrived the client keeps to the limit; streams
         // opened before that are refused (REFUSED_STREAM: UNAVAILABLE, see docs/security.md).
         bounded(ch.unary_unary::<Msg, Msg>(UNARY).call(msg("warm-up"))).await.unwrap();
@@ -162,7 +169,7 @@ async fn max_concurrent_streams_bounds_the_streams_of_one_connection() {
 #[tokio::test]
 async fn maximum_concurrent_rpcs_refuses_the_excess_at_once_with_resource_exhausted() {
     let (server, port, _) = slow_server(ServerOptions::default().maximum_concurrent_rpcs(2)).await;
-    let channels: Vec<_> = (0..5).map(|_| channel(port)).collect();
+    let channels: Vec<_> = (0..5).map(|_| aio_channel(&format!("127.0.0.1:{port}"))).collect();
     let calls: Vec<_> = channels.iter().map(|ch| ch.unary_unary::<Msg, Msg>(UNARY).call(msg("c"))).collect();
     let results = bounded(futures::future::join_all(calls)).await;
     let ok = results.iter().filter(|r| r.is_ok()).count();

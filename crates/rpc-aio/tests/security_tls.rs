@@ -3,11 +3,9 @@
 //! (wrong CA, wrong host name, expired or not-yet-valid certificates, a missing client
 //! certificate) failing the call with UNAVAILABLE and a message that says why.
 
-mod hardening;
-
-use hardening::pki::{Ca, Leaf, Validity};
-use hardening::*;
-use rpc_aio::{ChannelCredentials, ChannelOptions, RpcError, ServerCredentials, ServerOptions, StatusCode, secure_channel};
+use rpc_aio::{ChannelCredentials, ChannelOptions, Request, RpcError, ServerCredentials, ServerOptions, StatusCode, secure_channel};
+use rpc_testkit::pki::{Ca, Leaf, Validity};
+use rpc_testkit::{Msg, Style, UNARY, bounded, md, msg, serve_service};
 
 fn server_creds(ca: Option<&Ca>, leaf: &Leaf, require_client_auth: bool) -> ServerCredentials {
     ServerCredentials::ssl(
@@ -27,7 +25,8 @@ async fn whoami(port: u16, roots: &Ca, client: Option<&Leaf>, name: &str) -> Res
     .unwrap();
     let options = ChannelOptions::default().ssl_target_name_override(name.to_owned());
     let ch = secure_channel(&format!("127.0.0.1:{port}"), creds, options).unwrap();
-    bounded(ch.unary_unary::<Msg, Msg>(WHOAMI).call(msg(""))).await.map(|m| m.text)
+    let request = Request::new(msg("")).metadata(md(&[("x-whoami", "1")]));
+    bounded(ch.unary_unary::<Msg, Msg>(UNARY).call(request)).await.map(|m| m.text)
 }
 
 fn assert_unavailable_because(result: Result<String, RpcError>, why: &[&str]) {
@@ -44,7 +43,7 @@ fn assert_unavailable_because(result: Result<String, RpcError>, why: &[&str]) {
 async fn mtls_auth_context_carries_common_name_each_san_and_the_peer_identity() {
     let ca = Ca::new("test-ca");
     let server_leaf = ca.leaf("server", &["localhost"], Validity::Now);
-    let (server, port, _) = start_server(ServerOptions::default(), server_creds(Some(&ca), &server_leaf, true)).await;
+    let (server, port, _) = serve_service(Style::Async, ServerOptions::default(), server_creds(Some(&ca), &server_leaf, true)).await;
 
     let with_sans = ca.leaf("client-1", &["client-1.example", "10.1.2.3"], Validity::Now);
     let seen = whoami(port, &ca, Some(&with_sans), "localhost").await.unwrap();
@@ -63,7 +62,7 @@ async fn mtls_auth_context_carries_common_name_each_san_and_the_peer_identity() 
 async fn tls_without_client_certificate_is_ssl_with_no_identity() {
     let ca = Ca::new("test-ca");
     let leaf = ca.leaf("server", &["localhost"], Validity::Now);
-    let (server, port, _) = start_server(ServerOptions::default(), server_creds(Some(&ca), &leaf, false)).await;
+    let (server, port, _) = serve_service(Style::Async, ServerOptions::default(), server_creds(Some(&ca), &leaf, false)).await;
     let seen = whoami(port, &ca, None, "localhost").await.unwrap();
     assert_eq!(seen, "type=ssl;cn=;san=;key=;ids=");
     server.stop(None).await;
@@ -73,7 +72,7 @@ async fn tls_without_client_certificate_is_ssl_with_no_identity() {
 async fn client_refuses_a_server_signed_by_another_ca() {
     let (ca, other) = (Ca::new("test-ca"), Ca::new("other-ca"));
     let leaf = ca.leaf("server", &["localhost"], Validity::Now);
-    let (server, port, counts) = start_server(ServerOptions::default(), server_creds(None, &leaf, false)).await;
+    let (server, port, counts) = serve_service(Style::Async, ServerOptions::default(), server_creds(None, &leaf, false)).await;
     assert_unavailable_because(whoami(port, &other, None, "localhost").await, &["unknown issuer", "UnknownIssuer"]);
     assert_eq!(counts.calls(), 0);
     server.stop(None).await;
@@ -83,7 +82,7 @@ async fn client_refuses_a_server_signed_by_another_ca() {
 async fn client_refuses_a_server_certificate_for_another_host_name() {
     let ca = Ca::new("test-ca");
     let leaf = ca.leaf("server", &["localhost"], Validity::Now);
-    let (server, port, counts) = start_server(ServerOptions::default(), server_creds(None, &leaf, false)).await;
+    let (server, port, counts) = serve_service(Style::Async, ServerOptions::default(), server_creds(None, &leaf, false)).await;
     assert_unavailable_because(
         whoami(port, &ca, None, "elsewhere.example").await,
         &["not valid for name", "NotValidForName"],
@@ -97,7 +96,7 @@ async fn client_refuses_expired_and_not_yet_valid_server_certificates() {
     let ca = Ca::new("test-ca");
     for (validity, why) in [(Validity::Expired, "expired"), (Validity::NotYetValid, "not valid yet")] {
         let leaf = ca.leaf("server", &["localhost"], validity);
-        let (server, port, counts) = start_server(ServerOptions::default(), server_creds(None, &leaf, false)).await;
+        let (server, port, counts) = serve_service(Style::Async, ServerOptions::default(), server_creds(None, &leaf, false)).await;
         assert_unavailable_because(whoami(port, &ca, None, "localhost").await, &[why, &why.replace(' ', "")]);
         assert_eq!(counts.calls(), 0);
         server.stop(None).await;
@@ -108,7 +107,7 @@ async fn client_refuses_expired_and_not_yet_valid_server_certificates() {
 async fn server_refuses_missing_expired_and_foreign_client_certificates() {
     let (ca, other) = (Ca::new("test-ca"), Ca::new("other-ca"));
     let leaf = ca.leaf("server", &["localhost"], Validity::Now);
-    let (server, port, counts) = start_server(ServerOptions::default(), server_creds(Some(&ca), &leaf, true)).await;
+    let (server, port, counts) = serve_service(Style::Async, ServerOptions::default(), server_creds(Some(&ca), &leaf, true)).await;
     assert_unavailable_because(
         whoami(port, &ca, None, "localhost").await,
         // Or, when the client's request raced the alert (TLS 1.3), the connection's close.

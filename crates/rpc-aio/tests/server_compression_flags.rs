@@ -2,12 +2,10 @@
 //! `disable_next_message_compression` leaves exactly the next response uncompressed, for
 //! async handlers and for blocking ones whose worker runs ahead of the encoder.
 
-mod common;
-
 use bytes::{Buf, Bytes};
-use common::{Msg, blocking_unary_stream, guard, msg, serve_aio};
 use prost::Message;
 use rpc_aio::{Compression, ResponseIterator, ResponseStream, RpcError, ServerOptions, ServicerContext};
+use rpc_testkit::{Msg, blocking_unary_stream, bounded, msg, serve_aio};
 
 const ASYNC: &str = "/test.Svc/AsyncStream";
 const BLOCKING: &str = "/test.Svc/BlockingStream";
@@ -65,7 +63,7 @@ async fn flags(target: &str, path: &str) -> (Vec<u8>, Option<String>) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_disabled_message_alone_goes_out_plain_for_async_and_blocking_handlers() {
-    guard(async {
+    bounded(async {
         let (server, target) = serve_aio(ServerOptions::default().compression(Compression::Gzip), |s| {
             s.add_method_handler(
                 ASYNC,

@@ -2,14 +2,12 @@
 //! UNAUTHENTICATED), generic handlers (`GenericRpcHandler`,
 //! `method_handlers_generic_handler`), and UNIMPLEMENTED for unknown methods and services.
 
-mod common;
-
-use common::*;
 use futures::future::BoxFuture;
 use rpc_aio::{
     Continuation, GenericRpcHandler, HandlerCallDetails, Metadata, Request, RpcError, RpcMethodHandler, ServerInterceptor, ServerOptions,
     ServicerContext, StatusCode, method_handlers_generic_handler, unary_unary_rpc_method_handler,
 };
+use rpc_testkit::{Msg, UNARY, aio_channel, bounded, echo_handler, msg, serve_aio};
 use std::sync::{Arc, Mutex};
 
 type Log = Arc<Mutex<Vec<String>>>;
@@ -70,9 +68,9 @@ async fn interceptors_run_in_order_and_can_reject() {
         );
     })
     .await;
-    let ch = channel(&target);
+    let ch = aio_channel(&target);
     let md = Metadata::new().with("authorization", "Bearer open-sesame").unwrap();
-    guard(ch.unary_unary::<Msg, Msg>(UNARY).call(Request::new(msg("x")).metadata(md)))
+    bounded(ch.unary_unary::<Msg, Msg>(UNARY).call(Request::new(msg("x")).metadata(md)))
         .await
         .unwrap();
     assert_eq!(
@@ -87,7 +85,7 @@ async fn interceptors_run_in_order_and_can_reject() {
     );
 
     log.lock().unwrap().clear();
-    let err = guard(ch.unary_unary::<Msg, Msg>(UNARY).call(msg("x"))).await.unwrap_err();
+    let err = bounded(ch.unary_unary::<Msg, Msg>(UNARY).call(msg("x"))).await.unwrap_err();
     assert_eq!(
         (err.code(), err.details()),
         (StatusCode::Unauthenticated, "missing or invalid token")
@@ -123,18 +121,18 @@ async fn generic_handlers_serve_methods_and_unknown_ones_are_unimplemented() {
         ]);
     })
     .await;
-    let ch = channel(&target);
+    let ch = aio_channel(&target);
     let call = |path: &str, text: &str| ch.unary_unary::<Msg, Msg>(path).call(msg(text));
-    assert_eq!(guard(call(UNARY, "a")).await.unwrap().text, "echo:a");
-    assert_eq!(guard(call("/test.Generic/Shout", "hey")).await.unwrap().text, "HEY");
-    assert_eq!(guard(call("/test.Any/Whatever", "")).await.unwrap().text, "any:Whatever");
+    assert_eq!(bounded(call(UNARY, "a")).await.unwrap().text, "echo:a");
+    assert_eq!(bounded(call("/test.Generic/Shout", "hey")).await.unwrap().text, "HEY");
+    assert_eq!(bounded(call("/test.Any/Whatever", "")).await.unwrap().text, "any:Whatever");
     for path in ["/test.Svc/Nope", "/test.Generic/Nope", "/no.Such/Service"] {
-        let err = guard(call(path, "")).await.unwrap_err();
+        let err = bounded(call(path, "")).await.unwrap_err();
         assert_eq!(err.code(), StatusCode::Unimplemented, "{path}: {err}");
     }
     // Handlers registered after start serve RPCs that arrive afterwards.
     server.add_registered_method_handlers("test.Late", [("Echo", echo_handler())]);
-    assert_eq!(guard(call("/test.Late/Echo", "b")).await.unwrap().text, "echo:b");
+    assert_eq!(bounded(call("/test.Late/Echo", "b")).await.unwrap().text, "echo:b");
     server.stop(None).await;
 }
 
@@ -151,7 +149,7 @@ async fn an_interceptor_that_chooses_no_handler_gives_unimplemented() {
         s.add_interceptor(Nothing);
     })
     .await;
-    let err = guard(channel(&target).unary_unary::<Msg, Msg>(UNARY).call(msg("x")))
+    let err = bounded(aio_channel(&target).unary_unary::<Msg, Msg>(UNARY).call(msg("x")))
         .await
         .unwrap_err();
     assert_eq!(err.code(), StatusCode::Unimplemented);

@@ -1,10 +1,8 @@
 //! A mixed server (blocking and async handlers of every kind) under 200 concurrent calls.
 
-mod common;
-
-use common::*;
 use futures::StreamExt;
 use rpc_aio::{ResponseIterator, ResponseStream, RpcError, ServerOptions, ServicerContext, unary_stream_rpc_method_handler};
+use rpc_testkit::{Msg, aio_channel, blocking_unary, blocking_unary_stream, bounded, eventually, msg, serve_aio};
 use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -39,7 +37,7 @@ async fn two_hundred_concurrent_calls_on_a_mixed_server() {
         );
     })
     .await;
-    let ch = channel(&target);
+    let ch = aio_channel(&target);
     let calls = (0..200).map(|i| {
         let ch = ch.clone();
         async move {
@@ -69,5 +67,5 @@ async fn two_hundred_concurrent_calls_on_a_mixed_server() {
     let failed: Vec<_> = results.into_iter().filter_map(Result::err).collect();
     assert!(failed.is_empty(), "{} calls failed, first: {:?}", failed.len(), failed.first());
     eventually("no RPC in flight", || server.active_rpcs() == 0).await;
-    guard(server.stop(Some(Duration::from_secs(5)))).await;
+    bounded(server.stop(Some(Duration::from_secs(5)))).await;
 }

@@ -1,10 +1,8 @@
 //! Server options: compression both ways (gzip from the client, the server's default
 //! compression), message size limits (receive and send), `maximum_concurrent_rpcs`.
 
-mod common;
-
-use common::*;
 use rpc_aio::{Compression, Request, RpcError, ServerOptions, ServicerContext, StatusCode, unary_unary_rpc_method_handler};
+use rpc_testkit::{Msg, UNARY, aio_channel, bounded, msg, serve_aio};
 use std::time::Duration;
 use tonic::codec::CompressionEncoding;
 
@@ -32,14 +30,14 @@ async fn tonic_client(target: &str) -> tonic::client::Grpc<tonic::transport::Cha
 #[tokio::test]
 async fn the_server_accepts_gzip_requests() {
     let (server, target) = serve_aio(ServerOptions::default(), |s| s.add_method_handler(UNARY, sized_echo())).await;
-    let ch = channel(&target);
+    let ch = aio_channel(&target);
     let req = Request::new(Msg {
         payload: vec![b'a'; 100_000],
         n: 10,
         ..msg("")
     })
     .compression(Compression::Gzip);
-    let resp = guard(ch.unary_unary::<Msg, Msg>(UNARY).call(req)).await.unwrap();
+    let resp = bounded(ch.unary_unary::<Msg, Msg>(UNARY).call(req)).await.unwrap();
     assert_eq!((resp.text.as_str(), resp.payload.len()), ("got 100000", 10));
 
     // The same from a plain tonic client, which fails if the server does not accept gzip.
@@ -50,7 +48,7 @@ async fn the_server_accepts_gzip_requests() {
         payload: vec![b'a'; 100_000],
         ..msg("")
     });
-    let resp = guard(client.unary(req, http::uri::PathAndQuery::from_static(UNARY), codec))
+    let resp = bounded(client.unary(req, http::uri::PathAndQuery::from_static(UNARY), codec))
         .await
         .unwrap();
     assert_eq!(resp.get_ref().text, "got 100000");
@@ -65,7 +63,7 @@ async fn the_server_default_compression_is_used_and_decodes() {
     let mut client = tonic_client(&target).await.accept_compressed(CompressionEncoding::Gzip);
     client.ready().await.unwrap();
     let codec = tonic_prost::ProstCodec::<Msg, Msg>::default();
-    let resp = guard(client.unary(
+    let resp = bounded(client.unary(
         tonic::Request::new(Msg { n: 50_000, ..msg("") }),
         http::uri::PathAndQuery::from_static(UNARY),
         codec,
@@ -75,9 +73,13 @@ async fn the_server_default_compression_is_used_and_decodes() {
     assert_eq!(resp.metadata().get("grpc-encoding").and_then(|v| v.to_str().ok()), Some("gzip"));
     assert_eq!(resp.get_ref().payload.len(), 50_000);
     // The rpc-aio client decodes it.
-    let resp = guard(channel(&target).unary_unary::<Msg, Msg>(UNARY).call(Msg { n: 50_000, ..msg("") }))
-        .await
-        .unwrap();
+    let resp = bounded(
+        aio_channel(&target)
+            .unary_unary::<Msg, Msg>(UNARY)
+            .call(Msg { n: 50_000, ..msg("") }),
+    )
+    .await
+    .unwrap();
     assert_eq!(resp.payload, vec![b'z'; 50_000]);
     server.stop(None).await;
 }
@@ -86,17 +88,17 @@ async fn the_server_default_compression_is_used_and_decodes() {
 async fn a_request_over_the_receive_limit_is_resource_exhausted_naming_both_sizes() {
     let options = ServerOptions::default().max_receive_message_length(1024);
     let (server, target) = serve_aio(options, |s| s.add_method_handler(UNARY, sized_echo())).await;
-    let ch = channel(&target);
+    let ch = aio_channel(&target);
     let big = Msg {
         payload: vec![1; 4096],
         ..msg("")
     };
     let size = prost::Message::encoded_len(&big);
-    let err = guard(ch.unary_unary::<Msg, Msg>(UNARY).call(big)).await.unwrap_err();
+    let err = bounded(ch.unary_unary::<Msg, Msg>(UNARY).call(big)).await.unwrap_err();
     assert_eq!(err.code(), StatusCode::ResourceExhausted, "{err}");
     assert!(err.details().contains(&size.to_string()) && err.details().contains("1024"), "{err}");
     // Under the limit is fine.
-    let ok = guard(ch.unary_unary::<Msg, Msg>(UNARY).call(Msg {
+    let ok = bounded(ch.unary_unary::<Msg, Msg>(UNARY).call(Msg {
         payload: vec![1; 1000],
         ..msg("")
     }))
@@ -110,13 +112,13 @@ async fn a_request_over_the_receive_limit_is_resource_exhausted_naming_both_size
 async fn a_response_over_the_send_limit_is_resource_exhausted() {
     let options = ServerOptions::default().max_send_message_length(1000);
     let (server, target) = serve_aio(options, |s| s.add_method_handler(UNARY, sized_echo())).await;
-    let ch = channel(&target);
-    let err = guard(ch.unary_unary::<Msg, Msg>(UNARY).call(Msg { n: 5000, ..msg("") }))
+    let ch = aio_channel(&target);
+    let err = bounded(ch.unary_unary::<Msg, Msg>(UNARY).call(Msg { n: 5000, ..msg("") }))
         .await
         .unwrap_err();
     assert_eq!(err.code(), StatusCode::ResourceExhausted, "{err}");
     assert!(err.details().contains("1000"), "{err}");
-    let ok = guard(ch.unary_unary::<Msg, Msg>(UNARY).call(Msg { n: 500, ..msg("") }))
+    let ok = bounded(ch.unary_unary::<Msg, Msg>(UNARY).call(Msg { n: 500, ..msg("") }))
         .await
         .unwrap();
     assert_eq!(ok.payload.len(), 500);
@@ -143,7 +145,7 @@ async fn maximum_concurrent_rpcs_refuses_the_next_at_once() {
         );
     })
     .await;
-    let ch = channel(&target);
+    let ch = aio_channel(&target);
     let busy: Vec<_> = (0..2)
         .map(|_| {
             let call = ch.unary_unary::<Msg, Msg>(UNARY).call(msg("busy"));
@@ -152,16 +154,16 @@ async fn maximum_concurrent_rpcs_refuses_the_next_at_once() {
         })
         .collect();
     for _ in 0..2 {
-        guard(started.recv()).await.unwrap();
+        bounded(started.recv()).await.unwrap();
     }
-    let err = guard(ch.unary_unary::<Msg, Msg>(UNARY).call(msg("third"))).await.unwrap_err();
+    let err = bounded(ch.unary_unary::<Msg, Msg>(UNARY).call(msg("third"))).await.unwrap_err();
     assert_eq!(err.code(), StatusCode::ResourceExhausted, "{err}");
     release.notify_waiters();
     for call in busy {
-        guard(call).await.unwrap();
+        bounded(call).await.unwrap();
     }
     // Room again.
     release.notify_one();
-    guard(ch.unary_unary::<Msg, Msg>(UNARY).call(msg("later"))).await.unwrap();
+    bounded(ch.unary_unary::<Msg, Msg>(UNARY).call(msg("later"))).await.unwrap();
     server.stop(None).await;
 }

@@ -2,12 +2,10 @@
 //! time, called by an `rpc_aio::secure_channel` that trusts it; the handler sees an ssl
 //! auth context; a plaintext client is not served.
 
-mod common;
-
-use common::*;
 use rpc_aio::{
     ChannelCredentials, ChannelOptions, RpcError, ServerCredentials, ServerOptions, ServicerContext, StatusCode, secure_channel,
 };
+use rpc_testkit::{Msg, UNARY, aio_channel, bounded, msg};
 
 #[tokio::test]
 async fn a_tls_server_serves_a_secure_channel() {
@@ -43,14 +41,14 @@ async fn a_tls_server_serves_a_secure_channel() {
     )
     .unwrap();
     for i in 0..3 {
-        let resp = guard(ch.unary_unary::<Msg, Msg>(UNARY).call(msg(&i.to_string()))).await.unwrap();
+        let resp = bounded(ch.unary_unary::<Msg, Msg>(UNARY).call(msg(&i.to_string()))).await.unwrap();
         assert_eq!(resp.text, format!("{i}/ssl"));
     }
 
     // A plaintext client gets no answer from a TLS port (a status, not a hang).
-    let err = guard(channel(&target).unary_unary::<Msg, Msg>(UNARY).call(msg("plain")))
+    let err = bounded(aio_channel(&target).unary_unary::<Msg, Msg>(UNARY).call(msg("plain")))
         .await
         .unwrap_err();
     assert_ne!(err.code(), StatusCode::Ok);
-    guard(server.stop(None)).await;
+    bounded(server.stop(None)).await;
 }

@@ -1,12 +1,10 @@
 //! Wire compatibility with plain tonic, both ways: a plain tonic client calls an rpc-aio
 //! server (four kinds, metadata, status), and the rpc-aio client calls a plain tonic server.
 
-mod common;
-
-use common::*;
 use futures::StreamExt;
 use http::uri::PathAndQuery;
 use rpc_aio::{Metadata, RequestStream, ResponseStream, RpcError, ServerOptions, ServicerContext, StatusCode};
+use rpc_testkit::{BIDI, CLIENT_STREAM, Msg, SERVER_STREAM, TonicPeer, UNARY, aio_channel, bounded, msg, serve_aio};
 use tonic::metadata::{MetadataMap, MetadataValue};
 
 type Client = tonic::client::Grpc<tonic::transport::Channel>;
@@ -103,14 +101,14 @@ async fn a_plain_tonic_client_calls_an_rpc_aio_server() {
     let mut client = tonic_client(&target).await;
 
     client.ready().await.unwrap();
-    let resp = guard(client.unary(with_metadata(msg("hi")), PathAndQuery::from_static(UNARY), codec()))
+    let resp = bounded(client.unary(with_metadata(msg("hi")), PathAndQuery::from_static(UNARY), codec()))
         .await
         .unwrap();
     assert_echoed(resp.metadata());
     assert_eq!(resp.get_ref().text, "echo:hi");
 
     client.ready().await.unwrap();
-    let resp = guard(client.server_streaming(
+    let resp = bounded(client.server_streaming(
         with_metadata(Msg { n: 3, ..msg("") }),
         PathAndQuery::from_static(SERVER_STREAM),
         codec(),
@@ -120,16 +118,16 @@ async fn a_plain_tonic_client_calls_an_rpc_aio_server() {
     assert_echoed(resp.metadata());
     let mut stream = resp.into_inner();
     let mut got = Vec::new();
-    while let Some(m) = guard(stream.message()).await.unwrap() {
+    while let Some(m) = bounded(stream.message()).await.unwrap() {
         got.push(m.n);
     }
     assert_eq!(got, vec![0, 1, 2]);
-    let trailers = guard(stream.trailers()).await.unwrap().unwrap();
+    let trailers = bounded(stream.trailers()).await.unwrap().unwrap();
     assert_eq!(trailers.get("x-trail").and_then(|v| v.to_str().ok()), Some("t"));
 
     client.ready().await.unwrap();
     let requests = futures::stream::iter(vec![msg("a"), msg("b")]);
-    let resp = guard(client.client_streaming(with_metadata(requests), PathAndQuery::from_static(CLIENT_STREAM), codec()))
+    let resp = bounded(client.client_streaming(with_metadata(requests), PathAndQuery::from_static(CLIENT_STREAM), codec()))
         .await
         .unwrap();
     assert_echoed(resp.metadata());
@@ -137,18 +135,18 @@ async fn a_plain_tonic_client_calls_an_rpc_aio_server() {
 
     client.ready().await.unwrap();
     let requests = futures::stream::iter(vec![msg("x"), msg("y")]);
-    let resp = guard(client.streaming(with_metadata(requests), PathAndQuery::from_static(BIDI), codec()))
+    let resp = bounded(client.streaming(with_metadata(requests), PathAndQuery::from_static(BIDI), codec()))
         .await
         .unwrap();
     assert_echoed(resp.metadata());
-    let got: Vec<String> = guard(resp.into_inner().map(|r| r.unwrap().text).collect()).await;
+    let got: Vec<String> = bounded(resp.into_inner().map(|r| r.unwrap().text).collect()).await;
     assert_eq!(got, vec!["echo:x", "echo:y"]);
 
     // Status, details and trailers of a failure.
     client.ready().await.unwrap();
     let mut req = with_metadata(msg("x"));
     req.metadata_mut().insert("x-fail", "7".parse().unwrap());
-    let status = guard(client.unary(req, PathAndQuery::from_static(UNARY), codec()))
+    let status = bounded(client.unary(req, PathAndQuery::from_static(UNARY), codec()))
         .await
         .unwrap_err();
     assert_eq!(
@@ -159,7 +157,7 @@ async fn a_plain_tonic_client_calls_an_rpc_aio_server() {
 
     // And UNIMPLEMENTED for an unknown method.
     client.ready().await.unwrap();
-    let status = guard(client.unary(tonic::Request::new(msg("x")), PathAndQuery::from_static("/test.Svc/Nope"), codec()))
+    let status = bounded(client.unary(tonic::Request::new(msg("x")), PathAndQuery::from_static("/test.Svc/Nope"), codec()))
         .await
         .unwrap_err();
     assert_eq!(status.code(), tonic::Code::Unimplemented);
@@ -170,15 +168,15 @@ async fn a_plain_tonic_client_calls_an_rpc_aio_server() {
 async fn the_rpc_aio_client_calls_a_plain_tonic_server() {
     // The client test suite (client_*.rs) runs against this plain tonic server throughout;
     // this test names the direction.
-    let server = start().await;
-    let ch = channel(&server.target());
+    let server = TonicPeer::start();
+    let ch = aio_channel(&server.target());
     let md = Metadata::new().with("x-user", "bob").unwrap();
     let call = ch
         .unary_unary::<Msg, Msg>(UNARY)
         .call(rpc_aio::Request::new(msg("hi")).metadata(md));
-    assert_eq!(guard(call.initial_metadata()).await.unwrap().get_str("x-echo"), Some("bob"));
-    assert_eq!(guard(call).await.unwrap().text, "echo:hi");
-    let got: Vec<i32> = guard(
+    assert_eq!(bounded(call.initial_metadata()).await.unwrap().get_str("x-echo"), Some("bob"));
+    assert_eq!(bounded(call).await.unwrap().text, "echo:hi");
+    let got: Vec<i32> = bounded(
         ch.unary_stream::<Msg, Msg>(SERVER_STREAM)
             .call(Msg { n: 2, ..msg("") })
             .map(|r| r.unwrap().n)
@@ -187,13 +185,13 @@ async fn the_rpc_aio_client_calls_a_plain_tonic_server() {
     .await;
     assert_eq!(got, vec![0, 1]);
     assert_eq!(
-        guard(ch.stream_unary::<Msg, Msg>(CLIENT_STREAM).call(vec![msg("a"), msg("b")]))
+        bounded(ch.stream_unary::<Msg, Msg>(CLIENT_STREAM).call(vec![msg("a"), msg("b")]))
             .await
             .unwrap()
             .text,
         "a,b"
     );
-    let got: Vec<String> = guard(
+    let got: Vec<String> = bounded(
         ch.stream_stream::<Msg, Msg>(BIDI)
             .call(vec![msg("q")])
             .map(|r| r.unwrap().text)
@@ -202,7 +200,7 @@ async fn the_rpc_aio_client_calls_a_plain_tonic_server() {
     .await;
     assert_eq!(got, vec!["echo:q"]);
     let md = Metadata::new().with("x-fail", "5").unwrap();
-    let err = guard(ch.unary_unary::<Msg, Msg>(UNARY).call(rpc_aio::Request::new(msg("x")).metadata(md)))
+    let err = bounded(ch.unary_unary::<Msg, Msg>(UNARY).call(rpc_aio::Request::new(msg("x")).metadata(md)))
         .await
         .unwrap_err();
     assert_eq!(err.code(), StatusCode::NotFound);

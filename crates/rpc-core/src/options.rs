@@ -126,6 +126,7 @@ setters!(ChannelOptions {
 /// | `max_concurrent_streams` | 1024 per connection |
 /// | `max_workers` | blocking pool: number of CPUs x 4, at least 8 |
 /// | `max_queued_rpcs` | blocking pool queue: `max_workers` x 4, at least 1024 |
+/// | `max_parked_workers` | blocking pool threads waiting on the network: 512 |
 /// | `compression` | none |
 /// | `keepalive_time` / `keepalive_timeout` | 2 h / 20 s |
 /// | `keepalive_min_time` (pings more often than this, past two strikes, get GOAWAY) | 5 min |
@@ -146,6 +147,11 @@ pub struct ServerOptions {
     pub max_workers: usize,
     /// Blocking RPCs that may wait for a worker; more get RESOURCE_EXHAUSTED at once.
     pub max_queued_rpcs: usize,
+    /// Worker threads that may wait on the network beyond `max_workers`: a blocking handler
+    /// waiting for its client's next request, or for a call it made to another server,
+    /// gives its place among the `max_workers` to the next RPC, up to this many such
+    /// threads (the elastic part of the pool; past it, waiting handlers keep their place).
+    pub max_parked_workers: usize,
     /// Compression for responses, unless a handler chooses its own.
     pub compression: Compression,
     /// How often to ping a client's connection.
@@ -179,6 +185,8 @@ impl Default for ServerOptions {
             // A queued RPC costs a few hundred bytes; a small queue turned ordinary bursts
             // (a few hundred blocking clients at once) into RESOURCE_EXHAUSTED.
             max_queued_rpcs: (workers * 4).max(1024),
+            // As tokio's blocking pool: threads parked on the network cost a stack each.
+            max_parked_workers: 512,
             compression: Compression::NoCompression,
             keepalive_time: Some(Duration::from_secs(2 * 3600)),
             keepalive_timeout: Duration::from_secs(20),
@@ -198,6 +206,7 @@ setters!(ServerOptions {
     max_concurrent_streams: u32,
     max_workers: usize,
     max_queued_rpcs: usize,
+    max_parked_workers: usize,
     compression: Compression,
     keepalive_time: Duration,
     keepalive_timeout: Duration,

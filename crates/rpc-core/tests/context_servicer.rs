@@ -1,12 +1,10 @@
 //! `ServicerContext` / `ContextControl`: initial metadata once, abort, activity, cancellation and termination callbacks.
 
 use rpc_core::{ContextControl, Metadata, RpcInfo, ServicerContext, StatusCode};
+use rpc_testkit::{LIMIT, bounded};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-/// Hang guard for waits that must end; the tests never depend on it elapsing.
-const GUARD: Duration = Duration::from_secs(10);
 
 fn context() -> (ServicerContext, ContextControl) {
     ServicerContext::new(
@@ -144,14 +142,14 @@ fn on_cancel_completes_after_cancel_from_another_thread() {
     let (ctx, control) = context();
     let waiter = std::thread::spawn(move || futures::executor::block_on(ctx.on_cancel()));
     control.cancel();
-    waiter.join().unwrap();
+    bounded(move || waiter.join().unwrap());
 }
 
 #[test]
 fn on_cancel_is_ready_when_already_cancelled_or_terminated() {
     let (ctx, control) = context();
     control.terminate();
-    futures::executor::block_on(ctx.on_cancel());
+    bounded(move || futures::executor::block_on(ctx.on_cancel()));
 }
 
 #[test]
@@ -160,10 +158,10 @@ fn wait_cancelled_times_out_false_and_returns_true_on_cancel() {
     assert!(!ctx.wait_cancelled(Duration::from_millis(1)));
     let waiter = {
         let ctx = ctx.clone();
-        std::thread::spawn(move || ctx.wait_cancelled(GUARD))
+        std::thread::spawn(move || ctx.wait_cancelled(LIMIT))
     };
     control.cancel();
-    assert!(waiter.join().unwrap());
+    assert!(bounded(move || waiter.join().unwrap()));
     assert!(ctx.wait_cancelled(Duration::ZERO));
 }
 

@@ -107,10 +107,17 @@ fn park_on<F: Future>(runtime: &tokio::runtime::Handle, future: F, deadline: Opt
     let mut future = std::pin::pin!(future);
     let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
     let mut cx = Context::from_waker(&waker);
+    if let Poll::Ready(v) = future.as_mut().poll(&mut cx) {
+        return Some(v);
+    }
+    // Waiting on the network: a server's worker (a handler calling another server) gives
+    // its place to the next RPC meanwhile.
+    rpc_aio::__engine::park_worker_while(|| park_until_ready(&mut cx, future, deadline))
+}
+
+/// The rest of [`park_on`], after a first poll found the future pending.
+fn park_until_ready<F: Future>(cx: &mut Context<'_>, mut future: std::pin::Pin<&mut F>, deadline: Option<Instant>) -> Option<F::Output> {
     loop {
-        if let Poll::Ready(v) = future.as_mut().poll(&mut cx) {
-            return Some(v);
-        }
         match deadline {
             None => std::thread::park(),
             Some(d) => {
@@ -120,6 +127,9 @@ fn park_on<F: Future>(runtime: &tokio::runtime::Handle, future: F, deadline: Opt
                 }
                 std::thread::park_timeout(left);
             }
+        }
+        if let Poll::Ready(v) = future.as_mut().poll(cx) {
+            return Some(v);
         }
     }
 }

@@ -2,10 +2,8 @@
 //! short-circuits and errors, wrapping responses, panics, blocking inside an interceptor,
 //! and `intercept_channel` sharing its channel's connection.
 
-mod peer;
-
-use peer::*;
 use rpc_sync::{AnyMessage, ClientCallDetails, ClientInterceptor, Next, Request, Responses, RpcError, StatusCode, intercept_channel};
+use rpc_testkit::{BIDI, CLIENT_STREAM, Msg, SERVER_STREAM, TonicPeer, UNARY, md, msg, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -19,28 +17,29 @@ fn tagging(tag: &'static str, order: Arc<Mutex<Vec<&'static str>>>) -> impl Clie
 
 #[test]
 fn interceptors_add_metadata_in_order_for_every_kind() {
-    let peer = Peer::start();
+    let peer = TonicPeer::start();
     let order = Arc::new(Mutex::new(Vec::new()));
-    let ch = intercept_channel(&peer.channel(), [tagging("first", order.clone()), tagging("second", order.clone())]);
+    let ch = intercept_channel(
+        &sync_channel(&peer.target()),
+        [tagging("first", order.clone()), tagging("second", order.clone())],
+    );
     let (reply, call) = ch.unary_unary::<Msg, Msg>(UNARY).with_call(msg("x")).unwrap();
     assert_eq!(reply.text, "echo:x");
     assert_eq!(call.initial_metadata().get_str("x-echo"), Some("first"));
     assert_eq!(*order.lock().unwrap(), ["first", "second"]);
-    let sent = peer.seen().last_headers.lock().unwrap().clone().unwrap();
-    let users: Vec<_> = sent.get_all("x-user").iter().map(|v| v.to_str().unwrap().to_owned()).collect();
-    assert_eq!(users, ["first", "second"]);
+    assert_eq!(peer.probe().headers("x-user"), ["first", "second"]);
 
     let streamed = ch.unary_stream::<Msg, Msg>(SERVER_STREAM).call(Msg { n: 2, ..msg("") }).count();
     assert_eq!(streamed, 2);
     assert_eq!(ch.stream_unary::<Msg, Msg>(CLIENT_STREAM).call(vec![msg("a")]).unwrap().text, "a");
     assert_eq!(ch.stream_stream::<Msg, Msg>(BIDI).call(vec![msg("b")]).count(), 1);
     assert_eq!(order.lock().unwrap().len(), 8);
-    assert_eq!(peer.seen().calls(), 4);
+    assert_eq!(peer.probe().calls(), 4);
 }
 
 #[test]
 fn interceptors_change_method_timeout_and_request() {
-    let peer = Peer::start();
+    let peer = TonicPeer::start();
     let ch = rpc_sync::Channel::builder(&peer.target())
         .interceptor(|mut details: ClientCallDetails, next: Next| {
             if details.method == "/test.Svc/Renamed" {
@@ -58,15 +57,15 @@ fn interceptors_change_method_timeout_and_request() {
         ch.unary_unary::<Msg, Msg>("/test.Svc/Renamed").call(msg("r")).unwrap().text,
         "echo:r+"
     );
-    let sent = peer.seen().header("grpc-timeout").expect("grpc-timeout set by the interceptor");
+    let sent = peer.probe().header("grpc-timeout").expect("grpc-timeout set by the interceptor");
     assert!(rpc_core::timeout::parse_grpc_timeout(sent.as_bytes()).unwrap() <= Duration::from_secs(30));
 }
 
 #[test]
 fn short_circuits_and_errors_send_nothing() {
-    let peer = Peer::start();
+    let peer = TonicPeer::start();
     let ch = intercept_channel(
-        &peer.channel(),
+        &sync_channel(&peer.target()),
         [|details: ClientCallDetails, next: Next| {
             if details.method == UNARY {
                 Ok(Responses::single(msg("cached")))
@@ -80,16 +79,16 @@ fn short_circuits_and_errors_send_nothing() {
     assert_eq!(ch.unary_unary::<Msg, Msg>(UNARY).call(msg("x")).unwrap().text, "cached");
     let err = ch.stream_unary::<Msg, Msg>(CLIENT_STREAM).call(vec![msg("a")]).unwrap_err();
     assert_eq!(err.code(), StatusCode::PermissionDenied);
-    assert_eq!(peer.seen().calls(), 0);
+    assert_eq!(peer.probe().calls(), 0);
     assert_eq!(ch.stream_stream::<Msg, Msg>(BIDI).call(vec![msg("b")]).count(), 1);
-    assert_eq!(peer.seen().calls(), 1);
+    assert_eq!(peer.probe().calls(), 1);
 }
 
 #[test]
 fn interceptors_wrap_the_responses() {
-    let peer = Peer::start();
+    let peer = TonicPeer::start();
     let ch = intercept_channel(
-        &peer.channel(),
+        &sync_channel(&peer.target()),
         [|details: ClientCallDetails, next: Next| {
             let responses = next.run(details)?;
             Ok(Responses::from_iter(responses.map(|r| {
@@ -118,8 +117,8 @@ fn interceptors_wrap_the_responses() {
 
 #[test]
 fn an_interceptor_may_block_and_make_calls_and_a_panic_is_internal() {
-    let peer = Peer::start();
-    let base = peer.channel();
+    let peer = TonicPeer::start();
+    let base = sync_channel(&peer.target());
     let lookup = base.unary_unary::<Msg, Msg>(UNARY);
     let ch = intercept_channel(
         &base,
@@ -143,8 +142,8 @@ fn an_interceptor_may_block_and_make_calls_and_a_panic_is_internal() {
 
 #[test]
 fn intercept_channel_shares_the_connection() {
-    let peer = Peer::start();
-    let base = peer.channel();
+    let peer = TonicPeer::start();
+    let base = sync_channel(&peer.target());
     let order = Arc::new(Mutex::new(Vec::new()));
     let view = intercept_channel(&base, [tagging("outer", order.clone())]);
     assert_eq!(view.unary_unary::<Msg, Msg>(UNARY).call(msg("x")).unwrap().text, "echo:x");

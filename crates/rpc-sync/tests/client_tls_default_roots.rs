@@ -1,16 +1,14 @@
 //! `ChannelCredentials::ssl(None, ..)` trusts the default roots in the blocking face too:
-//! the same scenarios as rpc-aio's `client_tls_default_roots.rs` (shared through
-//! `#[path]`), with an rpc-sync client in the child process.
+//! the same scenarios as rpc-aio's `client_tls_default_roots.rs` (the kit's
+//! `default_roots.rs`), with an rpc-sync client in the child process.
 
-#[path = "../../rpc-aio/tests/default_roots/mod.rs"]
-mod default_roots;
-
-use default_roots::{METHOD, Msg, Outcome, code_name};
 use rpc_sync::{ChannelCredentials, ChannelOptions, Request};
+use rpc_testkit::default_roots::{self, Outcome, REQUEST, code_name};
+use rpc_testkit::{SvcStub, msg};
 use std::time::Duration;
 
 #[test]
-#[ignore = "not a test: the entry point of the child processes (see default_roots/mod.rs)"]
+#[ignore = "not a test: the entry point of the child processes (see the kit's default_roots.rs)"]
 fn child_entry() {
     default_roots::child_main(|target| {
         let creds = ChannelCredentials::ssl(None, None, None).unwrap();
@@ -18,11 +16,8 @@ fn child_entry() {
             Ok(channel) => channel,
             Err(e) => return Outcome::CreateFailed(code_name(e.code()), e.details().to_owned()),
         };
-        let request = Request::new(Msg {
-            text: "default-roots".to_owned(),
-        })
-        .timeout(Duration::from_secs(10));
-        match channel.unary_unary::<Msg, Msg>(METHOD).call(request) {
+        let request = Request::new(msg(REQUEST)).timeout(Duration::from_secs(10));
+        match SvcStub::new(channel).unary(request) {
             Ok(reply) => Outcome::Reply(reply.text),
             Err(e) => Outcome::CallFailed(code_name(e.code()), e.details().to_owned()),
         }

@@ -1,6 +1,6 @@
 //! Soak: a bounded run of mixed calls (unary, server streaming, client streaming, and a
-//! fresh channel every so often) against each server, the async one with async handlers
-//! and the blocking one with blocking handlers, with resident memory, open file
+//! fresh channel every so often) against each server, the async one with the kit's async
+//! servicer and the blocking one with its blocking servicer, with resident memory, open file
 //! descriptors and threads sampled before and after; they must stay flat.
 //!
 //! Ignored in the normal suite (it takes minutes): run it with
@@ -9,22 +9,11 @@
 #![cfg(target_os = "linux")]
 
 use futures::StreamExt;
-use rpc_sync::{ResponseIterator, ResponseStream, RpcError, ServerOptions, ServicerContext};
+use rpc_sync::{RpcError, ServerOptions};
+use rpc_testkit::{CLIENT_STREAM, Msg, Probe, SERVER_STREAM, Style, UNARY};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
-
-#[derive(Clone, PartialEq, prost::Message)]
-struct Msg {
-    #[prost(string, tag = "1")]
-    text: String,
-    #[prost(int32, tag = "3")]
-    n: i32,
-}
-
-const UNARY: &str = "/soak.Svc/Unary";
-const STREAM: &str = "/soak.Svc/Stream";
-const COLLECT: &str = "/soak.Svc/Collect";
 
 #[derive(Debug, Clone, Copy)]
 struct Sample {
@@ -44,51 +33,6 @@ fn sample() -> Sample {
         fds: std::fs::read_dir("/proc/self/fd").unwrap().count(),
         threads: field("Threads:"),
     }
-}
-
-fn serve_async(server: &rpc_aio::Server) {
-    server.add_method_handler(
-        UNARY,
-        rpc_aio::unary_unary_rpc_method_handler(|m: Msg, _: ServicerContext| async move { Ok(m) }),
-    );
-    server.add_method_handler(
-        STREAM,
-        rpc_aio::unary_stream_rpc_method_handler(|m: Msg, _: ServicerContext| async move {
-            Ok(ResponseStream::from_messages((0..m.n).map(|n| Msg { n, text: String::new() })))
-        }),
-    );
-    server.add_method_handler(
-        COLLECT,
-        rpc_aio::stream_unary_rpc_method_handler(|mut s: rpc_sync::RequestStream<Msg>, _: ServicerContext| async move {
-            let mut n = 0;
-            while let Some(m) = s.next().await {
-                m?;
-                n += 1;
-            }
-            Ok(Msg { n, text: String::new() })
-        }),
-    );
-}
-
-fn serve_blocking(server: &rpc_sync::Server) {
-    server.add_method_handler(UNARY, rpc_sync::unary_unary_rpc_method_handler(|m: Msg, _: &ServicerContext| Ok(m)));
-    server.add_method_handler(
-        STREAM,
-        rpc_sync::unary_stream_rpc_method_handler(|m: Msg, _: &ServicerContext| {
-            Ok(ResponseIterator::from_messages((0..m.n).map(|n| Msg { n, text: String::new() })))
-        }),
-    );
-    server.add_method_handler(
-        COLLECT,
-        rpc_sync::stream_unary_rpc_method_handler(|requests: rpc_sync::RequestIterator<Msg>, _: &ServicerContext| {
-            let mut n = 0;
-            for m in requests {
-                m?;
-                n += 1;
-            }
-            Ok(Msg { n, text: String::new() })
-        }),
-    );
 }
 
 /// `calls` mixed calls from 64 concurrent tasks; a new channel every 2000 calls per task.
@@ -111,10 +55,15 @@ async fn drive(port: u16, calls: usize) -> Result<(), RpcError> {
                         ch.close(None).await;
                         ch = rpc_aio::insecure_channel(&target, Default::default())?;
                     }
-                    let request = rpc_aio::Request::new(Msg { n: 5, text: "soak".into() }).timeout(Duration::from_secs(30));
+                    let request = rpc_aio::Request::new(Msg {
+                        n: 5,
+                        text: "soak".into(),
+                        ..Msg::default()
+                    })
+                    .timeout(Duration::from_secs(30));
                     match i % 8 {
                         0 => {
-                            let mut s = ch.unary_stream::<Msg, Msg>(STREAM).call(request);
+                            let mut s = ch.unary_stream::<Msg, Msg>(SERVER_STREAM).call(request);
                             let mut got = 0;
                             while let Some(m) = s.next().await {
                                 m?;
@@ -123,8 +72,8 @@ async fn drive(port: u16, calls: usize) -> Result<(), RpcError> {
                             assert_eq!(got, 5);
                         }
                         1 => {
-                            let msgs: Vec<Msg> = (0..5).map(|n| Msg { n, text: String::new() }).collect();
-                            let reply = ch.stream_unary::<Msg, Msg>(COLLECT).call(msgs).await?;
+                            let msgs: Vec<Msg> = (0..5).map(|n| Msg { n, ..Msg::default() }).collect();
+                            let reply = ch.stream_unary::<Msg, Msg>(CLIENT_STREAM).call(msgs).await?;
                             assert_eq!(reply.n, 5);
                         }
                         _ => {
@@ -192,7 +141,7 @@ fn memory_fds_and_threads_stay_flat_over_a_long_run() {
         .unwrap();
 
     let aio = rpc_aio::server(ServerOptions::default());
-    serve_async(&aio);
+    Style::Async.register(&aio, &Probe::new());
     let port = aio.add_insecure_port("127.0.0.1:0").unwrap();
     rt.block_on(aio.start()).unwrap();
     soak("rpc-aio server", port, &rt, calls);
@@ -201,7 +150,7 @@ fn memory_fds_and_threads_stay_flat_over_a_long_run() {
     // Room for the 64 concurrent calls: by default a small machine's pool would rightly
     // refuse some with RESOURCE_EXHAUSTED.
     let sync = rpc_sync::server(ServerOptions::default().max_workers(16).max_queued_rpcs(128)).unwrap();
-    serve_blocking(&sync);
+    Style::Blocking.register(&sync, &Probe::new());
     let port = sync.add_insecure_port("127.0.0.1:0").unwrap();
     sync.start().unwrap();
     soak("rpc-sync server", port, &rt, calls);

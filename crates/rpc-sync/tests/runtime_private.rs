@@ -2,27 +2,16 @@
 //! panics as errors, and the pinned behaviour of blocking calls made inside a runtime.
 
 use rpc_sync::{RpcError, RuntimeHandle, StatusCode};
+use rpc_testkit::{LIMIT, bounded};
 use std::sync::mpsc;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
-
-/// Hang guard for waits that must end; no test depends on it elapsing.
-const GUARD: Duration = Duration::from_secs(20);
 
 /// The runtime is process-wide: tests that check its lifetime must not overlap.
 static SERIAL: Mutex<()> = Mutex::new(());
 
 fn serial() -> MutexGuard<'static, ()> {
     SERIAL.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-/// Runs `f` on a plain thread and waits for its result, failing (not hanging) after [`GUARD`].
-fn bounded<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(f());
-    });
-    rx.recv_timeout(GUARD).expect("the call hung or its thread panicked")
 }
 
 /// Sends on its channel when dropped.
@@ -114,10 +103,10 @@ fn dropping_the_last_handle_on_a_runtime_thread_does_not_panic() {
         drop(last); // the last handle, dropped on a worker thread
         std::future::pending::<()>().await;
     });
-    ready_rx.recv_timeout(GUARD).unwrap();
+    ready_rx.recv_timeout(LIMIT).unwrap();
     drop(rt);
     go_tx.send(()).unwrap();
-    dropped_rx.recv_timeout(GUARD).expect("the runtime shut down from its own worker");
+    dropped_rx.recv_timeout(LIMIT).expect("the runtime shut down from its own worker");
 }
 
 #[test]

@@ -2,37 +2,15 @@
 //! certificates, a blocking channel presenting one (the handler sees its identity), and a
 //! channel without one refused with UNAVAILABLE saying why.
 
-use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
 use rpc_sync::{ChannelCredentials, ChannelOptions, ServerCredentials, ServerOptions, ServicerContext, StatusCode};
+use rpc_testkit::pki::{Ca, Validity};
+use rpc_testkit::{Msg, msg};
 use std::time::Duration;
-
-#[derive(Clone, PartialEq, prost::Message)]
-struct Msg {
-    #[prost(string, tag = "1")]
-    text: String,
-}
-
-/// (CA PEM, issuer) and a leaf signed by it: (cert PEM, key PEM).
-fn ca() -> (String, Issuer<'static, KeyPair>) {
-    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    params.distinguished_name.push(DnType::CommonName, "sync-ca");
-    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    let key = KeyPair::generate().unwrap();
-    let pem = params.self_signed(&key).unwrap().pem();
-    (pem, Issuer::new(params, key))
-}
-
-fn leaf(issuer: &Issuer<'static, KeyPair>, cn: &str, sans: &[&str]) -> (String, String) {
-    let mut params = CertificateParams::new(sans.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap();
-    params.distinguished_name.push(DnType::CommonName, cn);
-    let key = KeyPair::generate().unwrap();
-    (params.signed_by(&key, issuer).unwrap().pem(), key.serialize_pem())
-}
 
 #[test]
 fn blocking_mtls_identity_and_refusal() {
-    let (ca_pem, issuer) = ca();
-    let (server_cert, server_key) = leaf(&issuer, "server", &["localhost"]);
+    let ca = Ca::new("sync-ca");
+    let server_leaf = ca.leaf("server", &["localhost"], Validity::Now);
     let server = rpc_sync::server(ServerOptions::default()).unwrap();
     server.add_method_handler(
         "/t.S/Who",
@@ -43,25 +21,28 @@ fn blocking_mtls_identity_and_refusal() {
                 .iter()
                 .map(|v| String::from_utf8_lossy(v).into_owned())
                 .collect();
-            Ok(Msg {
-                text: format!("{}={}", ctx.peer_identity_key().unwrap_or(""), ids.join(",")),
-            })
+            Ok(msg(&format!("{}={}", ctx.peer_identity_key().unwrap_or(""), ids.join(","))))
         }),
     );
-    let creds = ServerCredentials::ssl(&[(server_key.as_bytes(), server_cert.as_bytes())], Some(ca_pem.as_bytes()), true).unwrap();
+    let creds = ServerCredentials::ssl(
+        &[(server_leaf.key.as_bytes(), server_leaf.cert.as_bytes())],
+        Some(ca.pem.as_bytes()),
+        true,
+    )
+    .unwrap();
     let port = server.add_secure_port("127.0.0.1:0", creds).unwrap();
     server.start().unwrap();
     let target = format!("127.0.0.1:{port}");
     let options = || ChannelOptions::default().ssl_target_name_override("localhost".to_owned());
     let request = || rpc_sync::Request::new(Msg::default()).timeout(Duration::from_secs(10));
 
-    let (client_cert, client_key) = leaf(&issuer, "sync-client", &["client.example"]);
-    let creds = ChannelCredentials::ssl(Some(ca_pem.as_bytes()), Some(client_key.as_bytes()), Some(client_cert.as_bytes())).unwrap();
+    let client = ca.leaf("sync-client", &["client.example"], Validity::Now);
+    let creds = ChannelCredentials::ssl(Some(ca.pem.as_bytes()), Some(client.key.as_bytes()), Some(client.cert.as_bytes())).unwrap();
     let ch = rpc_sync::secure_channel(&target, creds, options()).unwrap();
     let reply = ch.unary_unary::<Msg, Msg>("/t.S/Who").call(request()).unwrap();
     assert_eq!(reply.text, "x509_subject_alternative_name=client.example");
 
-    let anonymous = ChannelCredentials::ssl(Some(ca_pem.as_bytes()), None, None).unwrap();
+    let anonymous = ChannelCredentials::ssl(Some(ca.pem.as_bytes()), None, None).unwrap();
     let ch = rpc_sync::secure_channel(&target, anonymous, options()).unwrap();
     let err = ch.unary_unary::<Msg, Msg>("/t.S/Who").call(request()).unwrap_err();
     assert_eq!(err.code(), StatusCode::Unavailable, "{err}");

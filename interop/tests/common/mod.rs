@@ -1,14 +1,13 @@
 //! The interop harness shared by the pair and Python-peer tests: a server process that
-//! announces its port (`listening on PORT`), a client process run to completion, both with
-//! bounded waits, and servers killed when dropped.
+//! announces its port (`listening on PORT`), a client process run to completion, both
+//! the kit's child processes (bounded waits, killed when dropped).
 
 #![allow(dead_code)] // each test file uses a part
 
-use std::io::{BufRead, BufReader, Read};
+use rpc_testkit::process::Child;
 use std::path::PathBuf;
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::process::{Command, ExitStatus, Stdio};
+use std::time::Duration;
 
 /// How long a server may take to announce its port.
 pub const SERVER_START: Duration = Duration::from_secs(60);
@@ -32,56 +31,25 @@ pub fn bin(name: &str) -> PathBuf {
 pub struct Server {
     pub name: String,
     pub port: u16,
-    child: Child,
+    _child: Child,
 }
 
 impl Server {
     /// Starts `command` (whose stdout must announce `listening on PORT`) and waits for the port.
     pub fn start(name: &str, mut command: Command) -> Server {
-        let mut child = command
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
-        let stdout = child.stdout.take().expect("stdout is piped");
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut sent = false;
-            // Keeps draining stdout after the announcement, so the server never blocks on it.
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if !sent && let Some(port) = parse_port(&line) {
-                    let _ = tx.send(port);
-                    sent = true;
-                }
-            }
-        });
-        let mut server = Server {
+        let mut child = Child::spawn(command.stderr(Stdio::inherit())).with_limit(SERVER_START);
+        let line = child.wait_line("listening on ");
+        let port = line
+            .split_whitespace()
+            .next()
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("{name} announced no port: {line:?}"));
+        Server {
             name: name.to_owned(),
-            port: 0,
-            child,
-        };
-        match rx.recv_timeout(SERVER_START) {
-            Ok(port) => server.port = port,
-            Err(_) => {
-                let status = server.child.try_wait().ok().flatten();
-                panic!("{name} did not announce its port within {SERVER_START:?} (exit status: {status:?})");
-            }
+            port,
+            _child: child,
         }
-        server
     }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// The port in a `listening on PORT ...` line.
-pub fn parse_port(line: &str) -> Option<u16> {
-    line.trim().strip_prefix("listening on ")?.split_whitespace().next()?.parse().ok()
 }
 
 /// What a client run printed and how it ended.
@@ -115,31 +83,9 @@ impl ClientRun {
 
 /// Runs a client to completion (killed after [`CLIENT_RUN`]), echoing its output.
 pub fn run_client(what: &str, mut command: Command) -> ClientRun {
-    let mut child = command
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {what}: {e}"));
-    let mut stdout = child.stdout.take().expect("stdout is piped");
-    let reader = std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = stdout.read_to_string(&mut text);
-        text
-    });
-    let deadline = Instant::now() + CLIENT_RUN;
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break Some(status),
-            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
-            _ => {
-                let _ = child.kill();
-                let _ = child.wait();
-                break None;
-            }
-        }
-    };
-    let stdout = reader.join().unwrap_or_default();
+    let mut child = Child::spawn(command.stderr(Stdio::inherit())).with_limit(CLIENT_RUN);
+    let status = child.wait_exit();
+    let stdout = child.seen().join("\n");
     let summary = stdout.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("(no output)");
     println!("{what}: {summary}{}", if status.is_none() { " (killed: timed out)" } else { "" });
     for line in stdout.lines().filter(|l| l.starts_with("FAIL")) {

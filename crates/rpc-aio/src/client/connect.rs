@@ -119,7 +119,7 @@ impl Connector {
                 let _ = s.set_nodelay(true);
                 if self.local_only {
                     let peer = s.peer_addr().map_err(|e| e.to_string())?;
-                    if !peer.ip().is_loopback() {
+                    if !is_local(peer.ip()) {
                         return Err(format!(
                             "local credentials accept only a local peer (a loopback address or a Unix socket), and {peer} is not one"
                         ));
@@ -293,5 +293,35 @@ impl AsyncWrite for SettingsWatch {
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+/// Whether local credentials accept a TCP peer at `ip`: a loopback address, IPv4 or IPv6,
+/// including an IPv4 loopback address mapped into IPv6 (`::ffff:127.0.0.1`).
+fn is_local(ip: std::net::IpAddr) -> bool {
+    ip.to_canonical().is_loopback()
+}
+
+#[cfg(test)]
+mod local_peer_tests {
+    use super::is_local;
+
+    #[test]
+    fn local_credentials_accept_only_loopback_peers() {
+        // Parsed, never connected to: the addresses outside loopback are documentation ranges.
+        for local in ["127.0.0.1", "127.3.2.1", "::1", "::ffff:127.0.0.1", "::ffff:127.9.9.9"] {
+            assert!(is_local(local.parse().unwrap()), "{local}");
+        }
+        for remote in [
+            "192.0.2.7",
+            "198.51.100.1",
+            "0.0.0.0",
+            "::",
+            "2001:db8::1",
+            "::ffff:192.0.2.7",
+            "fe80::1",
+        ] {
+            assert!(!is_local(remote.parse().unwrap()), "{remote}");
+        }
     }
 }

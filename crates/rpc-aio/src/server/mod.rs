@@ -25,6 +25,7 @@ mod admission;
 mod dispatch;
 mod lifecycle;
 mod pool;
+pub(crate) use pool::park_while;
 mod routing;
 mod rpc;
 mod stop;
@@ -226,6 +227,8 @@ impl Server {
         setup.ports.clear();
         match shared.env.runtime().filter(|_| shared.lifecycle.phase() == Phase::Serving) {
             Some(runtime) => {
+                // Refuse new RPCs before returning; the spawned task drains and closes.
+                shared.lifecycle.advance(Phase::Draining);
                 runtime.spawn(stop::run(shared.clone(), self.inner.connections.clone()));
             }
             None => {

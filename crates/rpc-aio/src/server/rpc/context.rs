@@ -19,7 +19,7 @@ pub(crate) struct RpcEnv {
 
 impl RpcEnv {
     pub(crate) fn new(options: ServerOptions, admission: Arc<Admission>) -> RpcEnv {
-        let pool = WorkerPool::new(options.max_workers, options.max_queued_rpcs);
+        let pool = WorkerPool::new(options.max_workers, options.max_queued_rpcs, options.max_parked_workers);
         RpcEnv {
             options,
             pool,

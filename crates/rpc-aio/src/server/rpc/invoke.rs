@@ -6,21 +6,19 @@
 
 use super::context::{Rpc, panicked};
 use super::guard::Guarded;
+use super::pull::Puller;
 use super::requests::{self, Requests};
-use super::responses::{Produced, ServerBody, Source, error_response, respond, respond_now};
+use super::responses::{ServerBody, Source, error_response, respond, respond_now};
 use crate::deadline;
 use futures::future::BoxFuture;
 use futures::{FutureExt, TryFutureExt};
 use hyper::body::Incoming;
 use rpc_core::codec::{Decoder, Encoder};
 use rpc_core::codegen::{BlockingFn, MethodHandler};
-use rpc_core::{ContextControl, ResponseIterator, RpcError, ServicerContext};
+use rpc_core::{ResponseIterator, RpcError, ServicerContext};
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
-use tokio::sync::{mpsc, oneshot};
-
-/// Responses a blocking handler may produce ahead of the client.
-const BLOCKING_RESPONSE_BUFFER: usize = 8;
+use tokio::sync::oneshot;
 
 /// Serves one RPC with `handler`, its messages going through `codec`.
 pub(crate) async fn serve<Req, Resp, C>(
@@ -193,8 +191,7 @@ where
     C: Encoder<Resp>,
 {
     let (started_tx, started_rx) = oneshot::channel();
-    let (items_tx, items_rx) = mpsc::channel(BLOCKING_RESPONSE_BUFFER);
-    let control = rpc.control.clone();
+    let (pool, control, deadline) = (rpc.env.pool.clone(), rpc.control.clone(), rpc.deadline);
     let submitted = on_pool(&rpc, move |ctx| {
         let responses = match std::panic::catch_unwind(AssertUnwindSafe(|| f(input, ctx))) {
             Ok(Ok(responses)) => responses,
@@ -203,12 +200,14 @@ where
         };
         if responses.is_channel() {
             // Read by the connection without a worker: this one is free at once.
-            return drop(started_tx.send(Ok(Some(responses))));
+            return drop(started_tx.send(Ok(Source::Sender(responses))));
         }
-        if started_tx.send(Ok(None)).is_err() {
-            return;
+        // Pulled while the stream can take more: the first batch here, the rest on
+        // whichever worker is free when the connection wants them.
+        let (puller, first) = Puller::new(responses, pool, ctx.clone(), control, deadline);
+        if started_tx.send(Ok(Source::Pulled(puller))).is_ok() {
+            first.run();
         }
-        pump_responses(responses, &items_tx, ctx, &control);
     });
     if let Err(e) = submitted {
         return error_response(rpc, e);
@@ -219,29 +218,7 @@ where
         false,
     );
     match wait.await {
-        Ok(None) => respond(rpc, Source::Channel(items_rx), codec),
-        Ok(Some(channel)) => respond(rpc, Source::Sender(channel), codec),
+        Ok(source) => respond(rpc, source, codec),
         Err(e) => error_response(rpc, e),
-    }
-}
-
-/// Pulls a blocking handler's responses on its worker and hands them to the connection;
-/// stops at the first error, when the client is gone, or when the RPC is no longer active.
-/// Whether the handler asked for a response to go uncompressed is read as it is produced
-/// (the worker runs ahead of the encoder).
-fn pump_responses<Resp>(
-    mut responses: ResponseIterator<Resp>,
-    tx: &mpsc::Sender<Produced<Resp>>,
-    ctx: &ServicerContext,
-    control: &ContextControl,
-) {
-    loop {
-        let next = std::panic::catch_unwind(AssertUnwindSafe(|| responses.next())).unwrap_or_else(|p| Some(Err(panicked(p.as_ref()))));
-        let Some(item) = next else { return };
-        let plain = item.is_ok() && control.take_disable_next_compression();
-        let last = item.is_err();
-        if tx.blocking_send((item, plain)).is_err() || last || ctx.cancelled() {
-            return;
-        }
     }
 }

@@ -5,6 +5,7 @@
 //! compressed flag of the message it hands over.
 
 use super::context::Rpc;
+use crate::server::pool::park_while;
 use crate::wire::frame::FrameDecoder;
 use futures::{Stream, StreamExt};
 use http_body::Body;
@@ -13,6 +14,7 @@ use rpc_core::codec::Decoder;
 use rpc_core::{ContextControl, RequestIterator, RequestStream, RpcError};
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 use tokio::sync::mpsc;
 
@@ -122,8 +124,17 @@ where
     C: Decoder<Req>,
 {
     let (tx, mut rx) = mpsc::channel(BLOCKING_REQUEST_BUFFER);
+    // Set when the client ended its stream: a pump that stops without it was stopped by the
+    // RPC's end (a cancellation, the deadline), which the handler must not read as the
+    // end of a complete request stream.
+    let complete = Arc::new(AtomicBool::new(false));
+    let completed = complete.clone();
     let pump = tokio::spawn(async move {
-        while let Some(item) = requests.next().await {
+        loop {
+            let Some(item) = requests.next().await else {
+                completed.store(true, Ordering::Release);
+                break;
+            };
             let last = item.is_err();
             if tx.send(item).await.is_err() || last {
                 break;
@@ -132,8 +143,24 @@ where
     });
     rpc.attach_pump(pump.abort_handle());
     let control = rpc.control.clone();
+    // The iterator ends after the first error or the end, whatever the pump does later.
+    let mut ended = false;
     RequestIterator::new(std::iter::from_fn(move || {
-        rx.blocking_recv().map(|item| {
+        if ended {
+            return None;
+        }
+        let next = match rx.try_recv() {
+            Ok(item) => Some(item),
+            Err(mpsc::error::TryRecvError::Disconnected) => None,
+            // Waiting for the client: the worker gives its place to the next RPC meanwhile.
+            Err(mpsc::error::TryRecvError::Empty) => park_while(|| rx.blocking_recv()),
+        }
+        .or_else(|| {
+            let message = "the RPC ended (cancelled or past its deadline) before its request stream did";
+            (!complete.load(Ordering::Acquire)).then(|| Err(RpcError::cancelled(message)))
+        });
+        ended = !matches!(next, Some(Ok(_)));
+        next.map(|item| {
             item.map(|(req, compressed)| {
                 control.set_last_request_compressed(compressed);
                 req

@@ -7,6 +7,7 @@
 
 use super::context::{Rpc, panicked};
 use super::guard::Watch;
+use super::pull::{Produced, Puller};
 use crate::wire::compression::negotiate;
 use crate::wire::frame::FrameEncoder;
 use crate::wire::headers::{CONTENT_TYPE, write_metadata};
@@ -21,14 +22,9 @@ use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use tokio::sync::mpsc;
 
 /// How many bytes of ready responses go into one DATA frame.
 const BATCH_BYTES: usize = 32 * 1024;
-
-/// A response message from a blocking handler's worker, with whether it goes uncompressed
-/// (the worker runs ahead of the encoder, so the handler's choice travels with it).
-pub(crate) type Produced<Resp> = (Result<Resp, RpcError>, bool);
 
 /// Where the responses come from.
 pub(crate) enum Source<Resp> {
@@ -36,8 +32,8 @@ pub(crate) enum Source<Resp> {
     One(Option<Resp>),
     /// An async handler's stream.
     Stream(ResponseStream<Resp>),
-    /// A blocking handler's iterator, pulled on its worker.
-    Channel(mpsc::Receiver<Produced<Resp>>),
+    /// A blocking handler's iterator, pulled on the pool as the stream takes responses.
+    Pulled(Puller<Resp>),
     /// A blocking handler's channel-backed iterator (`ResponseIterator::channel`), read here
     /// without a worker.
     Sender(ResponseIterator<Resp>),
@@ -46,7 +42,7 @@ pub(crate) enum Source<Resp> {
     Pending(BoxFuture<'static, Result<Source<Resp>, RpcError>>),
 }
 
-impl<Resp> Source<Resp> {
+impl<Resp: Send + 'static> Source<Resp> {
     /// The next response and whether the handler asked for it to go uncompressed.
     fn poll_next(
         &mut self,
@@ -77,7 +73,7 @@ impl<Resp> Source<Resp> {
                 Ok(Poll::Pending) => Poll::Pending,
                 Err(p) => Poll::Ready(Some((Err(panicked(p.as_ref())), false))),
             },
-            Source::Channel(rx) => rx.poll_recv(cx),
+            Source::Pulled(puller) => puller.poll_next(cx),
             Source::Sender(responses) => match responses.poll_channel(cx) {
                 Some(Poll::Ready(item)) => Poll::Ready(item.map(plain)),
                 Some(Poll::Pending) => Poll::Pending,
@@ -205,7 +201,7 @@ impl<Resp, C> ResponseBody<Resp, C> {
     }
 }
 
-impl<Resp, C: Encoder<Resp>> Body for ResponseBody<Resp, C> {
+impl<Resp: Send + 'static, C: Encoder<Resp>> Body for ResponseBody<Resp, C> {
     type Data = Bytes;
     type Error = std::convert::Infallible;
 

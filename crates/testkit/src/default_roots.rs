@@ -1,21 +1,21 @@
 //! The default TLS roots (`ChannelCredentials::ssl(None, ..)`), tested in child processes
 //! because the roots come from process-wide environment variables: each scenario starts a
 //! TLS server here (a leaf for `localhost`/127.0.0.1 signed by a CA made now), then runs
-//! this test binary again (its ignored `child_entry` test) with the variables of the
-//! scenario; the child calls the server with default roots and prints what happened.
+//! the test binary again (its ignored `child_entry` test) with the variables of the
+//! scenario; the child calls the server's Unary with default roots and prints what happened.
 //!
-//! Shared by both faces: rpc-aio's `client_tls_default_roots.rs` and rpc-sync's (through
-//! `#[path]`); each supplies the child's client, the scenarios are written once here.
-#![allow(dead_code)]
+//! Shared by both faces: rpc-aio's `client_tls_default_roots.rs` and rpc-sync's; each
+//! supplies the child's client (calling Unary with [`REQUEST`]), the scenarios are written
+//! once here.
 
-use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
-use rpc_aio::{ServerCredentials, ServerOptions, ServicerContext, StatusCode};
-use std::io::{BufRead, BufReader};
+use crate::pki::Ca;
+use crate::process::Child;
+use crate::servicer::Style;
+use rpc_aio::{ServerCredentials, ServerOptions, StatusCode};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The variables the child's roots depend on; each scenario sets them from scratch.
 const ROOTS_FILE_VAR: &str = "GRPC_DEFAULT_SSL_ROOTS_FILE_PATH";
@@ -26,14 +26,8 @@ const TARGET_VAR: &str = "RPC_DEFAULT_ROOTS_CHILD_TARGET";
 /// The prefix of the child's one line of outcome.
 const OUTCOME: &str = "DEFAULT-ROOTS-OUTCOME ";
 
-pub const METHOD: &str = "/roots.Echo/Say";
-
-/// The message of the echo method.
-#[derive(Clone, PartialEq, prost::Message)]
-pub struct Msg {
-    #[prost(string, tag = "1")]
-    pub text: String,
-}
+/// The text the child sends; the server replies `echo:` and it.
+pub const REQUEST: &str = "default-roots";
 
 /// What the child saw.
 #[derive(Debug, PartialEq, Eq)]
@@ -86,35 +80,6 @@ pub fn child_main(client: impl FnOnce(&str) -> Outcome) {
     }
 }
 
-/// A CA made at run time, in PEM, able to sign leaves.
-struct Ca {
-    pem: String,
-    issuer: Issuer<'static, KeyPair>,
-}
-
-impl Ca {
-    fn new(name: &str) -> Ca {
-        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
-        params.distinguished_name.push(DnType::CommonName, name);
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::DigitalSignature];
-        let key = KeyPair::generate().unwrap();
-        let pem = params.self_signed(&key).unwrap().pem();
-        Ca {
-            pem,
-            issuer: Issuer::new(params, key),
-        }
-    }
-
-    /// (certificate PEM, key PEM) of a server leaf for `localhost` and 127.0.0.1.
-    fn server_leaf(&self) -> (String, String) {
-        let mut params = CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()]).unwrap();
-        params.distinguished_name.push(DnType::CommonName, "localhost");
-        let key = KeyPair::generate().unwrap();
-        (params.signed_by(&key, &self.issuer).unwrap().pem(), key.serialize_pem())
-    }
-}
-
 /// A directory of its own under the temp dir, removed on drop.
 struct TempDir(PathBuf);
 
@@ -154,25 +119,23 @@ pub struct World {
     _dir: TempDir,
 }
 
+impl std::fmt::Debug for World {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("World").field("port", &self.port).finish_non_exhaustive()
+    }
+}
+
 impl World {
+    /// The server and the files of the scenarios.
+    #[allow(clippy::new_without_default)]
     pub fn new() -> World {
         let dir = TempDir::new();
         let ca = Ca::new("rpc default-roots test CA");
-        let (cert, key) = ca.server_leaf();
+        let leaf = ca.server_leaf();
         let runtime = tokio::runtime::Runtime::new().unwrap();
-        let server = runtime.block_on(async {
-            let server = rpc_aio::server(ServerOptions::default());
-            server.add_method_handler(
-                METHOD,
-                rpc_aio::unary_unary_rpc_method_handler(|m: Msg, _ctx: ServicerContext| async move {
-                    Ok(Msg {
-                        text: format!("echo:{}", m.text),
-                    })
-                }),
-            );
-            server
-        });
-        let creds = ServerCredentials::ssl(&[(key.as_bytes(), cert.as_bytes())], None, false).unwrap();
+        let server = rpc_aio::server(ServerOptions::default());
+        Style::Async.register(&server, &crate::Probe::new());
+        let creds = ServerCredentials::ssl(&[(leaf.key.as_bytes(), leaf.cert.as_bytes())], None, false).unwrap();
         let port = server.add_secure_port("127.0.0.1:0", creds).unwrap();
         runtime.block_on(server.start()).unwrap();
         World {
@@ -197,7 +160,6 @@ impl World {
             .env_remove(ROOTS_FILE_VAR)
             .env_remove(CERT_FILE_VAR)
             .env_remove(CERT_DIR_VAR)
-            .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
         if let Some(path) = roots_file {
             cmd.env(ROOTS_FILE_VAR, path);
@@ -205,25 +167,9 @@ impl World {
         if let Some(path) = cert_file {
             cmd.env(CERT_FILE_VAR, path);
         }
-        let mut child = cmd.spawn().unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        // Reads to the end, so the child never writes into a closed pipe.
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(outcome) = Outcome::parse(&line) {
-                    let _ = tx.send(outcome);
-                }
-            }
-        });
-        let outcome = rx.recv_timeout(Duration::from_secs(60));
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while matches!(child.try_wait(), Ok(None)) && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-        outcome.expect("the child printed no outcome (see its stderr above)")
+        let mut child = Child::spawn(&mut cmd).with_limit(Duration::from_secs(60));
+        let line = child.wait_line(OUTCOME);
+        Outcome::parse(&format!("{OUTCOME}{line}")).unwrap_or_else(|| panic!("not an outcome: {line:?}"))
     }
 }
 
@@ -238,7 +184,7 @@ impl Drop for World {
 /// A CA offered through `SSL_CERT_FILE` (the system store) is trusted.
 pub fn ssl_cert_file_ca_is_trusted() {
     let w = World::new();
-    assert_eq!(w.child(None, Some(&w.ca)), Outcome::Reply("echo:default-roots".to_owned()));
+    assert_eq!(w.child(None, Some(&w.ca)), Outcome::Reply(format!("echo:{REQUEST}")));
 }
 
 /// `GRPC_DEFAULT_SSL_ROOTS_FILE_PATH` is trusted, and wins over `SSL_CERT_FILE`: with the
@@ -246,10 +192,7 @@ pub fn ssl_cert_file_ca_is_trusted() {
 /// refused (the system store is not consulted at all).
 pub fn grpc_default_roots_file_wins_over_ssl_cert_file() {
     let w = World::new();
-    assert_eq!(
-        w.child(Some(&w.ca), Some(&w.other_ca)),
-        Outcome::Reply("echo:default-roots".to_owned())
-    );
+    assert_eq!(w.child(Some(&w.ca), Some(&w.other_ca)), Outcome::Reply(format!("echo:{REQUEST}")));
     assert_unknown_issuer(w.child(Some(&w.other_ca), Some(&w.ca)));
 }
 
