@@ -5,8 +5,9 @@
 #![allow(dead_code)] // each test file uses a part
 
 use rpc_testkit::process::Child;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 /// How long a server may take to announce its port.
@@ -112,4 +113,28 @@ pub fn proxied(server: &str, proxy_face: &str) -> (Server, Server) {
     }
     let proxy = Server::start(&format!("{proxy_face} proxy -> {server}"), command);
     (backend, proxy)
+}
+
+/// The gRPC Python peers' directory (`interop/python`).
+pub fn python_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("python")
+}
+
+/// The venv's python with grpcio, grpcio-tools and grpcio-reflection, made ready once per
+/// test binary; `None` when this machine cannot make venvs (see `rpc_testkit::python`).
+pub fn python() -> Option<PathBuf> {
+    static READY: OnceLock<Option<PathBuf>> = OnceLock::new();
+    READY
+        .get_or_init(|| {
+            let ready = |venv: &rpc_testkit::python::Venv| venv.imports("grpc, grpc_tools, grpc_reflection");
+            rpc_testkit::python::venv(
+                env!("CARGO_TARGET_TMPDIR"),
+                "interop-venv",
+                &["grpcio", "grpcio-tools", "grpcio-reflection"],
+                ready,
+                "the gRPC Python interop runs",
+            )
+            .map(|venv| venv.python())
+        })
+        .clone()
 }
