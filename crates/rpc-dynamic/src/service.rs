@@ -44,6 +44,9 @@ impl HandlerRegistry for rpc_sync::Server {
 /// [`stream_stream`] (async) or their namesakes in [`blocking`](crate::blocking) (run on
 /// the server's worker pool); either kind works on either server. Their message types
 /// are `DynamicMessage` or `String` (proto3 JSON), for requests and responses separately.
+/// They run as the servers run any handler of their kind: an async behaviour's future on
+/// the runtime, dropped when its RPC is cancelled or its deadline passes; a blocking one
+/// on a worker, with `context.is_active()` turning false then.
 ///
 /// Registered with [`add_to_server`](Self::add_to_server), the service is listed by the
 /// server's `services()`, so reflection enabled afterwards describes it (its file and

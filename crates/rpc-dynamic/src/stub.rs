@@ -129,7 +129,8 @@ dynamic_stub!(
 
 impl DynamicStub {
     /// A stub for every service the server at the other end of `channel` lists through
-    /// reflection (v1, else v1alpha), with the files they need.
+    /// reflection (v1, else v1alpha), with the files they need. Dropping the future
+    /// cancels the reflection calls in flight.
     ///
     /// # Errors
     /// As [`ReflectionClient::pool_for_all_services`](crate::ReflectionClient::pool_for_all_services).
