@@ -7,7 +7,6 @@ mod child;
 use child::spawn;
 use rpc_aio::{ServerCredentials, ServerOptions};
 use rpc_testkit::{Style, assert_serving, eventually, serve_service};
-use std::time::{Duration, Instant};
 
 #[test]
 #[ignore = "not a test: the entry point of the child processes (see child/mod.rs)"]
@@ -24,17 +23,14 @@ async fn killed_client_cancels_its_handlers_and_releases_them() {
         assert_eq!(first, "0");
         assert_eq!(server.active_rpcs(), 1, "round {round}: the stream is in flight");
         let cancelled_before = counts.cancelled();
-        let killed_at = Instant::now();
         client.kill();
         eventually(
             format!("round {round}: the handler to see the cancellation and release the RPC"),
             || server.active_rpcs() == 0 && counts.cancelled() > cancelled_before,
         )
         .await;
-        let took = killed_at.elapsed();
         assert_eq!(server.active_rpcs(), 0, "round {round}: the RPC was released");
         assert_eq!(counts.cancelled(), cancelled_before + 1, "round {round}");
-        assert!(took < Duration::from_secs(2), "round {round}: cancellation took {took:?}");
     }
     assert_serving(port).await;
     server.stop(None).await;

@@ -10,9 +10,11 @@
 //! dispatch.rs              a gRPC POST? admitted (admission.rs)? grpc-timeout, grpc-encoding
 //! routing/registry.rs      the handler for the path, through routing/interceptor.rs
 //! rpc/context.rs           the RPC's context, deadline and place in the books
-//! rpc/invoke.rs            run the handler: blocking on pool.rs, async inline
+//! rpc/invoke.rs            run the handler: blocking on pool.rs (elastic: parked workers
+//!                          give their place), async inline
 //! rpc/requests.rs          request frames -> messages (codec), compressed flags
 //! rpc/responses.rs         responses -> frames (codec, compression), trailers with the status
+//! rpc/pull.rs              a blocking handler's response iterator, pulled while the stream has room
 //! rpc/guard.rs             the deadline and cancellation, raced against the handler
 //! ```
 //!

@@ -159,8 +159,14 @@ impl WorkerPool {
             let _ = self.spawn_worker();
             return Ok(());
         }
+        // Every worker is busy (a busy worker takes the next job without waiting) or the
+        // idle ones are outnumbered: wake one only if one waits, since a notify is a
+        // system call even when nobody waits.
+        let idle = st.idle > 0;
         drop(st);
-        self.inner.available.notify_one();
+        if idle {
+            self.inner.available.notify_one();
+        }
         Ok(())
     }
 

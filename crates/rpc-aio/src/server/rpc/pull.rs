@@ -1,5 +1,5 @@
 //! A blocking handler's response iterator, pulled on the worker pool only while the
-//! response stream can take more: a batch of responses is pulled (up to [`AHEAD`]) and the
+//! response stream can take more: a batch of responses is pulled (about [`AHEAD_BYTES`]) and the
 //! worker is free again; when the connection has sent half of them, the next batch is
 //! pulled by whichever worker is free. A client that reads slowly, or not at all, holds a
 //! few buffered responses and no thread.
@@ -10,6 +10,7 @@ use crate::server::pool::WorkerPool;
 use rpc_core::{ContextControl, ResponseIterator, RpcError, ServicerContext};
 use std::collections::VecDeque;
 use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 use std::time::Instant;
@@ -18,10 +19,14 @@ use std::time::Instant;
 /// (the worker runs ahead of the encoder, so the handler's choice travels with it).
 pub(crate) type Produced<Resp> = (Result<Resp, RpcError>, bool);
 
-/// Responses pulled ahead of the connection.
-const AHEAD: usize = 16;
-/// The next batch is pulled once no more than this many are left.
-const LOW: usize = AHEAD / 2;
+/// Responses pulled ahead of the connection: about [`AHEAD_BYTES`] of encoded responses
+/// (measured as the connection encodes them), and between these many. The next batch is
+/// pulled once half are left, so small responses cost one hand-off to the pool per many.
+const AHEAD_MIN: usize = 16;
+const AHEAD_MAX: usize = 256;
+/// How much a stream holds pulled ahead of the connection: as much as a stream's default
+/// HTTP/2 window, so a client that stops reading holds about twice its window.
+const AHEAD_BYTES: usize = 64 * 1024;
 
 struct State<Resp> {
     ready: VecDeque<Produced<Resp>>,
@@ -42,6 +47,8 @@ struct Shared<Resp> {
     ctx: ServicerContext,
     control: ContextControl,
     deadline: Option<Instant>,
+    /// How many responses to pull ahead (see [`AHEAD_BYTES`]).
+    ahead: AtomicUsize,
 }
 
 impl<Resp> Shared<Resp> {
@@ -70,7 +77,7 @@ impl<Resp: Send + 'static> Puller<Resp> {
     ) -> (Puller<Resp>, FirstBatch<Resp>) {
         let shared = Arc::new(Shared {
             state: Mutex::new(State {
-                ready: VecDeque::with_capacity(AHEAD),
+                ready: VecDeque::with_capacity(AHEAD_MIN),
                 iter: None,
                 pulling: true,
                 ended: false,
@@ -81,6 +88,7 @@ impl<Resp: Send + 'static> Puller<Resp> {
             ctx,
             control,
             deadline,
+            ahead: AtomicUsize::new(AHEAD_MIN),
         });
         (Puller { shared: shared.clone() }, FirstBatch { shared, iter })
     }
@@ -91,7 +99,7 @@ impl<Resp: Send + 'static> Puller<Resp> {
         let item = st.ready.pop_front();
         if !st.pulling
             && !st.ended
-            && st.ready.len() <= LOW
+            && st.ready.len() <= self.shared.ahead.load(Ordering::Relaxed) / 2
             && let Some(iter) = st.iter.take()
         {
             st.pulling = true;
@@ -112,6 +120,13 @@ impl<Resp: Send + 'static> Puller<Resp> {
                 }
             }
         }
+    }
+
+    /// Tells the puller how large an encoded response was, so that it pulls about
+    /// [`AHEAD_BYTES`] ahead.
+    pub(crate) fn record_size(&self, bytes: usize) {
+        let ahead = (AHEAD_BYTES / bytes.max(1)).clamp(AHEAD_MIN, AHEAD_MAX);
+        self.shared.ahead.store(ahead, Ordering::Relaxed);
     }
 
     /// Pulls the next batch on the pool (before new RPCs: this one was admitted).
@@ -158,7 +173,7 @@ impl<Resp> Drop for Puller<Resp> {
     }
 }
 
-/// Pulls responses until [`AHEAD`] are ready, the iterator ends, it fails, or the RPC is
+/// Pulls responses until enough are ready (see [`AHEAD_BYTES`]), the iterator ends, it fails, or the RPC is
 /// over; then puts the iterator back (or drops it) and wakes the connection.
 fn pull<Resp>(shared: &Shared<Resp>, mut iter: ResponseIterator<Resp>) {
     loop {
@@ -195,7 +210,7 @@ fn pull<Resp>(shared: &Shared<Resp>, mut iter: ResponseIterator<Resp>) {
             wake(waker);
             return drop(iter);
         }
-        if st.ready.len() >= AHEAD {
+        if st.ready.len() >= shared.ahead.load(Ordering::Relaxed) {
             st.pulling = false;
             st.iter = Some(iter);
             drop(st);

@@ -222,8 +222,11 @@ impl<Resp: Send + 'static, C: Encoder<Resp>> Body for ResponseBody<Resp, C> {
             let compressing = this.encoder.compression().is_some();
             match this.source.poll_next(&rpc.ctx, &rpc.control, compressing, cx) {
                 Poll::Ready(Some((Ok(m), plain))) => {
+                    let before = this.buf.len();
                     if let Err(e) = this.encoder.encode(&*this.codec, m, plain, &mut this.buf) {
                         this.finish(Err(e));
+                    } else if let Source::Pulled(puller) = &this.source {
+                        puller.record_size(this.buf.len() - before);
                     }
                 }
                 Poll::Ready(Some((Err(e), _))) => this.finish(Err(e)),
