@@ -41,3 +41,46 @@ pub mod pb {
         }
     }
 }
+
+/// The Rust examples of the repository's guides, compiled (and, where they need no network
+/// beyond loopback, run) as doc tests, so that they cannot rot: `README.md` and every page
+/// of `docs/` but `docs/dynamic.md` (rpc-dynamic's doc tests) and `docs/cli.md` (its
+/// console examples are run by `crates/rpc-cli/tests/docs_cli.rs`).
+/// `tests/docs_code_blocks.rs` checks that every page is listed here or there, and that
+/// every code block names its language.
+#[cfg(doctest)]
+pub mod guides {
+    macro_rules! guides {
+        ($($name:ident => $path:literal),* $(,)?) => {
+            $(
+                #[doc = include_str!($path)]
+                pub struct $name;
+            )*
+        };
+    }
+
+    guides! {
+        Readme => "../../README.md",
+        Quickstart => "../../docs/quickstart.md",
+        Install => "../../docs/install.md",
+        Codegen => "../../docs/codegen.md",
+        Streaming => "../../docs/streaming.md",
+        Errors => "../../docs/errors.md",
+        Tls => "../../docs/tls.md",
+        Options => "../../docs/options.md",
+        Testing => "../../docs/testing.md",
+        Logging => "../../docs/logging.md",
+        NotSupported => "../../docs/not-supported.md",
+        SyncVsAio => "../../docs/sync-vs-aio.md",
+        Migration => "../../docs/migration.md",
+        FromGrpcPython => "../../docs/from-grpc-python.md",
+        FromTonic => "../../docs/from-tonic.md",
+        Semantics => "../../docs/semantics.md",
+        Shutdown => "../../docs/shutdown.md",
+        Server => "../../docs/server.md",
+        Security => "../../docs/security.md",
+        Reliability => "../../docs/reliability.md",
+        Performance => "../../docs/performance.md",
+        DocsIndex => "../../docs/README.md",
+    }
+}

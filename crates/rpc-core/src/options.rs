@@ -22,7 +22,11 @@ pub const DEFAULT_MAX_HEADER_LIST_SIZE: u32 = 16 * 1024;
 /// | `initial_reconnect_backoff` / `max_reconnect_backoff` | 1 s / 120 s |
 /// | `initial_stream_window_size` / `initial_connection_window_size` | HTTP/2 defaults |
 /// | `ssl_target_name_override` | `None` |
+/// | `default_authority` | `None` (the target) |
 /// | `max_header_list_size` | 16 KiB |
+/// | `wait_for_ready` | false |
+///
+/// `docs/options.md` says what each does, beside the server's options.
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct ChannelOptions {
