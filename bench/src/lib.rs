@@ -10,6 +10,7 @@
 
 pub mod apt;
 pub mod driver;
+pub mod dynamic;
 pub mod grpc_go;
 pub mod h2load;
 pub mod load;

@@ -66,3 +66,35 @@ fn every_pair_and_scenario_runs_and_reports() {
     let svg = std::fs::read_to_string(&files[2]).unwrap();
     assert!(svg.starts_with("<svg") && svg.contains("sync-&gt;sync"), "not an SVG chart");
 }
+
+/// The dynamic-call bench: every variant of both faces makes its calls, all succeed, and
+/// the table names each with its share of the generated stub's rate.
+#[test]
+fn the_dynamic_call_bench_runs_every_variant() {
+    let cfg = bench::dynamic::DynamicConfig {
+        calls: 50,
+        duration: Duration::from_secs(5),
+        rounds: 2,
+        payload: 64,
+    };
+    let figures = bench::dynamic::run(&cfg).unwrap();
+    let names: Vec<(&str, &str)> = figures.iter().map(|f| (f.face, f.variant)).collect();
+    assert_eq!(
+        names,
+        [
+            ("aio", "generated"),
+            ("aio", "dynamic"),
+            ("aio", "json"),
+            ("sync", "generated"),
+            ("sync", "dynamic"),
+            ("sync", "json")
+        ]
+    );
+    assert!(figures.iter().all(|f| f.calls > 0 && f.rate > 0.0), "{figures:?}");
+    let table = bench::dynamic::table(&cfg, &figures);
+    assert_eq!(
+        table.lines().filter(|l| l.starts_with("aio ") || l.starts_with("sync ")).count(),
+        6,
+        "{table}"
+    );
+}

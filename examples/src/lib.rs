@@ -8,6 +8,7 @@ pub mod companions;
 pub mod greeter;
 pub mod interceptors;
 pub mod mixed;
+pub mod proxy;
 pub mod route_guide;
 pub mod slow_greeter;
 pub mod tls;

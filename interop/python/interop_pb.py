@@ -45,6 +45,9 @@ def _generate():
 _generate()
 empty_pb2 = importlib.import_module("rpcinterop.grpc.testing.empty_pb2")
 messages_pb2 = importlib.import_module("rpcinterop.grpc.testing.messages_pb2")
+# The service's own descriptor (test_pb2_grpc imports only the message modules): loaded so
+# the default descriptor pool, which server reflection serves from, has the service.
+test_pb2 = importlib.import_module("rpcinterop.grpc.testing.test_pb2")
 test_pb2_grpc = importlib.import_module("rpcinterop.grpc.testing.test_pb2_grpc")
 
 

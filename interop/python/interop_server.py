@@ -1,5 +1,5 @@
 """A gRPC Python interop server (grpc.testing.TestService), the third-party peer of
-rpc's interop tests: `python interop_server.py --port 0 [--use_tls]`.
+rpc's interop tests: `python interop_server.py --port 0 [--use_tls] [--reflection]`.
 
 Prints `listening on PORT` once serving; serves until SIGINT or SIGTERM.
 
@@ -177,6 +177,11 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=8080)
     parser.add_argument("--use_tls", nargs="?", const="true", default="false")
+    parser.add_argument(
+        "--reflection",
+        action="store_true",
+        help="also serve server reflection (needs the grpcio-reflection package)",
+    )
     args = parser.parse_args()
 
     # Messages reach the deserializers as they came, so each one's compression is visible.
@@ -185,6 +190,10 @@ def main():
         handlers=[handlers(TestService())],
         options=[("grpc.per_message_decompression", 0)],
     )
+    if args.reflection:
+        from grpc_reflection.v1alpha import reflection
+
+        reflection.enable_server_reflection(("grpc.testing.TestService", reflection.SERVICE_NAME), server)
     address = "127.0.0.1:%d" % args.port
     if parse_bool(args.use_tls):
         credentials = grpc.ssl_server_credentials(((read_testdata("server1.key"), read_testdata("server1.pem")),))

@@ -2,41 +2,16 @@
 //! our two servers, and our two clients against gRPC Python's server, plaintext and TLS.
 //!
 //! The Python side runs in a venv under the target directory, created with `python3 -m venv`
-//! and `pip install grpcio grpcio-tools` when missing. Where this machine cannot make venvs
+//! and `pip install grpcio grpcio-tools grpcio-reflection` when missing. Where this machine cannot make venvs
 //! (no `python3`, or no `venv` module) the tests print a note and pass, unless
 //! `RPC_TEST_REQUIRE_PEERS` is set, as in CI; a venv that cannot be made for another reason
 //! (no PyPI) fails them with a message that says so.
 
 mod common;
 
-use common::{Server, bin, run_client, tls_client_flags};
-use std::path::{Path, PathBuf};
+use common::{Server, bin, python, python_dir, run_client, tls_client_flags};
+use std::path::Path;
 use std::process::Command;
-use std::sync::OnceLock;
-
-fn python_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("python")
-}
-
-/// The venv's python with grpcio and grpcio-tools, made ready once per test binary; `None`
-/// when this machine cannot make venvs (see `rpc_testkit::python`).
-fn python() -> Option<PathBuf> {
-    static READY: OnceLock<Option<PathBuf>> = OnceLock::new();
-    READY
-        .get_or_init(|| {
-            let ready = |venv: &rpc_testkit::python::Venv| venv.imports("grpc, grpc_tools");
-            let what = "the gRPC Python interop runs";
-            rpc_testkit::python::venv(
-                env!("CARGO_TARGET_TMPDIR"),
-                "interop-venv",
-                &["grpcio", "grpcio-tools"],
-                ready,
-                what,
-            )
-            .map(|venv| venv.python())
-        })
-        .clone()
-}
 
 fn python_server(python: &Path, tls: bool) -> Server {
     let mut command = Command::new(python);
@@ -95,5 +70,22 @@ fn our_clients_against_the_python_server() {
             let what = format!("{client} -> {} ({})", server.name, security(tls));
             run_client(&what, command).assert_all_passed(&what, cases.len());
         }
+    }
+}
+
+/// gRPC Python's client -> the raw-bytes proxy of each face -> our async server: every
+/// case passes through a proxy that knows no message type.
+#[test]
+fn python_client_through_the_proxy() {
+    let Some(python) = python() else { return };
+    for proxy_face in ["aio", "sync"] {
+        let (_backend, proxy) = common::proxied("interop_server_aio", proxy_face);
+        let mut command = Command::new(&python);
+        command
+            .arg(python_dir().join("interop_client.py"))
+            .arg(format!("--server_port={}", proxy.port))
+            .arg("--test_case=all");
+        let what = format!("python interop_client.py -> {}", proxy.name);
+        run_client(&what, command).assert_all_passed(&what, interop::cases::ALL.len());
     }
 }

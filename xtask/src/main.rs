@@ -16,6 +16,10 @@ const TASKS: &[(&str, &str)] = &[
         "bench",
         "rpc vs raw tonic side by side, grpc-go beside them under h2load (`cargo xtask bench --help`; `--quick` takes about a minute)",
     ),
+    (
+        "bench-dynamic",
+        "a dynamic call (rpc-dynamic's DynamicStub, DynamicMessage and JSON) against the generated stub, both faces (about 40 s)",
+    ),
 ];
 
 /// `cargo xtask interop`: the interop crate's own tests run the binaries (servers on port 0,
@@ -40,7 +44,8 @@ fn main() -> ExitCode {
         Some("demo") => run("cargo", &["run", "-p", "examples", "--bin", "demo"]),
         Some("interop") => run("cargo", INTEROP),
         Some("ci") => run("bash", &[".ci/run"]),
-        Some("bench") => bench(&args[1..]),
+        Some("bench") => bench("bench", &args[1..]),
+        Some("bench-dynamic") => bench("bench-dynamic", &args[1..]),
         Some(other) => {
             eprintln!("unknown task {other:?}");
             usage();
@@ -56,14 +61,20 @@ fn main() -> ExitCode {
 fn usage() {
     eprintln!("usage: cargo xtask <task>\n\ntasks:");
     for (name, what) in TASKS {
-        eprintln!("  {name:<8} {what}");
+        eprintln!("  {name:<13} {what}");
     }
 }
 
-/// Builds the bench crate in release and runs its driver with `args` (passed through as they
-/// are). Honours CARGO_TARGET_DIR; the report goes to target/bench/ under the workspace.
-fn bench(args: &[String]) -> ExitCode {
-    let code = run("cargo", &["build", "--release", "-p", "bench"]);
+/// Builds the bench crate in release and runs its binary `binary` (the driver, or
+/// `bench-dynamic`) with `args` (passed through as they are). Honours CARGO_TARGET_DIR; the
+/// driver's report goes to target/bench/ under the workspace.
+fn bench(binary: &str, args: &[String]) -> ExitCode {
+    // The driver runs the crate's other binaries (its servers and clients): build them all.
+    let mut build = vec!["build", "--release", "-p", "bench"];
+    if binary != "bench" {
+        build.extend(["--bin", binary]);
+    }
+    let code = run("cargo", &build);
     if code != ExitCode::SUCCESS {
         return code;
     }
@@ -71,7 +82,7 @@ fn bench(args: &[String]) -> ExitCode {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| root.join("target"));
-    let driver = root.join(target).join("release").join("bench");
+    let driver = root.join(target).join("release").join(binary);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     run(&driver.to_string_lossy(), &args)
 }

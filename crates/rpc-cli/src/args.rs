@@ -80,7 +80,7 @@ pub(crate) struct Common {
     /// Plaintext HTTP/2, no TLS.
     #[arg(long)]
     pub(crate) plaintext: bool,
-    /// PEM file of root certificates to verify the server with (needed for now: see docs/cli.md).
+    /// PEM file of root certificates to verify the server with (default: the system's roots).
     #[arg(long, value_name = "FILE")]
     pub(crate) cacert: Option<PathBuf>,
     /// PEM file of the client certificate chain (mutual TLS; needs --key).
@@ -89,7 +89,7 @@ pub(crate) struct Common {
     /// PEM file of the client private key (needs --cert).
     #[arg(long, value_name = "FILE")]
     pub(crate) key: Option<PathBuf>,
-    /// Skip verifying the server's certificate (not available yet: see docs/cli.md).
+    /// Skip verifying the server's certificate (testing only: anyone can pose as the server).
     #[arg(long)]
     pub(crate) insecure: bool,
     /// The :authority to send, also the name the server's certificate must have.

@@ -75,19 +75,22 @@ fn settings(common: &Common) -> Result<(ChannelCredentials, ChannelOptions), Fai
     if let Some(name) = server_name {
         options = options.ssl_target_name_override(name);
     }
-    if common.insecure {
-        return Err(Failure::general(
-            "--insecure (TLS without verifying the server's certificate) is not available yet: \
-             rpc channels have no way to take a custom certificate verifier (see docs/cli.md); \
-             use --cacert with the server's CA, or --plaintext",
-        ));
-    }
-    let roots = common.cacert.as_deref().map(|p| read_pem("--cacert", p)).transpose()?;
     let (key, chain) = match (&common.key, &common.cert) {
         (Some(key), Some(cert)) => (Some(read_pem("--key", key)?), Some(read_pem("--cert", cert)?)),
         (None, None) => (None, None),
         _ => return Err(Failure::usage("--cert and --key go together")),
     };
+    if common.insecure {
+        if common.cacert.is_some() {
+            return Err(Failure::usage("--insecure verifies no certificate: --cacert has no use with it"));
+        }
+        // TLS that accepts any server certificate (handshake signatures still checked);
+        // a client certificate is still presented.
+        let credentials = ChannelCredentials::insecure_skip_verify(key.as_deref(), chain.as_deref())
+            .map_err(|e| Failure::general(format!("TLS credentials: {e}")))?;
+        return Ok((credentials, options));
+    }
+    let roots = common.cacert.as_deref().map(|p| read_pem("--cacert", p)).transpose()?;
     let credentials = ChannelCredentials::ssl(roots.as_deref(), key.as_deref(), chain.as_deref())
         .map_err(|e| Failure::general(format!("TLS credentials: {e}")))?;
     Ok((credentials, options))

@@ -166,3 +166,42 @@ fn the_same_json_from_the_same_calls() {
     assert_eq!((ours.code, theirs.code), (69, 69));
     assert_eq!(ours.stderr, theirs.stderr);
 }
+
+/// Over TLS, verified with the test CA and with verification skipped (`--insecure`): the
+/// same lists and the same JSON.
+#[test]
+fn the_same_answers_over_tls() {
+    let Some(grpcurl) = grpcurl() else { return };
+    let pki = examples::tls::Pki::generate().unwrap();
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("rpc-cli-grpcurl-tls-{}", std::process::id()));
+    pki.write_to(&dir).unwrap();
+    let ca = dir.join("ca.pem").to_str().unwrap().to_owned();
+    let server = common::start_with(Reflection::Both, |_| {}, Some(pki.server_credentials(false).unwrap()));
+    let target = server.target();
+    let data = r#"{"latitude": 407838351, "longitude": -746143763}"#;
+    for (ours_trust, theirs_trust) in [
+        (["--cacert", ca.as_str()].as_slice(), ["-cacert", ca.as_str()].as_slice()),
+        (&["--insecure"], &["-insecure"]),
+    ] {
+        let mut ours = vec!["list"];
+        ours.extend(ours_trust);
+        ours.push(&target);
+        let mut theirs = theirs_trust.to_vec();
+        theirs.extend([target.as_str(), "list"]);
+        assert_eq!(
+            rpc(&ours, None).ok(),
+            run_grpcurl(grpcurl, &theirs, None).ok(),
+            "list with {ours_trust:?}"
+        );
+
+        let mut ours = vec!["call"];
+        ours.extend(ours_trust);
+        ours.extend(["-d", data, &target, "routeguide.RouteGuide/GetFeature"]);
+        let mut theirs = theirs_trust.to_vec();
+        theirs.extend(["-d", data, &target, "routeguide.RouteGuide/GetFeature"]);
+        let (ours, theirs) = (rpc(&ours, None), run_grpcurl(grpcurl, &theirs, None));
+        assert_eq!(ours.ok(), theirs.ok(), "call with {ours_trust:?}");
+        assert!(ours.stdout.contains("Patriots Path"), "{ours:?}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

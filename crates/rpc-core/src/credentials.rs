@@ -78,6 +78,9 @@ pub struct SslChannelConfig {
     pub private_key: Option<Vec<u8>>,
     /// PEM certificate chain of the client identity.
     pub certificate_chain: Option<Vec<u8>>,
+    /// **Dangerous, for testing only**: accept any server certificate, unverified (see
+    /// [`ChannelCredentials::insecure_skip_verify`]). `false` unless made by that constructor.
+    pub insecure_skip_verify: bool,
 }
 
 impl fmt::Debug for SslChannelConfig {
@@ -85,6 +88,7 @@ impl fmt::Debug for SslChannelConfig {
         f.debug_struct("SslChannelConfig")
             .field("root_certificates", &self.root_certificates.as_ref().map(|_| ".."))
             .field("client_identity", &self.private_key.is_some())
+            .field("insecure_skip_verify", &self.insecure_skip_verify)
             .finish()
     }
 }
@@ -142,9 +146,28 @@ impl ChannelCredentials {
                 root_certificates: root_certificates.map(<[u8]>::to_vec),
                 private_key: private_key.map(<[u8]>::to_vec),
                 certificate_chain: certificate_chain.map(<[u8]>::to_vec),
+                insecure_skip_verify: false,
             }),
             call: Vec::new(),
         })
+    }
+
+    /// **Dangerous: for testing only.** TLS that accepts whatever certificate the server
+    /// presents, without checking that it chains to a trusted root, names the server, or is
+    /// in date (grpcurl's `-insecure`, Go's `InsecureSkipVerify`). The connection is
+    /// encrypted, and the handshake's signatures are still checked against the presented
+    /// key, but anyone between client and server can pose as the server: never use it
+    /// where the network is not yours. A key and chain together still present a client
+    /// certificate (mutual TLS); both are PEM and are checked now.
+    pub fn insecure_skip_verify(
+        private_key: Option<&[u8]>,
+        certificate_chain: Option<&[u8]>,
+    ) -> Result<ChannelCredentials, CredentialsError> {
+        let mut credentials = ChannelCredentials::ssl(None, private_key, certificate_chain)?;
+        if let ChannelKind::Ssl(ssl) = &mut credentials.kind {
+            ssl.insecure_skip_verify = true;
+        }
+        Ok(credentials)
     }
 
     /// Plaintext credentials for a local peer (loopback or unix socket): call credentials are permitted.

@@ -20,6 +20,9 @@ pub enum ErrorKind {
     InvalidName,
     /// JSON did not parse, or does not match the message type.
     Json,
+    /// A method was asked for as another kind than it is (a unary method's
+    /// multi-callable from a dynamic stub's `stream_stream`, a handler of the wrong kind).
+    WrongKind,
     /// A call to the server failed; [`Error::rpc_error`] has the status.
     Rpc,
     /// The server does not serve reflection (v1 nor v1alpha).
@@ -57,6 +60,10 @@ impl Error {
 
     pub(crate) fn invalid_name(message: impl Into<String>) -> Error {
         Error::new(ErrorKind::InvalidName, message)
+    }
+
+    pub(crate) fn wrong_kind(message: impl Into<String>) -> Error {
+        Error::new(ErrorKind::WrongKind, message)
     }
 
     pub(crate) fn json(message: impl Into<String>) -> Error {

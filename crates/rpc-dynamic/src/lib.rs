@@ -38,9 +38,12 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Sending a [`DynamicMessage`] in a call waits for multi-callables that are generic over
-//! a message codec; until then the pieces here resolve the method and build the
-//! messages, and generated stubs make the calls.
+//! - **Calls**: [`DynamicStub`] (async) and [`blocking::DynamicStub`] call
+//!   `package.Service/Method` with `DynamicMessage`s or JSON text, all four kinds, through
+//!   the faces' own multi-callables and a [`DynamicCodec`].
+//! - **Serving**: [`DynamicService`] serves a service of a pool with closures over
+//!   dynamic messages ([`unary_unary`] ..., [`blocking::unary_unary`] ...) on either
+//!   server, described by reflection like a generated one.
 //!
 //! [prost-reflect]: https://docs.rs/prost-reflect
 #![deny(missing_docs)]
@@ -48,18 +51,32 @@
 #![warn(unreachable_pub)]
 #![doc(test(attr(deny(warnings))))]
 
+mod codec;
 mod describe;
 mod error;
 mod json;
 mod load;
 mod reflection;
+mod service;
+mod stub;
 mod symbol;
 
+/// The blocking face: the reflection client, the dynamic stub, and blocking behaviours
+/// for [`DynamicService`].
+pub mod blocking {
+    pub use crate::reflection::blocking::ReflectionClient;
+    pub use crate::service::blocking::{stream_stream, stream_unary, unary_stream, unary_unary};
+    pub use crate::stub::blocking::DynamicStub;
+}
+
+pub use codec::DynamicCodec;
 pub use describe::{describe, proto_source};
 pub use error::{Error, ErrorKind};
 pub use json::{JsonMessages, JsonOptions, message_from_json, message_to_json, messages_from_json, unresolved_any_types};
 pub use load::{decode_file_descriptor_set, load_protos};
-pub use reflection::{ReflectionClient, ReflectionVersion, blocking};
+pub use reflection::{ReflectionClient, ReflectionVersion};
+pub use service::{DynamicService, HandlerRegistry, stream_stream, stream_unary, unary_stream, unary_unary};
+pub use stub::DynamicStub;
 pub use symbol::{Method, MethodKind, Symbol, find_method, find_symbol, split_method_name};
 
 /// The examples of `docs/dynamic.md`, run as doctests.

@@ -45,7 +45,7 @@ mod server;
 mod shutdown;
 pub use server::{
     Continuation, GenericRpcHandler, HandlerCallDetails, RpcMethodHandler, Server, ServerInterceptor, StopHandle,
-    method_handlers_generic_handler, server, stream_stream_rpc_method_handler, stream_unary_rpc_method_handler,
+    method_handlers_generic_handler, raw_generic_rpc_handler, server, stream_stream_rpc_method_handler, stream_unary_rpc_method_handler,
     unary_stream_rpc_method_handler, unary_unary_rpc_method_handler,
 };
 pub use shutdown::{Shutdown, ShutdownOutcome, ShutdownReason, ShutdownTrigger};

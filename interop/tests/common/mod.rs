@@ -5,8 +5,9 @@
 #![allow(dead_code)] // each test file uses a part
 
 use rpc_testkit::process::Child;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 /// How long a server may take to announce its port.
@@ -21,6 +22,7 @@ pub fn bin(name: &str) -> PathBuf {
         "interop_server_aio" => env!("CARGO_BIN_EXE_interop_server_aio"),
         "interop_client_sync" => env!("CARGO_BIN_EXE_interop_client_sync"),
         "interop_client_aio" => env!("CARGO_BIN_EXE_interop_client_aio"),
+        "interop_proxy" => env!("CARGO_BIN_EXE_interop_proxy"),
         other => panic!("no binary {other}"),
     };
     PathBuf::from(path)
@@ -96,4 +98,43 @@ pub fn run_client(what: &str, mut command: Command) -> ClientRun {
 /// The flags that select TLS with the interop test CA, or none.
 pub fn tls_client_flags(tls: bool) -> &'static [&'static str] {
     if tls { &["--use_tls=true", "--use_test_ca=true"] } else { &[] }
+}
+
+/// Starts our `server` (plaintext) and a proxy of `proxy_face` ("aio" or "sync") in front
+/// of it; the proxy's port is where clients go.
+pub fn proxied(server: &str, proxy_face: &str) -> (Server, Server) {
+    let mut command = Command::new(bin(server));
+    command.arg("--port=0");
+    let backend = Server::start(server, command);
+    let mut command = Command::new(bin("interop_proxy"));
+    command.arg("--port=0").arg(format!("--backend_port={}", backend.port));
+    if proxy_face == "sync" {
+        command.arg("--sync");
+    }
+    let proxy = Server::start(&format!("{proxy_face} proxy -> {server}"), command);
+    (backend, proxy)
+}
+
+/// The gRPC Python peers' directory (`interop/python`).
+pub fn python_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("python")
+}
+
+/// The venv's python with grpcio, grpcio-tools and grpcio-reflection, made ready once per
+/// test binary; `None` when this machine cannot make venvs (see `rpc_testkit::python`).
+pub fn python() -> Option<PathBuf> {
+    static READY: OnceLock<Option<PathBuf>> = OnceLock::new();
+    READY
+        .get_or_init(|| {
+            let ready = |venv: &rpc_testkit::python::Venv| venv.imports("grpc, grpc_tools, grpc_reflection");
+            rpc_testkit::python::venv(
+                env!("CARGO_TARGET_TMPDIR"),
+                "interop-venv",
+                &["grpcio", "grpcio-tools", "grpcio-reflection"],
+                ready,
+                "the gRPC Python interop runs",
+            )
+            .map(|venv| venv.python())
+        })
+        .clone()
 }

@@ -206,7 +206,16 @@ impl Reader {
     ) -> Poll<Result<Read<Resp>, ReadError>> {
         loop {
             match self.decoder.next() {
-                Ok(Some(m)) => return Poll::Ready(codec.decode(m.data).map(Read::Message).map_err(ReadError::Status)),
+                // A response the codec refuses fails the call INTERNAL, whatever code the
+                // codec gave (as a request the server's codec refuses fails the RPC).
+                Ok(Some(m)) => {
+                    return Poll::Ready(
+                        codec
+                            .decode(m.data)
+                            .map(Read::Message)
+                            .map_err(|e| ReadError::Status(RpcError::internal(format!("could not decode the response: {}", e.details())))),
+                    );
+                }
                 Ok(None) => {}
                 Err(e) => return Poll::Ready(Err(ReadError::Status(e))),
             }

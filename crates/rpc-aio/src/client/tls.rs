@@ -1,6 +1,7 @@
 //! TLS for channels: the rustls client configuration from `ChannelCredentials::ssl` (the
 //! roots to trust, an optional client identity for mutual TLS, ALPN `h2`) and the server
-//! name to verify.
+//! name to verify; or, for `ChannelCredentials::insecure_skip_verify` (testing only), a
+//! verifier that accepts any certificate.
 
 use rpc_core::{RpcError, SslChannelConfig};
 use std::sync::Arc;
@@ -33,7 +34,31 @@ pub(crate) fn client_config(
     server_name: &str,
 ) -> Result<(Arc<rustls::ClientConfig>, ServerName<'static>), RpcError> {
     let bad = |e: String| RpcError::invalid_argument(format!("invalid TLS configuration for {server_name:?}: {e}"));
-    let roots = match &ssl.root_certificates {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let versions = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| bad(format!("protocol versions: {e}")))?;
+    let builder = if ssl.insecure_skip_verify {
+        versions
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(AnyServerCertificate(provider)))
+    } else {
+        versions.with_root_certificates(roots(ssl, &bad)?)
+    };
+    let mut config = match (&ssl.private_key, &ssl.certificate_chain) {
+        (Some(k), Some(chain)) => builder
+            .with_client_auth_cert(certs(chain, "certificate chain").map_err(bad)?, key(k).map_err(bad)?)
+            .map_err(|e| bad(format!("client identity: {e}")))?,
+        _ => builder.with_no_client_auth(),
+    };
+    config.alpn_protocols = vec![b"h2".to_vec()];
+    let name = ServerName::try_from(server_name.to_owned()).map_err(|e| bad(format!("server name: {e}")))?;
+    Ok((Arc::new(config), name))
+}
+
+/// The roots to verify the server with: the PEM given, or the process's defaults.
+fn roots(ssl: &SslChannelConfig, bad: &dyn Fn(String) -> RpcError) -> Result<Arc<rustls::RootCertStore>, RpcError> {
+    Ok(match &ssl.root_certificates {
         Some(pem) => {
             let mut store = rustls::RootCertStore::empty();
             for cert in certs(pem, "root certificates").map_err(bad)? {
@@ -47,19 +72,47 @@ pub(crate) fn client_config(
                 .map_err(|e| RpcError::failed_precondition(e.to_string()))?
                 .store
         }
-    };
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let builder = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| bad(format!("protocol versions: {e}")))?
-        .with_root_certificates(roots);
-    let mut config = match (&ssl.private_key, &ssl.certificate_chain) {
-        (Some(k), Some(chain)) => builder
-            .with_client_auth_cert(certs(chain, "certificate chain").map_err(bad)?, key(k).map_err(bad)?)
-            .map_err(|e| bad(format!("client identity: {e}")))?,
-        _ => builder.with_no_client_auth(),
-    };
-    config.alpn_protocols = vec![b"h2".to_vec()];
-    let name = ServerName::try_from(server_name.to_owned()).map_err(|e| bad(format!("server name: {e}")))?;
-    Ok((Arc::new(config), name))
+    })
+}
+
+/// The verifier of `ChannelCredentials::insecure_skip_verify` (testing only): any
+/// certificate is accepted, whoever it names and whoever signed it; the handshake's
+/// signatures are still checked against the certificate's key, with the provider's
+/// algorithms, so the peer must hold the key of the certificate it shows.
+#[derive(Debug)]
+struct AnyServerCertificate(Arc<rustls::crypto::CryptoProvider>);
+
+impl rustls::client::danger::ServerCertVerifier for AnyServerCertificate {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        Ok(rustls::client::danger::ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
 }

@@ -5,6 +5,7 @@ use crate::args::CallArgs;
 use crate::exit::Failure;
 use crate::schema::Schema;
 use crate::send::send;
+use prost::Message;
 use prost_reflect::DynamicMessage;
 use rpc_core::Metadata;
 use rpc_dynamic::{JsonOptions, Method, find_method, message_to_json, messages_from_json, split_method_name, unresolved_any_types};
@@ -115,7 +116,7 @@ pub(crate) async fn run(
         requests,
         metadata,
         deadline,
-        async |bytes: Vec<u8>| match print_response(schema, &mut pool, &output_name, &bytes, &options).await {
+        async |response: DynamicMessage| match print_response(schema, &mut pool, &output_name, response, &options).await {
             Ok(json) => {
                 let mut out = std::io::stdout().lock();
                 let _ = writeln!(out, "{json}");
@@ -149,27 +150,25 @@ pub(crate) async fn run(
 }
 
 /// One response as JSON; the types of `Any` values the pool lacks are fetched by
-/// reflection first (the pool grows for the responses after it).
+/// reflection first (the pool grows for the responses after it), and the response is
+/// decoded again with them.
 async fn print_response(
     schema: &Schema,
     pool: &mut prost_reflect::DescriptorPool,
     output: &str,
-    bytes: &[u8],
+    mut message: DynamicMessage,
     options: &JsonOptions,
 ) -> Result<String, Failure> {
-    let decode = |pool: &prost_reflect::DescriptorPool| -> Result<DynamicMessage, Failure> {
-        let descriptor = pool
-            .get_message_by_name(output)
-            .ok_or_else(|| Failure::general(format!("response type {output} is not in the schema")))?;
-        DynamicMessage::decode(descriptor, bytes).map_err(|e| Failure::general(format!("the response does not decode as {output}: {e}")))
-    };
-    let mut message = decode(pool)?;
     let missing: Vec<String> = unresolved_any_types(&message).into_iter().collect();
     if !missing.is_empty()
         && let Some(larger) = schema.resolve_any(pool, &missing).await
     {
         *pool = larger;
-        message = decode(pool)?;
+        let descriptor = pool
+            .get_message_by_name(output)
+            .ok_or_else(|| Failure::general(format!("response type {output} is not in the schema")))?;
+        message = DynamicMessage::decode(descriptor, message.encode_to_vec().as_slice())
+            .map_err(|e| Failure::general(format!("the response does not decode as {output}: {e}")))?;
     }
     message_to_json(&message, options).map_err(|e| Failure::general(format!("printing the response: {e}")))
 }

@@ -2,7 +2,7 @@
 //! the descriptors of its symbols, on the async face ([`ReflectionClient`]) and the
 //! blocking face ([`blocking::ReflectionClient`]).
 
-pub mod blocking;
+pub(crate) mod blocking;
 mod client;
 mod files;
 mod session;

@@ -9,8 +9,8 @@ mod routing;
 mod stop;
 
 pub use routing::handler::{
-    GenericRpcHandler, HandlerCallDetails, RpcMethodHandler, method_handlers_generic_handler, stream_stream_rpc_method_handler,
-    stream_unary_rpc_method_handler, unary_stream_rpc_method_handler, unary_unary_rpc_method_handler,
+    GenericRpcHandler, HandlerCallDetails, RpcMethodHandler, method_handlers_generic_handler, raw_generic_rpc_handler,
+    stream_stream_rpc_method_handler, stream_unary_rpc_method_handler, unary_stream_rpc_method_handler, unary_unary_rpc_method_handler,
 };
 pub use routing::interceptor::{Continuation, ServerInterceptor};
 pub use stop::StopHandle;

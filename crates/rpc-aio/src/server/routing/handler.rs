@@ -7,7 +7,7 @@ use crate::server::rpc::invoke;
 use crate::server::rpc::responses::{ServerBody, error_response};
 use futures::future::BoxFuture;
 use hyper::body::Incoming;
-use rpc_core::codec::{Decoder, Encoder, ProstCodec};
+use rpc_core::codec::{Bytes, BytesCodec, Decoder, Encoder, ProstCodec};
 use rpc_core::codegen::{MethodHandler, MethodKind};
 use rpc_core::{Metadata, RequestStream, ResponseStream, RpcError, ServicerContext, StatusCode};
 use std::collections::HashMap;
@@ -200,6 +200,40 @@ impl fmt::Debug for GenericRpcHandler {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("GenericRpcHandler")
     }
+}
+
+/// A generic handler that serves every RPC, whatever its path and kind, with raw messages:
+/// `behaviour` gets the request messages as their encoded payloads, untouched (one message
+/// for a unary-request method), and returns the response messages, sent as they are. The
+/// method is `context.method()`. For proxies, gateways and recorders that pass messages
+/// on without knowing their types (the `proxy` example forwards every method to a
+/// backend channel). Register it last: it serves whatever the handlers before it did not.
+///
+/// A stream item that is an `Err` ends the RPC with that status (its trailing metadata
+/// included); responses already sent stay sent.
+///
+/// ```no_run
+/// # #[tokio::main]
+/// # async fn main() -> Result<(), rpc_aio::RpcError> {
+/// use rpc_aio::{RequestStream, ResponseStream};
+/// let server = rpc_aio::server(rpc_aio::ServerOptions::default());
+/// // Every method echoes its requests back, byte for byte.
+/// server.add_generic_rpc_handlers([rpc_aio::raw_generic_rpc_handler(
+///     |requests: RequestStream<rpc_aio::codec::Bytes>, _context| async move { Ok(ResponseStream::new(requests)) },
+/// )]);
+/// server.add_insecure_port("127.0.0.1:50051")?;
+/// server.start().await?;
+/// # Ok(()) }
+/// ```
+pub fn raw_generic_rpc_handler<F, Fut>(behaviour: F) -> GenericRpcHandler
+where
+    F: Fn(RequestStream<Bytes>, ServicerContext) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<ResponseStream<Bytes>, RpcError>> + Send + 'static,
+{
+    // A stream-stream behaviour: on the wire, every kind of RPC is a stream of messages each way.
+    let stream_stream = MethodHandler::AsyncStreamStream(Arc::new(move |r, c| Box::pin(behaviour(r, c))));
+    let handler = RpcMethodHandler::with_codec(stream_stream, BytesCodec);
+    GenericRpcHandler::new(move |_| Some(handler.clone()))
 }
 
 /// A generic handler serving the methods of one service by name (gRPC Python's

@@ -209,6 +209,47 @@ impl<K: kind::OneResponse, Req, Resp: Send + 'static> Call<K, Req, Resp> {
     }
 }
 
+impl<K: kind::ManyResponses, Req, Resp: Send + 'static> Call<K, Req, Resp> {
+    /// The next response; `Ok(None)` at the end of the stream (grpc.aio's EOF); blocks until
+    /// one arrives. The same as [`Iterator::next`] in rpc-aio's shape, so a bidi call is
+    /// driven by `write` / `done_writing` / `read` in both faces.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), rpc_sync::RpcError> {
+    /// use rpc_sync::{RequestIterator, ResponseIterator, RpcError, WriteRequests};
+    /// let (_server, channel) = rpc_sync::testing::serve(|server| {
+    ///     // Echoes each request, then fails the RPC when asked to.
+    ///     let echo = rpc_sync::stream_stream_rpc_method_handler(|requests: RequestIterator<String>, _context: &_| {
+    ///         Ok(ResponseIterator::new(requests.map(|r| match r {
+    ///             Ok(text) if text == "fail" => Err(RpcError::aborted("asked to fail")),
+    ///             other => other,
+    ///         })))
+    ///     });
+    ///     server.add_method_handler("/echo.Echo/Chat", echo);
+    /// })?;
+    /// let chat = channel.stream_stream::<String, String>("/echo.Echo/Chat");
+    ///
+    /// let mut call = chat.call(WriteRequests);
+    /// call.write("hi".to_owned())?;
+    /// assert_eq!(call.read()?.as_deref(), Some("hi"));
+    /// call.done_writing()?;
+    /// assert_eq!(call.read()?, None); // the end of the stream
+    ///
+    /// let mut failing = chat.call(WriteRequests);
+    /// failing.write("fail".to_owned())?;
+    /// assert_eq!(failing.read().unwrap_err().code(), rpc_sync::StatusCode::Aborted);
+    /// assert_eq!(failing.read()?, None); // the error is reported once
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// The call's error, once (then `Ok(None)`); FAILED_PRECONDITION on a thread inside an
+    /// async runtime (the call is cancelled).
+    pub fn read(&mut self) -> Result<Option<Resp>, RpcError> {
+        self.next().transpose()
+    }
+}
+
 impl<K: kind::ManyResponses, Req, Resp: Send + 'static> Iterator for Call<K, Req, Resp> {
     type Item = Result<Resp, RpcError>;
 
