@@ -13,6 +13,7 @@ pub mod driver;
 pub mod dynamic;
 pub mod grpc_go;
 pub mod h2load;
+pub mod lb;
 pub mod load;
 pub mod procs;
 pub mod raw;

@@ -98,3 +98,27 @@ fn the_dynamic_call_bench_runs_every_variant() {
         "{table}"
     );
 }
+
+/// The load-balancing bench: each variant (a plain channel, round_robin over one backend
+/// and over three backend processes) makes its calls, none fails, and the table gives
+/// each a ratio to the plain channel.
+#[test]
+fn the_load_balancing_bench_runs_every_variant() {
+    let cfg = bench::lb::LbConfig {
+        server_exe: std::path::PathBuf::from(env!("CARGO_BIN_EXE_bench-server")),
+        backends: 3,
+        in_flight: 4,
+        duration: Duration::from_millis(300),
+        max_calls: 50_000,
+        rounds: 2,
+    };
+    let figures = bench::lb::run(&cfg).unwrap();
+    let names: Vec<&str> = figures.iter().map(|f| f.variant).collect();
+    assert_eq!(names, bench::lb::VARIANTS);
+    assert!(
+        figures.iter().all(|f| f.rates.len() == 2 && f.rates.iter().all(|r| *r > 0.0)),
+        "{figures:?}"
+    );
+    let table = bench::lb::table(&cfg, &figures);
+    assert!(table.lines().filter(|l| l.contains("backend")).count() >= 3, "{table}");
+}

@@ -20,6 +20,10 @@ const TASKS: &[(&str, &str)] = &[
         "bench-dynamic",
         "a dynamic call (rpc-dynamic's DynamicStub, DynamicMessage and JSON) against the generated stub, both faces (about 40 s)",
     ),
+    (
+        "bench-lb",
+        "load balancing's cost: a plain channel against round_robin over one and over several server processes (about 30 s)",
+    ),
 ];
 
 /// `cargo xtask interop`: the interop crate's own tests run the binaries (servers on port 0,
@@ -46,6 +50,7 @@ fn main() -> ExitCode {
         Some("ci") => run("bash", &[".ci/run"]),
         Some("bench") => bench("bench", &args[1..]),
         Some("bench-dynamic") => bench("bench-dynamic", &args[1..]),
+        Some("bench-lb") => bench("bench-lb", &args[1..]),
         Some(other) => {
             eprintln!("unknown task {other:?}");
             usage();
@@ -71,7 +76,8 @@ fn usage() {
 fn bench(binary: &str, args: &[String]) -> ExitCode {
     // The driver runs the crate's other binaries (its servers and clients): build them all.
     let mut build = vec!["build", "--release", "-p", "bench"];
-    if binary != "bench" {
+    // bench-lb runs bench-server too; bench-dynamic needs only itself.
+    if binary == "bench-dynamic" {
         build.extend(["--bin", binary]);
     }
     let code = run("cargo", &build);

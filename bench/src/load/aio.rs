@@ -9,11 +9,17 @@ use std::time::Instant;
 
 /// Runs `spec` against `target` with rpc-aio channels.
 pub fn run(target: &str, spec: &LoadSpec) -> Outcome {
+    run_with(target, ChannelOptions::default(), spec)
+}
+
+/// Runs `spec` against `target` with rpc-aio channels made with `options` (a policy, a
+/// service config).
+pub fn run_with(target: &str, options: ChannelOptions, spec: &LoadSpec) -> Outcome {
     let rt = super::runtime();
     rt.block_on(async {
         let mut stubs = Vec::new();
         for _ in 0..spec.conns.max(1) {
-            match rpc_aio::insecure_channel(target, ChannelOptions::default()) {
+            match rpc_aio::insecure_channel(target, options.clone()) {
                 Ok(c) => stubs.push(BenchStub::new(c)),
                 Err(e) => {
                     let tally = Tally::new(spec);
