@@ -172,7 +172,12 @@ setters!(ChannelOptions {
 /// | `keepalive_time` / `keepalive_timeout` | 2 h / 20 s |
 /// | `keepalive_min_time` (pings more often than this, past two strikes, get GOAWAY) | 5 min |
 /// | `max_header_list_size` | 16 KiB |
-/// | `max_connection_idle` (not enforced yet) | none |
+/// | `max_connection_idle` | none (connections are never closed for idleness) |
+/// | `max_connection_age` / `max_connection_age_grace` | none / none |
+/// | `handshake_timeout` | 20 s |
+///
+/// The connection options follow gRFC A9; `docs/connection-management.md` says what each
+/// does on the wire and what differs from gRPC.
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct ServerOptions {
@@ -209,8 +214,29 @@ pub struct ServerOptions {
     pub initial_stream_window_size: Option<u32>,
     /// HTTP/2 connection window size.
     pub initial_connection_window_size: Option<u32>,
-    /// Close connections idle for this long. Not enforced yet (see docs/security.md).
+    /// Closes a connection that has had no RPC in flight for this long, counted from the
+    /// end of its last RPC or, before its first, from its start: the client is sent GOAWAY
+    /// (NO_ERROR) and the connection closes once the client has acknowledged it (an RPC
+    /// that raced the GOAWAY is still served). A client's channel goes IDLE and connects
+    /// again for its next RPC. `None`: never.
     pub max_connection_idle: Option<Duration>,
+    /// Closes every connection after about this long (each connection gets its own random
+    /// +/-10%, so that connections made together do not all end together): the client is
+    /// sent GOAWAY (NO_ERROR), gets no new RPCs onto it, and its RPCs in flight continue
+    /// for up to `max_connection_age_grace`. Makes clients behind a TCP load balancer
+    /// reconnect now and then. `None`: never.
+    pub max_connection_age: Option<Duration>,
+    /// How long RPCs in flight on a connection past `max_connection_age` (or idle past
+    /// `max_connection_idle`) may still run after its GOAWAY; then the connection is closed
+    /// and the RPCs still running are cancelled (their clients get UNAVAILABLE). Counted
+    /// from the first GOAWAY. `None`: they run to their end.
+    pub max_connection_age_grace: Option<Duration>,
+    /// How long a new connection may take to complete its handshake: the TLS handshake,
+    /// then, separately, the client's HTTP/2 preface and first frame (its SETTINGS). A
+    /// connection that has not done so in time (a client that sends nothing, or too
+    /// little) is closed. gRPC's own default (`GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS`) is
+    /// 120 s; this is shorter so that silent sockets do not pile up.
+    pub handshake_timeout: Duration,
 }
 
 impl Default for ServerOptions {
@@ -236,6 +262,9 @@ impl Default for ServerOptions {
             initial_stream_window_size: None,
             initial_connection_window_size: None,
             max_connection_idle: None,
+            max_connection_age: None,
+            max_connection_age_grace: None,
+            handshake_timeout: Duration::from_secs(20),
         }
     }
 }
@@ -256,4 +285,7 @@ setters!(ServerOptions {
     initial_stream_window_size: u32,
     initial_connection_window_size: u32,
     max_connection_idle: Duration,
+    max_connection_age: Duration,
+    max_connection_age_grace: Duration,
+    handshake_timeout: Duration,
 });

@@ -16,6 +16,7 @@
 //! | `x-report-deadline` | the reply's text is the time the handler had left, in whole milliseconds, or `none` (servicers only) |
 //! | `x-relay-to: <host:port>` | the handler calls Unary there with `x-report-deadline`, on a client of its own style, and replies with the answer (servicers only) |
 //! | `x-whoami` | the reply's text describes the peer's authentication (servicers only) |
+//! | `x-peer` | the reply's text is the peer address the handler sees (`ipv4:127.0.0.1:PORT`: one per connection; servicers only) |
 //! | `x-reject` | refused UNAUTHENTICATED by an interceptor of the server's face (servers started through a `Face`) |
 
 use rpc_core::StatusCode;
@@ -94,6 +95,8 @@ pub struct Plan {
     pub relay_to: Option<String>,
     /// `x-whoami`.
     pub whoami: bool,
+    /// `x-peer`.
+    pub peer: bool,
 }
 
 impl Plan {
@@ -144,6 +147,7 @@ impl Plan {
             report_deadline: text("x-report-deadline").is_some(),
             relay_to: text("x-relay-to"),
             whoami: text("x-whoami").is_some(),
+            peer: text("x-peer").is_some(),
         }
     }
 }

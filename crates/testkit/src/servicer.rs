@@ -169,6 +169,8 @@ fn unary_reply(plan: &Plan, m: Msg, ctx: &ServicerContext) -> Msg {
         }
     } else if plan.whoami {
         whoami(ctx)
+    } else if plan.peer {
+        ctx.peer().to_owned()
     } else {
         format!("echo:{}", m.text)
     };

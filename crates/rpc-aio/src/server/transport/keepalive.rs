@@ -2,7 +2,8 @@
 //! the frames a client sends (after TLS, before hyper) and counts pings that come sooner
 //! than `keepalive_min_time` after the previous one. Past [`MAX_PING_STRIKES`] such pings
 //! the connection is told to go away (GOAWAY, then closed), as gRPC servers do with
-//! `too_many_pings`.
+//! `too_many_pings`. The same watch tells when the client's HTTP/2 handshake (its preface
+//! and first frame) has arrived, which bounds how long a silent connection is kept.
 
 use std::io;
 use std::pin::Pin;
@@ -31,6 +32,8 @@ pub(crate) struct PingPolicy {
     payload_left: usize,
     last_ping: Option<Instant>,
     strikes: u32,
+    /// Whether a whole frame header followed the preface (the client's SETTINGS).
+    framed: bool,
 }
 
 impl PingPolicy {
@@ -43,7 +46,13 @@ impl PingPolicy {
             payload_left: 0,
             last_ping: None,
             strikes: 0,
+            framed: false,
         }
+    }
+
+    /// Whether the client's preface and the header of its first frame have arrived.
+    pub(crate) fn handshaken(&self) -> bool {
+        self.framed
     }
 
     /// Reads the next bytes from the client; returns true once the client has pinged too often.
@@ -65,6 +74,7 @@ impl PingPolicy {
                 bytes = &bytes[take..];
                 if self.header_len == FRAME_HEADER_LEN {
                     self.header_len = 0;
+                    self.framed = true;
                     self.payload_left = usize::from(self.header[0]) << 16 | usize::from(self.header[1]) << 8 | usize::from(self.header[2]);
                     if self.header[3] == PING && self.header[4] & ACK == 0 {
                         too_many |= self.ping(now);
@@ -90,12 +100,14 @@ impl PingPolicy {
 }
 
 /// The connection's IO with the client's pings watched; `too_many_pings` is notified once
-/// the client has pinged too often.
+/// the client has pinged too often, `handshaken` once its HTTP/2 handshake has arrived.
 pub(crate) struct WatchedIo<IO> {
     inner: IO,
     policy: PingPolicy,
     tripped: bool,
+    announced: bool,
     pub(crate) too_many_pings: Arc<Notify>,
+    pub(crate) handshaken: Arc<Notify>,
 }
 
 impl<IO> WatchedIo<IO> {
@@ -104,7 +116,9 @@ impl<IO> WatchedIo<IO> {
             inner,
             policy: PingPolicy::new(min_interval),
             tripped: false,
+            announced: false,
             too_many_pings: Arc::new(Notify::new()),
+            handshaken: Arc::new(Notify::new()),
         }
     }
 }
@@ -117,6 +131,10 @@ impl<IO: AsyncRead + Unpin> AsyncRead for WatchedIo<IO> {
         if polled.is_ready() && !this.tripped && this.policy.feed(&buf.filled()[before..], Instant::now()) {
             this.tripped = true;
             this.too_many_pings.notify_one();
+        }
+        if !this.announced && this.policy.handshaken() {
+            this.announced = true;
+            this.handshaken.notify_one();
         }
         polled
     }
@@ -161,7 +179,10 @@ mod tests {
         wire.extend(frame(0x4, 0, 12)); // SETTINGS
         wire.extend(frame(PING, ACK, 8)); // an ACK of the server's ping
         let mut p = PingPolicy::new(Duration::from_secs(300));
-        assert!(!p.feed(&wire, t0));
+        assert!(!p.feed(&wire[..PREFACE_LEN + 8], t0));
+        assert!(!p.handshaken(), "the first frame header is one byte short");
+        assert!(!p.feed(&wire[PREFACE_LEN + 8..], t0));
+        assert!(p.handshaken());
         // Well spaced pings are fine, split at any byte.
         for i in 0..4u64 {
             let ping = frame(PING, 0, 8);

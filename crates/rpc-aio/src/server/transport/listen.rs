@@ -17,9 +17,6 @@ use tokio_rustls::rustls;
 /// How long a connection whose TLS handshake failed is drained before it is closed.
 const FAILED_HANDSHAKE_LINGER: Duration = Duration::from_secs(1);
 
-/// How long a TLS handshake may take before the connection is dropped.
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
-
 /// A bound port waiting for `start`.
 pub(crate) struct Port {
     listener: StdListener,
@@ -127,6 +124,8 @@ async fn accept_loop(
         };
         let counted = Counted::new(&connections);
         let (shared, tls) = (shared.clone(), tls.clone());
+        // The HTTP/2 handshake after it has a bound of its own (`serve_connection`).
+        let handshake_timeout = shared.env.options.handshake_timeout;
         tokio::spawn(async move {
             let _counted = counted;
             match tls {
@@ -135,7 +134,7 @@ async fn accept_loop(
                     auth.add_property("transport_security_type", "insecure");
                     serve_connection(stream, Peer { address, auth }, shared).await;
                 }
-                Some(acceptor) => match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream).into_fallible()).await {
+                Some(acceptor) => match tokio::time::timeout(handshake_timeout, acceptor.accept(stream).into_fallible()).await {
                     Ok(Ok(tls_stream)) => {
                         let auth = super::tls::auth_context(tls_stream.get_ref().1);
                         serve_connection(tls_stream, Peer { address, auth }, shared).await;
