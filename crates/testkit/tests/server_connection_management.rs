@@ -39,14 +39,17 @@ fn an_aged_connection_lets_its_call_finish_and_new_calls_go_to_a_new_one<F: Face
         eventually(format!("{who}: the held call to reach its handler"), || server.probe().calls() == 1).wait();
         // While the held call runs, its connection ages out: new calls are served on newer
         // connections (two distinct ones, so at least one is not the held call's).
-        let mut seen = HashSet::new();
+        let (mut seen, mut failed) = (HashSet::new(), Vec::new());
         eventually(format!("{who}: calls served on two connections while one call is held"), || {
-            if let Ok(peer) = peer_of(&face, &ch) {
-                seen.insert(peer);
+            match peer_of(&face, &ch) {
+                Ok(peer) => drop(seen.insert(peer)),
+                Err(e) => failed.push(e),
             }
             seen.len() >= 2
         })
         .wait();
+        // Not asserted (the client's side, not the server's): calls that raced a GOAWAY.
+        eprintln!("{who}: {} calls failed around the GOAWAYs: {failed:?}", failed.len());
         assert!(!call.done(), "{who}: the held call is still running inside the grace");
         server.probe().release();
         let held_on = call.finish().reply().text;
