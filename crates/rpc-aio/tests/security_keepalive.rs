@@ -1,6 +1,7 @@
 //! Keepalive enforcement: a client that pings more often than `keepalive_min_time` is told
-//! to go away (GOAWAY, then its connection closes) after gRPC's two forgiven strikes, while
-//! a client that keeps to the interval keeps its connection.
+//! to go away (GOAWAY ENHANCE_YOUR_CALM `too_many_pings`, as gRPC servers say it, then its
+//! connection closes) after gRPC's two forgiven strikes, while a client that keeps to the
+//! interval keeps its connection.
 
 use rpc_aio::ServerOptions;
 use rpc_testkit::{bounded, serve_aio};
@@ -32,11 +33,13 @@ async fn a_client_pinging_too_often_is_told_to_go_away() {
                 break;
             }
         }
-        let ended = tokio::time::timeout(Duration::from_secs(20), connection).await;
-        assert!(
-            ended.is_ok(),
-            "the connection of a client pinging every few microseconds was kept open"
-        );
+        let ended = tokio::time::timeout(Duration::from_secs(20), connection)
+            .await
+            .expect("the connection of a client pinging every few microseconds was kept open");
+        let error = ended.unwrap().expect_err("the connection ends with the server's GOAWAY");
+        assert!(error.is_go_away(), "{error}");
+        assert_eq!(error.reason(), Some(h2::Reason::ENHANCE_YOUR_CALM), "{error}");
+        assert!(error.to_string().contains("too_many_pings"), "{error}");
         server.stop(None).await;
     })
     .await;

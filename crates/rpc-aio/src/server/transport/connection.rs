@@ -110,8 +110,12 @@ where
                 return;
             }
             () = too_many_pings.notified() => {
-                tracing::info!(peer = %peer_address, "client pinged too often (keepalive_min_time): sending GOAWAY");
-                go_away(conn.as_mut(), &mut draining, &mut cut_off, Some(PING_ABUSE_GRACE));
+                // The connection's IO has written GOAWAY ENHANCE_YOUR_CALM `too_many_pings`
+                // (hyper's own GOAWAY would name a later last stream: it is not sent).
+                tracing::info!(peer = %peer_address, "client pinged too often (keepalive_min_time): GOAWAY too_many_pings");
+                draining = true;
+                let at = Instant::now() + PING_ABUSE_GRACE;
+                cut_off = Some(cut_off.map_or(at, |c| c.min(at)));
             }
             () = until(age_at) => {
                 age_at = None;
