@@ -15,7 +15,7 @@
 //! | `x-trail`, `x-trail-bin` | echoed in the trailing metadata under the same keys (servicers only) |
 //! | `x-report-deadline` | the reply's text is the time the handler had left, in whole milliseconds, or `none` (servicers only) |
 //! | `x-relay-to: <host:port>` | the handler calls Unary there with `x-report-deadline`, on a client of its own style, and replies with the answer (servicers only) |
-//! | `x-whoami` | the reply's text describes the peer's authentication (servicers only) |
+//! | `x-whoami` | the reply's text describes the peer's authentication (servicers only); with the value `peer`, the reply's text is `peer()` |
 //! | `x-reject` | refused UNAUTHENTICATED by an interceptor of the server's face (servers started through a `Face`) |
 
 use rpc_core::StatusCode;
@@ -92,8 +92,8 @@ pub struct Plan {
     pub report_deadline: bool,
     /// `x-relay-to`.
     pub relay_to: Option<String>,
-    /// `x-whoami`.
-    pub whoami: bool,
+    /// `x-whoami` (its value).
+    pub whoami: Option<String>,
 }
 
 impl Plan {
@@ -143,7 +143,7 @@ impl Plan {
             trailers,
             report_deadline: text("x-report-deadline").is_some(),
             relay_to: text("x-relay-to"),
-            whoami: text("x-whoami").is_some(),
+            whoami: text("x-whoami"),
         }
     }
 }

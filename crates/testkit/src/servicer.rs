@@ -167,7 +167,9 @@ fn unary_reply(plan: &Plan, m: Msg, ctx: &ServicerContext) -> Msg {
             Some(left) => left.as_millis().to_string(),
             None => "none".to_owned(),
         }
-    } else if plan.whoami {
+    } else if plan.whoami.as_deref() == Some("peer") {
+        ctx.peer().to_owned()
+    } else if plan.whoami.is_some() {
         whoami(ctx)
     } else {
         format!("echo:{}", m.text)
