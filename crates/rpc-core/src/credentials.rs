@@ -32,6 +32,13 @@ pub enum CredentialsError {
     /// A server needs at least one key/certificate pair.
     #[error("server credentials need at least one private key and certificate chain pair")]
     NoKeyPairs,
+    /// A server key pair is unusable: an unsupported key, or a key that does not belong
+    /// to its certificate.
+    #[error("bad key pair: {reason}")]
+    BadPair {
+        /// Why.
+        reason: String,
+    },
 }
 
 fn check_certs(what: &'static str, pem: &[u8]) -> Result<(), CredentialsError> {
@@ -302,30 +309,57 @@ impl fmt::Debug for KeyCertPair {
     }
 }
 
+/// Whether local credentials (a [`ChannelCredentials::local`] channel, a
+/// [`ServerCredentials::local`] port) accept a TCP peer at `ip`: a loopback address, IPv4
+/// (`127.0.0.0/8`) or IPv6 (`::1`), including an IPv4 loopback address mapped into IPv6
+/// (`::ffff:127.0.0.1`). A Unix-socket peer is always local. The one rule both sides apply.
+pub fn is_local_peer(ip: std::net::IpAddr) -> bool {
+    ip.to_canonical().is_loopback()
+}
+
 /// What a server presents on a port.
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub enum ServerCredentials {
     /// Plaintext.
     Insecure,
+    /// Plaintext to local peers only (gRPC's `local_server_credentials`): a connection from
+    /// a Unix socket or a loopback address is served, any other is closed at once (see
+    /// [`is_local_peer`]).
+    Local,
     /// TLS, optionally requiring client certificates.
     Ssl {
-        /// The server's identities (the first is used).
+        /// The server's identities: the one whose certificate names the host the client
+        /// asks for (TLS SNI) is presented, the first when none does.
         pairs: Vec<KeyCertPair>,
         /// PEM roots that client certificates must chain to.
         root_certificates: Option<Vec<u8>>,
         /// Whether a client must present a valid certificate.
         require_client_auth: bool,
     },
+    /// TLS whose key pairs and client roots a [`CertificateHandle`] replaces while the
+    /// server runs (see [`ServerCredentials::ssl_reloadable`]).
+    Reloadable(CertificateHandle),
 }
 
-impl ServerCredentials {
-    /// TLS server credentials; PEM is checked now. `pairs` are `(private_key, certificate_chain)`.
-    pub fn ssl(
+/// The TLS configuration of a server port at one moment: what [`ServerCredentials::Ssl`]
+/// holds, as a [`CertificateHandle`] hands it out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SslServerConfig {
+    /// The key pairs, chosen by SNI as for [`ServerCredentials::Ssl`] (never empty).
+    pub pairs: Vec<KeyCertPair>,
+    /// PEM roots that client certificates must chain to.
+    pub root_certificates: Option<Vec<u8>>,
+    /// Whether a client must present a valid certificate (fixed when the handle is made).
+    pub require_client_auth: bool,
+}
+
+impl SslServerConfig {
+    fn checked(
         pairs: &[(&[u8], &[u8])],
         root_certificates: Option<&[u8]>,
         require_client_auth: bool,
-    ) -> Result<ServerCredentials, CredentialsError> {
+    ) -> Result<SslServerConfig, CredentialsError> {
         if pairs.is_empty() {
             return Err(CredentialsError::NoKeyPairs);
         }
@@ -333,6 +367,7 @@ impl ServerCredentials {
         for (key, chain) in pairs {
             check_key("private_key", key)?;
             check_certs("certificate_chain", chain)?;
+            check_pair(key, chain)?;
             out.push(KeyCertPair {
                 private_key: key.to_vec(),
                 certificate_chain: chain.to_vec(),
@@ -340,6 +375,7 @@ impl ServerCredentials {
         }
         if let Some(roots) = root_certificates {
             check_certs("root_certificates", roots)?;
+            check_roots(roots)?;
         }
         if require_client_auth && root_certificates.is_none() {
             return Err(CredentialsError::NoPem {
@@ -347,15 +383,157 @@ impl ServerCredentials {
                 expected: "CERTIFICATE block (required with require_client_auth)",
             });
         }
-        Ok(ServerCredentials::Ssl {
+        Ok(SslServerConfig {
             pairs: out,
             root_certificates: root_certificates.map(<[u8]>::to_vec),
             require_client_auth,
         })
     }
+}
+
+/// Checks that `key` is a key rustls can sign with and that it belongs to the first
+/// certificate of `chain` (both already known to be PEM).
+fn check_pair(key: &[u8], chain: &[u8]) -> Result<(), CredentialsError> {
+    let bad = |reason: String| CredentialsError::BadPair { reason };
+    let key = rustls_pemfile::private_key(&mut &key[..])
+        .ok()
+        .flatten()
+        .ok_or_else(|| bad("no private key".to_owned()))?;
+    let certs: Vec<_> = rustls_pemfile::certs(&mut &chain[..]).filter_map(Result::ok).collect();
+    let signer = rustls::crypto::ring::sign::any_supported_type(&key).map_err(|e| bad(format!("unsupported private key: {e}")))?;
+    rustls::sign::CertifiedKey::new(certs, signer)
+        .keys_match()
+        .map_err(|e| bad(format!("the private key does not belong to the certificate: {e}")))
+}
+
+/// Checks that each root certificate is one rustls can trust (parses as X.509).
+fn check_roots(roots: &[u8]) -> Result<(), CredentialsError> {
+    let mut store = rustls::RootCertStore::empty();
+    for cert in rustls_pemfile::certs(&mut &roots[..]).filter_map(Result::ok) {
+        store.add(cert).map_err(|e| CredentialsError::BadPem {
+            what: "root_certificates",
+            reason: e.to_string(),
+        })?;
+    }
+    Ok(())
+}
+
+impl ServerCredentials {
+    /// TLS server credentials; PEM is checked now, and each private key must belong to
+    /// its chain's first certificate. `pairs` are `(private_key, certificate_chain)`;
+    /// with several, the client's SNI chooses (the pair whose certificate has a DNS SAN
+    /// matching the name, wildcards `*.example.com` included), the first pair when none
+    /// matches or the client sends no name.
+    pub fn ssl(
+        pairs: &[(&[u8], &[u8])],
+        root_certificates: Option<&[u8]>,
+        require_client_auth: bool,
+    ) -> Result<ServerCredentials, CredentialsError> {
+        let c = SslServerConfig::checked(pairs, root_certificates, require_client_auth)?;
+        Ok(ServerCredentials::Ssl {
+            pairs: c.pairs,
+            root_certificates: c.root_certificates,
+            require_client_auth: c.require_client_auth,
+        })
+    }
+
+    /// TLS server credentials whose key pairs and client roots can be replaced while the
+    /// server runs (gRPC Python's `dynamic_ssl_server_credentials`): the arguments are
+    /// those of [`ssl`](Self::ssl), checked the same way; the handle replaces them. New
+    /// handshakes use what the handle holds when they start; connections already made keep
+    /// theirs. One handle may serve several ports.
+    pub fn ssl_reloadable(
+        pairs: &[(&[u8], &[u8])],
+        root_certificates: Option<&[u8]>,
+        require_client_auth: bool,
+    ) -> Result<(ServerCredentials, CertificateHandle), CredentialsError> {
+        let config = SslServerConfig::checked(pairs, root_certificates, require_client_auth)?;
+        let handle = CertificateHandle {
+            inner: Arc::new(std::sync::Mutex::new((0, Arc::new(config)))),
+        };
+        Ok((ServerCredentials::Reloadable(handle.clone()), handle))
+    }
+
+    /// Plaintext for local peers only (gRPC Python's `local_server_credentials`): on a
+    /// `unix:` port every peer is local; on a TCP port a connection from anything but a
+    /// loopback address is closed as soon as it is accepted (logged at `info`). Handlers
+    /// see `transport_security_type` `local` in the auth context.
+    ///
+    /// gRPC's `LocalConnectionType` (UDS or LOCAL_TCP) is not taken: both kinds of local
+    /// peer are accepted, the rule of [`ChannelCredentials::local`] too.
+    pub fn local() -> ServerCredentials {
+        ServerCredentials::Local
+    }
 
     /// Plaintext.
     pub fn insecure() -> ServerCredentials {
         ServerCredentials::Insecure
+    }
+}
+
+/// Replaces the key pairs and client roots of [`ServerCredentials::ssl_reloadable`]
+/// credentials while the server runs. Cloning gives another handle on the same
+/// configuration.
+#[derive(Clone)]
+pub struct CertificateHandle {
+    inner: Arc<std::sync::Mutex<(u64, Arc<SslServerConfig>)>>,
+}
+
+impl fmt::Debug for CertificateHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (generation, config) = self.current();
+        f.debug_struct("CertificateHandle")
+            .field("generation", &generation)
+            .field("pairs", &config.pairs.len())
+            .finish()
+    }
+}
+
+impl CertificateHandle {
+    /// Replaces the key pairs and the client roots (`require_client_auth` stays as made).
+    /// Handshakes that start from now on present the new pairs and check client
+    /// certificates against the new roots; connections made before are not touched.
+    ///
+    /// # Errors
+    /// What [`ServerCredentials::ssl`] refuses (bad PEM, a key that does not belong to
+    /// its certificate, no pair, no roots while client certificates are required); the
+    /// configuration in force is then kept.
+    pub fn replace(&self, pairs: &[(&[u8], &[u8])], root_certificates: Option<&[u8]>) -> Result<(), CredentialsError> {
+        let require = self.current().1.require_client_auth;
+        let config = SslServerConfig::checked(pairs, root_certificates, require)?;
+        let mut slot = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        *slot = (slot.0 + 1, Arc::new(config));
+        Ok(())
+    }
+
+    /// The configuration new handshakes use now, with its generation: 0 as made, one more
+    /// at each successful [`replace`](Self::replace).
+    pub fn current(&self) -> (u64, Arc<SslServerConfig>) {
+        let slot = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        (slot.0, slot.1.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_local_peer;
+
+    #[test]
+    fn local_credentials_accept_only_loopback_peers() {
+        // Parsed, never connected to: the addresses outside loopback are documentation ranges.
+        for local in ["127.0.0.1", "127.3.2.1", "::1", "::ffff:127.0.0.1", "::ffff:127.9.9.9"] {
+            assert!(is_local_peer(local.parse().unwrap()), "{local}");
+        }
+        for remote in [
+            "192.0.2.7",
+            "198.51.100.1",
+            "0.0.0.0",
+            "::",
+            "2001:db8::1",
+            "::ffff:192.0.2.7",
+            "fe80::1",
+        ] {
+            assert!(!is_local_peer(remote.parse().unwrap()), "{remote}");
+        }
     }
 }

@@ -38,9 +38,9 @@ pub mod timeout;
 /// names.
 pub mod shared {
     pub use crate::{
-        AuthContext, AuthMetadataContext, AuthMetadataPlugin, CallCredentials, CallOptions, ChannelConnectivity, ChannelCredentials,
-        ChannelOptions, Compression, IntoRequest, IntoRequestSource, IntoStreamingRequest, Metadata, MetadataError, MetadataValue,
-        OutgoingMessage, Request, RequestIterator, RequestSource, RequestStream, ResponseIterator, ResponseStream, RpcError,
+        AuthContext, AuthMetadataContext, AuthMetadataPlugin, CallCredentials, CallOptions, CertificateHandle, ChannelConnectivity,
+        ChannelCredentials, ChannelOptions, Compression, IntoRequest, IntoRequestSource, IntoStreamingRequest, Metadata, MetadataError,
+        MetadataValue, OutgoingMessage, Request, RequestIterator, RequestSource, RequestStream, ResponseIterator, ResponseStream, RpcError,
         ServerCredentials, ServerOptions, ServicerContext, StatusCode, WriteOptions, WriteRequests, codec, codegen, details, stream,
     };
     pub use crate::{ResponseSender, SendError};
@@ -52,8 +52,8 @@ pub use context::{AuthContext, ServicerContext};
 #[doc(hidden)]
 pub use context::{Cancellation, ContextControl, HandlerOutcome, RpcInfo};
 pub use credentials::{
-    AuthMetadataContext, AuthMetadataPlugin, CallCredentials, ChannelCredentials, ChannelKind, CredentialsError, KeyCertPair,
-    ServerCredentials, SslChannelConfig,
+    AuthMetadataContext, AuthMetadataPlugin, CallCredentials, CertificateHandle, ChannelCredentials, ChannelKind, CredentialsError,
+    KeyCertPair, ServerCredentials, SslChannelConfig, SslServerConfig, is_local_peer,
 };
 pub use error::RpcError;
 pub use metadata::{Metadata, MetadataError, MetadataValue};

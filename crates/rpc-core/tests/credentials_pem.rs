@@ -247,3 +247,20 @@ fn call_credentials_are_permitted_on_local_and_ssl_only() {
         .collect();
     assert_eq!(tokens, ["Bearer a", "Bearer b"]);
 }
+
+#[test]
+fn a_server_key_must_belong_to_its_certificate() {
+    let (p, other) = (pki(), pki());
+    let err = ServerCredentials::ssl(&[(&other.leaf_key, &p.leaf_chain)], None, false).unwrap_err();
+    assert!(matches!(err, CredentialsError::BadPair { .. }), "{err}");
+    assert!(ServerCredentials::ssl(&[(&p.leaf_key, &p.leaf_chain)], None, false).is_ok());
+    let (_, handle) = ServerCredentials::ssl_reloadable(&[(&p.leaf_key, &p.leaf_chain)], None, false).unwrap();
+    assert!(matches!(
+        handle.replace(&[(&other.leaf_key, &p.leaf_chain)], None),
+        Err(CredentialsError::BadPair { .. })
+    ));
+    assert_eq!(handle.current().0, 0);
+    handle.replace(&[(&other.leaf_key, &other.leaf_chain)], None).unwrap();
+    let (generation, config) = handle.current();
+    assert_eq!((generation, &config.pairs[0].certificate_chain), (1, &other.leaf_chain));
+}

@@ -16,7 +16,7 @@
 //! | `x-report-deadline` | the reply's text is the time the handler had left, in whole milliseconds, or `none` (servicers only) |
 //! | `x-relay-to: <host:port>` | the handler calls Unary there with `x-report-deadline`, on a client of its own style, and replies with the answer (servicers only) |
 //! | `x-whoami` | the reply's text describes the peer's authentication (servicers only) |
-//! | `x-peer` | the reply's text is the peer address the handler sees (`ipv4:127.0.0.1:PORT`: one per connection; servicers only) |
+//! | `x-peer` | the reply's text is the peer address the handler sees (`ipv4:127.0.0.1:PORT`: one per connection; `unix:...` on a Unix socket; servicers only) |
 //! | `x-reject` | refused UNAUTHENTICATED by an interceptor of the server's face (servers started through a `Face`) |
 
 use rpc_core::StatusCode;

@@ -146,7 +146,7 @@ impl Connector {
                 let _ = s.set_nodelay(true);
                 if self.local_only {
                     let peer = s.peer_addr().map_err(|e| e.to_string())?;
-                    if !is_local(peer.ip()) {
+                    if !rpc_core::is_local_peer(peer.ip()) {
                         return Err(format!(
                             "local credentials accept only a local peer (a loopback address or a Unix socket), and {peer} is not one"
                         ));
@@ -365,89 +365,5 @@ impl AsyncWrite for SettingsWatch {
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut self.inner).poll_shutdown(cx)
-    }
-}
-
-/// Whether local credentials accept a TCP peer at `ip`: a loopback address, IPv4 or IPv6,
-/// including an IPv4 loopback address mapped into IPv6 (`::ffff:127.0.0.1`).
-fn is_local(ip: std::net::IpAddr) -> bool {
-    ip.to_canonical().is_loopback()
-}
-
-#[cfg(test)]
-mod local_peer_tests {
-    use super::is_local;
-
-    #[test]
-    fn local_credentials_accept_only_loopback_peers() {
-        // Parsed, never connected to: the addresses outside loopback are documentation ranges.
-        for local in ["127.0.0.1", "127.3.2.1", "::1", "::ffff:127.0.0.1", "::ffff:127.9.9.9"] {
-            assert!(is_local(local.parse().unwrap()), "{local}");
-        }
-        for remote in [
-            "192.0.2.7",
-            "198.51.100.1",
-            "0.0.0.0",
-            "::",
-            "2001:db8::1",
-            "::ffff:192.0.2.7",
-            "fe80::1",
-        ] {
-            assert!(!is_local(remote.parse().unwrap()), "{remote}");
-        }
-    }
-}
-
-#[cfg(test)]
-mod keepalive_tests {
-    use super::*;
-
-    /// A server that answers the preface with its SETTINGS, then closes the connection with
-    /// GOAWAY ENHANCE_YOUR_CALM and the debug data `too_many_pings`, as gRPC servers do when a
-    /// client pings too often.
-    async fn calm_down_server() -> (std::net::SocketAddr, tokio::task::JoinHandle<()>) {
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let task = tokio::spawn(async move {
-            let (mut socket, _) = listener.accept().await.unwrap();
-            let mut buf = vec![0u8; 4096];
-            let _ = socket.read(&mut buf).await;
-            // An empty SETTINGS frame: length 0, type 4, no flags, stream 0.
-            socket.write_all(&[0, 0, 0, 4, 0, 0, 0, 0, 0]).await.unwrap();
-            let debug = b"too_many_pings";
-            let mut goaway = vec![0, 0, (8 + debug.len()) as u8, 7, 0, 0, 0, 0, 0];
-            goaway.extend_from_slice(&0u32.to_be_bytes());
-            goaway.extend_from_slice(&u32::from(h2::Reason::ENHANCE_YOUR_CALM).to_be_bytes());
-            goaway.extend_from_slice(debug);
-            socket.write_all(&goaway).await.unwrap();
-            // Read until the client closes.
-            while socket.read(&mut buf).await.is_ok_and(|n| n > 0) {}
-        });
-        (addr, task)
-    }
-
-    #[tokio::test]
-    async fn a_too_many_pings_goaway_doubles_the_keepalive_time_of_new_connections() {
-        let (addr, server) = calm_down_server().await;
-        let options = ChannelOptions::default().keepalive_time(Duration::from_secs(10));
-        let connector = Connector::new(&options, None, false);
-        let transport = tokio::time::timeout(Duration::from_secs(20), connector.connect(&Address::tcp(addr)))
-            .await
-            .unwrap()
-            .unwrap();
-        let ended = tokio::time::timeout(Duration::from_secs(20), transport.ended)
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!(ended, Ended::TooManyPings);
-        // What a subchannel does when its connection ends so (subchannel.rs).
-        connector.too_many_pings();
-        assert_eq!(connector.keepalive_time(), Some(Duration::from_secs(20)));
-        server.abort();
-        // Without keepalive there is nothing to double.
-        let plain = Connector::new(&ChannelOptions::default(), None, false);
-        plain.too_many_pings();
-        assert_eq!(plain.keepalive_time(), None);
     }
 }

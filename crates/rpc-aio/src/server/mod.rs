@@ -156,6 +156,14 @@ impl Server {
     /// Binds a plaintext port now and returns its number (port 0 picks a free one).
     /// Several ports may be added, before `start`.
     ///
+    /// `address` is `host:port` (`127.0.0.1:0`, `[::]:50051`, `localhost:8080`) or a Unix
+    /// socket, written as a channel target: `unix:relative/path`, `unix:/abs/path`,
+    /// `unix:///abs/path`, or `unix-abstract:name` (Linux). A Unix socket has no port
+    /// number: 1 is returned for it, as gRPC does. A socket file already at the path is
+    /// removed before binding (gRPC does the same: a server that died leaves one behind;
+    /// any other kind of file there fails the bind); the file the server made is removed
+    /// when it stops.
+    ///
     /// # Errors
     /// INVALID_ARGUMENT for an address that does not resolve, UNAVAILABLE if it cannot be
     /// bound, FAILED_PRECONDITION after `start`.
@@ -163,18 +171,22 @@ impl Server {
         self.add_secure_port(address, ServerCredentials::insecure())
     }
 
-    /// Binds a port with `credentials` (TLS, or insecure) now and returns its number.
+    /// Binds a port with `credentials` (TLS, reloadable TLS, local, or insecure) now and
+    /// returns its number; `address` as for [`add_insecure_port`](Self::add_insecure_port).
     ///
     /// # Errors
     /// As [`add_insecure_port`](Self::add_insecure_port), and INVALID_ARGUMENT for
     /// credentials rustls refuses.
     pub fn add_secure_port(&self, address: &str, credentials: ServerCredentials) -> Result<u16, RpcError> {
-        let tls = transport::tls::server_config(&credentials)?;
+        let security = transport::listen::Security {
+            tls: transport::tls::tls_source(&credentials)?,
+            local_only: matches!(credentials, ServerCredentials::Local),
+        };
         let mut setup = self.setup();
         if self.inner.shared.lifecycle.phase() != Phase::Created {
             return Err(RpcError::failed_precondition("ports must be added before the server starts"));
         }
-        let (port, number) = transport::listen::bind(address, tls)?;
+        let (port, number) = transport::listen::bind(address, security)?;
         setup.ports.push(port);
         Ok(number)
     }

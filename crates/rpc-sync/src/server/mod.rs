@@ -79,11 +79,17 @@ impl Server {
     }
 
     /// Binds a plaintext port now and returns it (port 0 picks a free one).
+    ///
+    /// `address` is `host:port` or a Unix socket (`unix:path`, `unix:///abs/path`,
+    /// `unix-abstract:name`), for which 1 is returned, as gRPC does; a stale socket file
+    /// at the path is replaced, and the server's own is removed when it stops (see
+    /// `rpc_aio::Server::add_insecure_port`).
     pub fn add_insecure_port(&self, address: &str) -> Result<u16, RpcError> {
         self.inner.add_insecure_port(address)
     }
 
-    /// Binds a TLS port now and returns it (port 0 picks a free one).
+    /// Binds a port with `credentials` (TLS, reloadable TLS, local, or insecure) now and
+    /// returns it; `address` as for [`add_insecure_port`](Self::add_insecure_port).
     pub fn add_secure_port(&self, address: &str, credentials: ServerCredentials) -> Result<u16, RpcError> {
         self.inner.add_secure_port(address, credentials)
     }

@@ -10,7 +10,10 @@ use crate::wait::bounded;
 use futures::StreamExt;
 use futures::future::BoxFuture;
 use rpc_aio::{Continuation, HandlerCallDetails, RpcMethodHandler};
-use rpc_core::{ChannelConnectivity, ChannelOptions, IntoRequest, IntoStreamingRequest, Metadata, RpcError, ServerOptions, StatusCode};
+use rpc_core::{
+    ChannelConnectivity, ChannelCredentials, ChannelOptions, IntoRequest, IntoStreamingRequest, Metadata, RpcError, ServerCredentials,
+    ServerOptions, StatusCode,
+};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -106,14 +109,14 @@ impl Face for AioFace {
         }
     }
 
-    fn serve_on(&self, style: Style, options: ServerOptions, port: u16) -> AioServer {
+    fn serve_at(&self, style: Style, options: ServerOptions, address: &str, credentials: ServerCredentials) -> AioServer {
         let server = rpc_aio::server(options);
         server.add_interceptor(RejectMarked);
         let probe = Probe::new();
         style.register(&server, &probe);
         let port = server
-            .add_insecure_port(&format!("127.0.0.1:{port}"))
-            .expect("a loopback port for the server");
+            .add_secure_port(address, credentials)
+            .expect("a loopback port (or a unix socket) for the server");
         self.run(server.start()).expect("the server starts");
         Served {
             engine: AioEngine {
@@ -129,6 +132,11 @@ impl Face for AioFace {
     fn channel_with(&self, target: &str, options: ChannelOptions) -> rpc_aio::Channel {
         let _entered = self.runtime.enter();
         rpc_aio::insecure_channel(target, options).expect("a channel")
+    }
+
+    fn secure_channel(&self, target: &str, credentials: ChannelCredentials, options: ChannelOptions) -> rpc_aio::Channel {
+        let _entered = self.runtime.enter();
+        rpc_aio::secure_channel(target, credentials, options).expect("a channel")
     }
 
     fn state(&self, channel: &rpc_aio::Channel) -> ChannelConnectivity {

@@ -29,7 +29,10 @@ use crate::pb::Msg;
 use crate::probe::Probe;
 use crate::servicer::Style;
 use crate::tonic_peer::TonicPeer;
-use rpc_core::{ChannelConnectivity, ChannelOptions, IntoRequest, IntoStreamingRequest, Metadata, RpcError, ServerOptions, StatusCode};
+use rpc_core::{
+    ChannelConnectivity, ChannelCredentials, ChannelOptions, IntoRequest, IntoStreamingRequest, Metadata, RpcError, ServerCredentials,
+    ServerOptions, StatusCode,
+};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -55,7 +58,14 @@ pub trait Face: Sized + 'static {
     }
 
     /// [`serve`](Self::serve) with server options, on `port` (0: a free one).
-    fn serve_on(&self, style: Style, options: ServerOptions, port: u16) -> Self::Server;
+    fn serve_on(&self, style: Style, options: ServerOptions, port: u16) -> Self::Server {
+        self.serve_at(style, options, &format!("127.0.0.1:{port}"), ServerCredentials::insecure())
+    }
+
+    /// [`serve_on`](Self::serve_on) at any address the server binds (a loopback
+    /// `host:port`, `unix:path`, `unix-abstract:name`), with `credentials`; the server's
+    /// `port` is what `add_secure_port` returned.
+    fn serve_at(&self, style: Style, options: ServerOptions, address: &str, credentials: ServerCredentials) -> Self::Server;
 
     /// A channel of this face to `target`.
     fn channel(&self, target: &str) -> Self::Channel {
@@ -64,6 +74,9 @@ pub trait Face: Sized + 'static {
 
     /// A channel of this face to `target`, with options.
     fn channel_with(&self, target: &str, options: ChannelOptions) -> Self::Channel;
+
+    /// A channel of this face to `target` with `credentials` (the face's `secure_channel`).
+    fn secure_channel(&self, target: &str, credentials: ChannelCredentials, options: ChannelOptions) -> Self::Channel;
 
     /// The channel's connectivity state (without trying to connect).
     fn state(&self, channel: &Self::Channel) -> ChannelConnectivity;

@@ -8,7 +8,10 @@ use crate::probe::Probe;
 use crate::servicer::Style;
 use crate::wait::{LIMIT, bounded};
 use rpc_aio::{HandlerCallDetails, RpcMethodHandler};
-use rpc_core::{ChannelConnectivity, ChannelOptions, IntoRequest, IntoStreamingRequest, Metadata, RpcError, ServerOptions, StatusCode};
+use rpc_core::{
+    ChannelConnectivity, ChannelCredentials, ChannelOptions, IntoRequest, IntoStreamingRequest, Metadata, RpcError, ServerCredentials,
+    ServerOptions, StatusCode,
+};
 use rpc_sync::WaitError;
 use std::time::Duration;
 
@@ -70,14 +73,14 @@ impl Face for SyncFace {
         SyncFace
     }
 
-    fn serve_on(&self, style: Style, options: ServerOptions, port: u16) -> SyncServer {
+    fn serve_at(&self, style: Style, options: ServerOptions, address: &str, credentials: ServerCredentials) -> SyncServer {
         let server = rpc_sync::server(options).expect("a blocking server");
         server.add_interceptor(reject_marked);
         let probe = Probe::new();
         style.register(&server, &probe);
         let port = server
-            .add_insecure_port(&format!("127.0.0.1:{port}"))
-            .expect("a loopback port for the server");
+            .add_secure_port(address, credentials)
+            .expect("a loopback port (or a unix socket) for the server");
         server.start().expect("the server starts");
         Served {
             engine: server,
@@ -89,6 +92,10 @@ impl Face for SyncFace {
 
     fn channel_with(&self, target: &str, options: ChannelOptions) -> rpc_sync::Channel {
         rpc_sync::insecure_channel(target, options).expect("a channel")
+    }
+
+    fn secure_channel(&self, target: &str, credentials: ChannelCredentials, options: ChannelOptions) -> rpc_sync::Channel {
+        rpc_sync::secure_channel(target, credentials, options).expect("a channel")
     }
 
     fn state(&self, channel: &rpc_sync::Channel) -> ChannelConnectivity {

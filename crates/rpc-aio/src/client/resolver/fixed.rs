@@ -97,6 +97,22 @@ pub(crate) fn fixed_addresses(target: &TargetUri) -> Result<Vec<Address>, RpcErr
     }
 }
 
+/// The Unix endpoint a server's listening address names when it is a `unix:` or
+/// `unix-abstract:` address, read as a channel target is (so a server listens where a
+/// channel with the same string connects); `None` for any other address.
+pub(crate) fn unix_endpoint(address: &str) -> Option<Result<super::address::Endpoint, RpcError>> {
+    let known = |s: &str| s == "unix" || s == "unix-abstract";
+    let target = match TargetUri::parse(address, known) {
+        Ok(t) if known(t.scheme()) => t,
+        _ => return None,
+    };
+    Some(fixed_addresses(&target).and_then(|mut a| {
+        a.pop()
+            .map(|a| a.endpoint)
+            .ok_or_else(|| RpcError::invalid_argument(format!("{address:?} names no socket")))
+    }))
+}
+
 fn ipv4(s: &str) -> Option<SocketAddr> {
     let (host, port) = match s.rsplit_once(':') {
         Some((h, p)) => (h, p.parse::<u16>().ok()?),

@@ -29,6 +29,7 @@ mod uri;
 
 pub use address::Address;
 pub use api::{Resolution, Resolver, ResolverBuilder, ResolverUpdate};
+pub(crate) use fixed::unix_endpoint;
 pub use manual::ManualResolver;
 pub(crate) use registry::lookup;
 pub use registry::{register, register_arc};

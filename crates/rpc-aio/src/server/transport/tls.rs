@@ -1,8 +1,9 @@
 //! TLS for server ports: a rustls configuration from `ServerCredentials` (ALPN `h2`,
-//! optional or required client certificates), and the auth context of a TLS peer.
+//! optional or required client certificates, the key pair chosen by SNI), rebuilt when a
+//! `CertificateHandle` replaces it, and the auth context of a TLS peer.
 
-use rpc_core::{AuthContext, RpcError, ServerCredentials};
-use std::sync::Arc;
+use rpc_core::{AuthContext, CertificateHandle, RpcError, ServerCredentials, SslServerConfig};
+use std::sync::{Arc, Mutex};
 use tokio_rustls::rustls;
 use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
@@ -26,29 +27,94 @@ fn key(pem: &[u8]) -> Result<PrivateKeyDer<'static>, RpcError> {
         .ok_or_else(|| bad("private key", "no PRIVATE KEY block"))
 }
 
-/// The rustls configuration for `credentials`, or `None` for plaintext.
-pub(crate) fn server_config(credentials: &ServerCredentials) -> Result<Option<Arc<rustls::ServerConfig>>, RpcError> {
-    let ServerCredentials::Ssl {
-        pairs,
-        root_certificates,
-        require_client_auth,
-    } = credentials
-    else {
-        return Ok(None);
-    };
-    let pair = pairs.first().ok_or_else(|| bad("key pairs", "none given"))?;
+/// Where a TLS port gets its rustls configuration: fixed when bound, or rebuilt from a
+/// [`CertificateHandle`] whenever the handle's generation moves on.
+pub(crate) enum TlsSource {
+    Fixed(Arc<rustls::ServerConfig>),
+    Reloadable {
+        handle: CertificateHandle,
+        built: Mutex<(u64, Arc<rustls::ServerConfig>)>,
+    },
+}
+
+impl TlsSource {
+    /// The configuration a handshake starting now uses.
+    pub(crate) fn config(&self) -> Arc<rustls::ServerConfig> {
+        match self {
+            TlsSource::Fixed(c) => c.clone(),
+            TlsSource::Reloadable { handle, built } => {
+                let mut built = built.lock().unwrap_or_else(|p| p.into_inner());
+                let (generation, current) = handle.current();
+                if generation != built.0 {
+                    match server_config(&current) {
+                        Ok(config) => *built = (generation, config),
+                        Err(e) => {
+                            // `replace` checked what rustls checks; should it still refuse,
+                            // the configuration in force stays.
+                            tracing::error!("replaced server TLS credentials not usable, the previous ones stay: {e}");
+                            built.0 = generation;
+                        }
+                    }
+                }
+                built.1.clone()
+            }
+        }
+    }
+}
+
+/// Where a port with `credentials` gets its TLS configuration, or `None` for plaintext.
+pub(crate) fn tls_source(credentials: &ServerCredentials) -> Result<Option<TlsSource>, RpcError> {
+    match credentials {
+        ServerCredentials::Ssl {
+            pairs,
+            root_certificates,
+            require_client_auth,
+        } => {
+            let config = SslServerConfig {
+                pairs: pairs.clone(),
+                root_certificates: root_certificates.clone(),
+                require_client_auth: *require_client_auth,
+            };
+            Ok(Some(TlsSource::Fixed(server_config(&config)?)))
+        }
+        ServerCredentials::Reloadable(handle) => {
+            let (generation, current) = handle.current();
+            let config = server_config(&current)?;
+            Ok(Some(TlsSource::Reloadable {
+                handle: handle.clone(),
+                built: Mutex::new((generation, config)),
+            }))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// The rustls configuration for one TLS configuration: ALPN `h2`, the key pairs chosen by SNI.
+fn server_config(ssl: &SslServerConfig) -> Result<Arc<rustls::ServerConfig>, RpcError> {
+    if ssl.pairs.is_empty() {
+        return Err(bad("key pairs", "none given"));
+    }
+    let mut keys = Vec::new();
+    for pair in &ssl.pairs {
+        let chain = certs(&pair.certificate_chain, "certificate chain")?;
+        let signer = rustls::crypto::ring::sign::any_supported_type(&key(&pair.private_key)?).map_err(|e| bad("private key", e))?;
+        let names = dns_names(chain[0].as_ref());
+        let certified = rustls::sign::CertifiedKey::new(chain, signer);
+        certified.keys_match().map_err(|e| bad("key pair", e))?;
+        keys.push((names, Arc::new(certified)));
+    }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
         .map_err(|e| bad("protocol versions", e))?;
-    let builder = match root_certificates {
+    let builder = match &ssl.root_certificates {
         Some(roots_pem) => {
             let mut roots = rustls::RootCertStore::empty();
             for cert in certs(roots_pem, "root certificates")? {
                 roots.add(cert).map_err(|e| bad("root certificates", e))?;
             }
             let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider);
-            let verifier = if *require_client_auth {
+            let verifier = if ssl.require_client_auth {
                 verifier
             } else {
                 verifier.allow_unauthenticated()
@@ -57,11 +123,63 @@ pub(crate) fn server_config(credentials: &ServerCredentials) -> Result<Option<Ar
         }
         None => builder.with_no_client_auth(),
     };
-    let mut config = builder
-        .with_single_cert(certs(&pair.certificate_chain, "certificate chain")?, key(&pair.private_key)?)
-        .map_err(|e| bad("key pair", e))?;
+    let mut config = builder.with_cert_resolver(Arc::new(BySni { keys }));
     config.alpn_protocols = vec![b"h2".to_vec()];
-    Ok(Some(Arc::new(config)))
+    Ok(Arc::new(config))
+}
+
+/// The key pairs of a port, each with the DNS names its certificate carries: the client's
+/// SNI picks one, the first when none matches.
+#[derive(Debug)]
+struct BySni {
+    keys: Vec<(Vec<String>, Arc<rustls::sign::CertifiedKey>)>,
+}
+
+impl BySni {
+    fn choose(&self, server_name: Option<&str>) -> Option<&Arc<rustls::sign::CertifiedKey>> {
+        let matching = server_name.and_then(|name| {
+            self.keys
+                .iter()
+                .find(|(names, _)| names.iter().any(|pattern| dns_name_matches(pattern, name)))
+        });
+        matching.or(self.keys.first()).map(|(_, key)| key)
+    }
+}
+
+impl rustls::server::ResolvesServerCert for BySni {
+    fn resolve(&self, client_hello: rustls::server::ClientHello<'_>) -> Option<Arc<rustls::sign::CertifiedKey>> {
+        self.choose(client_hello.server_name()).cloned()
+    }
+}
+
+/// The DNS subject alternative names of a DER certificate (none when it does not parse:
+/// the pair is then only ever the default).
+fn dns_names(der: &[u8]) -> Vec<String> {
+    use x509_parser::extensions::GeneralName;
+    let Ok((_, cert)) = x509_parser::parse_x509_certificate(der) else {
+        return Vec::new();
+    };
+    let Ok(Some(ext)) = cert.subject_alternative_name() else {
+        return Vec::new();
+    };
+    ext.value
+        .general_names
+        .iter()
+        .filter_map(|n| match n {
+            GeneralName::DNSName(s) => Some(s.to_ascii_lowercase()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Whether a certificate's DNS name `pattern` covers the SNI `name` (ASCII case aside): the
+/// same name, or `*.rest` for a name of one more label ending in `.rest`.
+fn dns_name_matches(pattern: &str, name: &str) -> bool {
+    let name = name.trim_end_matches('.').to_ascii_lowercase();
+    match pattern.strip_prefix("*.") {
+        Some(rest) => name.split_once('.').is_some_and(|(label, tail)| !label.is_empty() && tail == rest),
+        None => pattern == name,
+    }
 }
 
 /// The auth context of a TLS connection, as gRPC builds it: `transport_security_type` is
@@ -128,7 +246,7 @@ fn ip_text(bytes: &[u8]) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::add_certificate;
+    use super::{BySni, add_certificate, dns_name_matches, server_config};
     use rpc_core::AuthContext;
 
     fn cert(cn: &str, sans: Vec<String>) -> Vec<u8> {
@@ -156,5 +274,54 @@ mod tests {
         add_certificate(&mut auth, b"not a certificate");
         assert_eq!(auth.peer_identity_key(), None);
         assert_eq!(auth.properties()["x509_der_cert"].len(), 1);
+    }
+
+    #[test]
+    fn sni_picks_the_pair_naming_the_host_else_the_first() {
+        let ca = rpc_testkit::pki::Ca::new("sni-ca");
+        let now = rpc_testkit::pki::Validity::Now;
+        let (a, b) = (ca.leaf("a", &["a.test"], now), ca.leaf("b", &["b.test", "*.wild.test"], now));
+        let pairs = [&a, &b].map(|l| rpc_core::KeyCertPair {
+            private_key: l.key.clone().into_bytes(),
+            certificate_chain: l.cert.clone().into_bytes(),
+        });
+        let config = rpc_core::SslServerConfig {
+            pairs: pairs.to_vec(),
+            root_certificates: None,
+            require_client_auth: false,
+        };
+        assert!(server_config(&config).is_ok());
+        let resolver = BySni {
+            keys: config
+                .pairs
+                .iter()
+                .map(|p| {
+                    let chain = super::certs(&p.certificate_chain, "chain").unwrap();
+                    let names = super::dns_names(chain[0].as_ref());
+                    let signer =
+                        tokio_rustls::rustls::crypto::ring::sign::any_supported_type(&super::key(&p.private_key).unwrap()).unwrap();
+                    (
+                        names,
+                        std::sync::Arc::new(tokio_rustls::rustls::sign::CertifiedKey::new(chain, signer)),
+                    )
+                })
+                .collect(),
+        };
+        let leaf_of = |name: Option<&str>| resolver.choose(name).unwrap().cert[0].as_ref().to_vec();
+        let (der_a, der_b) = (leaf_of(Some("a.test")), leaf_of(Some("b.test")));
+        assert_ne!(der_a, der_b);
+        assert_eq!(leaf_of(Some("B.Test")), der_b);
+        assert_eq!(leaf_of(Some("x.wild.test")), der_b);
+        assert_eq!(leaf_of(Some("other.test")), der_a, "no match: the first pair");
+        assert_eq!(leaf_of(None), der_a, "no SNI: the first pair");
+    }
+
+    #[test]
+    fn wildcards_cover_one_label() {
+        assert!(dns_name_matches("a.test", "a.test."));
+        assert!(dns_name_matches("*.wild.test", "x.wild.test"));
+        assert!(!dns_name_matches("*.wild.test", "wild.test"));
+        assert!(!dns_name_matches("*.wild.test", "y.x.wild.test"));
+        assert!(!dns_name_matches("a.test", "b.test"));
     }
 }
