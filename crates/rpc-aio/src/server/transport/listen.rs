@@ -3,6 +3,7 @@
 
 use super::connection::serve_connection;
 use crate::server::dispatch::{Peer, ServerShared};
+use crate::channelz::SocketAddress;
 use crate::server::lifecycle::Phase;
 use rpc_core::{AuthContext, RpcError};
 use std::net::{SocketAddr, TcpListener as StdListener, ToSocketAddrs};
@@ -106,6 +107,11 @@ async fn accept_loop(
     connections: Arc<Connections>,
 ) {
     let mut phase = shared.lifecycle.subscribe();
+    // Listed while the loop runs.
+    let _listening = listener
+        .local_addr()
+        .ok()
+        .map(|a| shared.channelz.new_listen_socket(SocketAddress::Tcp(a)));
     loop {
         let accepted = tokio::select! {
             a = listener.accept() => a,
@@ -125,6 +131,9 @@ async fn accept_loop(
             SocketAddr::V4(a) => format!("ipv4:{a}"),
             SocketAddr::V6(a) => format!("ipv6:{a}"),
         };
+        let socket = shared
+            .channelz
+            .new_socket(stream.local_addr().ok().map(SocketAddress::Tcp), Some(SocketAddress::Tcp(addr)));
         let counted = Counted::new(&connections);
         let (shared, tls) = (shared.clone(), tls.clone());
         tokio::spawn(async move {
@@ -133,12 +142,12 @@ async fn accept_loop(
                 None => {
                     let mut auth = AuthContext::new();
                     auth.add_property("transport_security_type", "insecure");
-                    serve_connection(stream, Peer { address, auth }, shared).await;
+                    serve_connection(stream, Peer { address, auth, socket }, shared).await;
                 }
                 Some(acceptor) => match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream).into_fallible()).await {
                     Ok(Ok(tls_stream)) => {
                         let auth = super::tls::auth_context(tls_stream.get_ref().1);
-                        serve_connection(tls_stream, Peer { address, auth }, shared).await;
+                        serve_connection(tls_stream, Peer { address, auth, socket }, shared).await;
                     }
                     Ok(Err((e, stream))) => {
                         tracing::debug!(peer = %address, "TLS handshake failed: {e}");
