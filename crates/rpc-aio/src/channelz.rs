@@ -201,7 +201,12 @@ impl ChannelNode {
     /// Records a state change.
     pub(crate) fn set_state(&self, state: ChannelConnectivity) {
         if self.state.swap(state_code(state), Relaxed) != state_code(state) {
-            log(&self.trace, Severity::Info, format!("Channel state changed to {}", state.name()), None);
+            log(
+                &self.trace,
+                Severity::Info,
+                format!("Channel state changed to {}", state.name()),
+                None,
+            );
         }
     }
 
@@ -219,7 +224,12 @@ impl ChannelNode {
             id: sub.id,
             name: sub.address.clone(),
         };
-        log(&self.trace, Severity::Info, format!("Created subchannel for {}", sub.address), Some(child));
+        log(
+            &self.trace,
+            Severity::Info,
+            format!("Created subchannel for {}", sub.address),
+            Some(child),
+        );
     }
 
     /// Leaves the registry (the channel was closed); it stays readable by no id.
@@ -281,7 +291,12 @@ impl SubchannelNode {
 
     pub(crate) fn set_state(&self, state: ChannelConnectivity) {
         if self.state.swap(state_code(state), Relaxed) != state_code(state) {
-            log(&self.trace, Severity::Info, format!("Subchannel state changed to {}", state.name()), None);
+            log(
+                &self.trace,
+                Severity::Info,
+                format!("Subchannel state changed to {}", state.name()),
+                None,
+            );
         }
     }
 
@@ -467,7 +482,10 @@ impl SocketNode {
 
 impl std::fmt::Debug for SocketNode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SocketNode").field("id", &self.id).field("name", &self.name()).finish()
+        f.debug_struct("SocketNode")
+            .field("id", &self.id)
+            .field("name", &self.name())
+            .finish()
     }
 }
 

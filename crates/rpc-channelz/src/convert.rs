@@ -41,7 +41,10 @@ fn trace(t: &Trace) -> pb::ChannelTrace {
                     Severity::Error => channel_trace_event::Severity::CtError,
                 } as i32,
                 timestamp: Some(Timestamp::from(e.timestamp)),
-                child_ref: e.child.as_ref().map(|c| channel_trace_event::ChildRef::SubchannelRef(subchannel_ref(c))),
+                child_ref: e
+                    .child
+                    .as_ref()
+                    .map(|c| channel_trace_event::ChildRef::SubchannelRef(subchannel_ref(c))),
             })
             .collect(),
     }

@@ -29,7 +29,11 @@ fn not_found(what: &str, id: i64) -> RpcError {
 }
 
 impl AsyncChannelzServicer for ChannelzServicer {
-    async fn get_top_channels(&self, request: GetTopChannelsRequest, _context: &ServicerContext) -> Result<GetTopChannelsResponse, RpcError> {
+    async fn get_top_channels(
+        &self,
+        request: GetTopChannelsRequest,
+        _context: &ServicerContext,
+    ) -> Result<GetTopChannelsResponse, RpcError> {
         let page = channelz::top_channels(request.start_channel_id, max_results(request.max_results)?);
         Ok(GetTopChannelsResponse {
             channel: page.items.iter().map(convert::channel).collect(),

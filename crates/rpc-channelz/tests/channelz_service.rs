@@ -177,7 +177,11 @@ fn calls_are_counted_on_both_ends<F: Face>() {
 
     assert_eq!(listed.subchannel_ref.len(), 1, "one address, one subchannel");
     let sub_id = listed.subchannel_ref[0].subchannel_id;
-    let sub = z.get_subchannel(GetSubchannelRequest { subchannel_id: sub_id }).unwrap().subchannel.unwrap();
+    let sub = z
+        .get_subchannel(GetSubchannelRequest { subchannel_id: sub_id })
+        .unwrap()
+        .subchannel
+        .unwrap();
     let sd = sub.data.as_ref().unwrap();
     assert_eq!((sd.calls_started, sd.calls_succeeded, sd.calls_failed), (N + M, N, M));
     assert_eq!(state(sd), channel_connectivity_state::State::Ready as i32);
@@ -222,7 +226,11 @@ fn calls_are_counted_on_both_ends<F: Face>() {
     }
     let (server, server_socket) = found.expect("the backend lists the channel's connection in GetServerSockets");
     let sd = server.data.as_ref().unwrap();
-    assert_eq!((sd.calls_started, sd.calls_succeeded, sd.calls_failed), (N + M, N, M), "the server's calls");
+    assert_eq!(
+        (sd.calls_started, sd.calls_succeeded, sd.calls_failed),
+        (N + M, N, M),
+        "the server's calls"
+    );
     assert!(
         server.listen_socket.iter().any(|l| {
             let s = z.get_socket(GetSocketRequest {
@@ -302,4 +310,8 @@ fn top_channels_page_by_start_id<F: Face>() {
     backend.stop(None).wait();
 }
 
-both_faces!(calls_are_counted_on_both_ends, unknown_ids_are_not_found, top_channels_page_by_start_id);
+both_faces!(
+    calls_are_counted_on_both_ends,
+    unknown_ids_are_not_found,
+    top_channels_page_by_start_id
+);

@@ -11,7 +11,6 @@
 //! the last handle closes it.
 
 use super::backoff::Backoff;
-use crate::channelz::{ChannelNode, Severity};
 use super::connect::Connector;
 use super::control::{Control, Current, Event, Host};
 use super::health::HealthCheck;
@@ -22,6 +21,7 @@ use super::service_config::ServiceConfig;
 use super::subchannel::Core;
 use super::throttle::Throttle;
 use super::tls;
+use crate::channelz::{ChannelNode, Severity};
 use rpc_core::{ChannelConnectivity, ChannelCredentials, ChannelKind, ChannelOptions, RpcError};
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -178,7 +178,8 @@ impl Host for ChannelShared {
     /// unchanged).
     fn set_resolved(&self, config: Option<Arc<ServiceConfig>>) {
         let what = if config.is_some() { "with a service config" } else { "" };
-        self.channelz.event(Severity::Info, format!("Resolution result received {what}").trim_end().to_owned());
+        self.channelz
+            .event(Severity::Info, format!("Resolution result received {what}").trim_end().to_owned());
         self.current.send_modify(|c| {
             c.resolved = true;
             if let Some(config) = config

@@ -201,7 +201,12 @@ impl Connector {
             let _ = ended_tx.send(how);
         });
         match settings_rx.await {
-            Ok(Ok(())) => Ok(Transport { sender, ended, kill, local }),
+            Ok(Ok(())) => Ok(Transport {
+                sender,
+                ended,
+                kill,
+                local,
+            }),
             Ok(Err(why)) => {
                 kill.kill();
                 Err(why)

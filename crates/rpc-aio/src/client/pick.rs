@@ -6,9 +6,9 @@
 use super::body::ClientBody;
 use super::channel::ChannelShared;
 use super::lb::{Pick, PickInfo};
+use crate::channelz::SocketNode;
 use hyper::client::conn::http2::SendRequest;
 use rpc_core::{ChannelConnectivity, Metadata, RpcError};
-use crate::channelz::SocketNode;
 use std::sync::Arc;
 
 /// The sender of a READY connection for a call to `method`, with the connection's

@@ -5,10 +5,10 @@
 
 use super::admission::{Admission, Admitted, Refused};
 use super::lifecycle::Lifecycle;
-use crate::channelz::{ServerCall, ServerNode, SocketNode};
 use super::routing::registry::Registry;
 use super::rpc::context::{InitialSlot, Rpc, RpcEnv, Wire};
 use super::rpc::responses::{ServerBody, http_error, trailers_only};
+use crate::channelz::{ServerCall, ServerNode, SocketNode};
 use crate::wire::compression::{self, ACCEPT_ENCODING};
 use crate::wire::headers::{is_grpc_content_type, read_metadata};
 use futures::future::BoxFuture;

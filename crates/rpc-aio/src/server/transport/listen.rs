@@ -2,8 +2,8 @@
 //! that run while the server is serving, TLS handshakes, and the count of live connections.
 
 use super::connection::serve_connection;
-use crate::server::dispatch::{Peer, ServerShared};
 use crate::channelz::SocketAddress;
+use crate::server::dispatch::{Peer, ServerShared};
 use crate::server::lifecycle::Phase;
 use rpc_core::{AuthContext, RpcError};
 use std::net::{SocketAddr, TcpListener as StdListener, ToSocketAddrs};
