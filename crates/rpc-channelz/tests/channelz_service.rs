@@ -248,12 +248,12 @@ fn calls_are_counted_on_both_ends<F: Face>() {
     let again = z.get_server(GetServerRequest { server_id }).unwrap().server.unwrap();
     assert_eq!(again.data.unwrap().calls_started, N + M);
 
-    // Closed, the channel is gone.
+    // Closed, the channel is gone, even while a handle to it is still held.
     face.close(&channel, None);
-    drop(channel);
     let err = z.get_channel(GetChannelRequest { channel_id: id }).unwrap_err();
     assert_eq!(err.code(), StatusCode::NotFound);
     assert!(z.all_channels(0).iter().all(|c| c.r#ref.as_ref().unwrap().channel_id != id));
+    drop(channel);
     z.stop();
     backend.stop(None).wait();
 }
