@@ -9,7 +9,7 @@ use super::call::shared::CallShared;
 use super::channel::ChannelShared;
 use super::errors::{When, from_hyper, never_processed};
 use super::pick::pick;
-use super::replay::Replay;
+use super::replay::{BodyId, Replay};
 use crate::wire::compression::{self, ACCEPT_ENCODING};
 use crate::wire::frame::FrameDecoder;
 use crate::wire::headers::{CONTENT_TYPE, is_grpc_content_type, write_metadata};
@@ -55,8 +55,9 @@ pub(crate) enum Request {
     Frame(Bytes),
     /// Streamed requests, read once (no retry can replay them).
     Once(Option<ClientBody>),
-    /// Streamed requests kept for replay until the call commits.
-    Replayed(Arc<Replay>),
+    /// Streamed requests kept for replay until the call commits, and the body this
+    /// request last made (the attempt that sent it).
+    Replayed(Arc<Replay>, Option<BodyId>),
 }
 
 impl Request {
@@ -64,7 +65,21 @@ impl Request {
         match self {
             Request::Frame(f) => Some(ClientBody::full(f.clone())),
             Request::Once(b) => b.take(),
-            Request::Replayed(r) => Some(Replay::body(r)),
+            Request::Replayed(r, last) => {
+                let (body, id) = Replay::body(r);
+                *last = Some(id);
+                Some(body)
+            }
+        }
+    }
+
+    /// Another request that sends the same (for an attempt side by side with this one's):
+    /// `None` for requests read once.
+    pub(crate) fn copy(&self) -> Option<Request> {
+        match self {
+            Request::Frame(f) => Some(Request::Frame(f.clone())),
+            Request::Once(_) => None,
+            Request::Replayed(r, _) => Some(Request::Replayed(r.clone(), None)),
         }
     }
 
@@ -73,7 +88,7 @@ impl Request {
         match self {
             Request::Frame(_) => true,
             Request::Once(b) => b.is_some(),
-            Request::Replayed(r) => !r.committed(),
+            Request::Replayed(r, _) => !r.committed(),
         }
     }
 

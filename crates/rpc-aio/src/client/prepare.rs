@@ -99,7 +99,7 @@ where
             Request::Frame(frame.freeze())
         }
         Body::Stream(requests) if policy.is_some() => {
-            Request::Replayed(Replay::new(requests, codec, encoder, call.clone(), channel.clone()))
+            Request::Replayed(Replay::new(requests, codec, encoder, call.clone(), channel.clone()), None)
         }
         Body::Stream(requests) => Request::Once(Some(ClientBody::streaming(requests, codec, encoder, call.clone()))),
     };

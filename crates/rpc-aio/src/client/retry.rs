@@ -6,9 +6,11 @@
 //! - `retryPolicy`: after a failure with a retryable code, wait `random(0, backoff)` (the
 //!   backoff growing by `backoffMultiplier` up to `maxBackoff`) or the server's
 //!   `grpc-retry-pushback-ms` (negative: stop), then try again, up to `maxAttempts`.
-//! - `hedgingPolicy` (calls with one request): a new attempt every `hedgingDelay` until one
-//!   gets response headers (the others are cancelled), up to `maxAttempts`; a non-fatal
-//!   code sends the next at once, any other code ends the call.
+//! - `hedgingPolicy`: a new attempt every `hedgingDelay` until one gets response headers
+//!   (the others are cancelled), up to `maxAttempts`; a non-fatal code sends the next at
+//!   once, any other code ends the call. Streamed requests go to every attempt from the
+//!   replay buffer; once it overflows, the attempt that read past it is the one that goes
+//!   on.
 //! - A call is committed, and not retried, once response headers arrive (a trailers-only
 //!   status is not a commit) or when its requests overflow the retry buffer.
 //! - `retryThrottling`: failures take a token, successes give `tokenRatio` back; at or
@@ -40,19 +42,24 @@ pub(crate) async fn run(
     let throttle = throttle.as_deref();
     let result = match policy {
         Some(Policy::Retry(p)) => retried(channel, call, prepared, &mut request, p, throttle).await,
-        Some(Policy::Hedging(h)) => match &request {
-            Request::Frame(frame) => hedged(channel, call, prepared, frame.clone(), h, throttle).await,
-            // Hedging streamed requests is not supported: they get one attempt.
-            _ => single(channel, call, prepared, &mut request).await,
-        },
+        Some(Policy::Hedging(h)) => {
+            match request.copy() {
+                Some(fresh) => hedged(channel, call, prepared, fresh, h, throttle).await.map(|(started, winner)| {
+                    request = winner;
+                    started
+                }),
+                // Requests that cannot be kept (no policy made them replayable) get one attempt.
+                None => single(channel, call, prepared, &mut request).await,
+            }
+        }
         None => single(channel, call, prepared, &mut request).await,
     };
     if result.is_ok() {
         if let Some(t) = throttle {
             t.success();
         }
-        if let Request::Replayed(r) = &request {
-            r.release();
+        if let Request::Replayed(r, body) = &request {
+            r.release(*body);
         }
     }
     result
@@ -139,27 +146,35 @@ async fn retried(
     }
 }
 
+/// Hedged attempts, each sending a copy of `request`; returns the winner's response and
+/// its request (for a replayed stream, the body the call commits to).
 async fn hedged(
     channel: &Arc<ChannelShared>,
     call: &Arc<CallShared>,
     prepared: &Prepared,
-    frame: bytes::Bytes,
+    request: Request,
     policy: &HedgingPolicy,
     throttle: Option<&Throttle>,
-) -> Result<Started, RpcError> {
-    let start = |n: u32| {
-        let mut request = Request::Frame(frame.clone());
-        async move { once(channel, call, prepared, &mut request, n).await }
+) -> Result<(Started, Request), RpcError> {
+    // Whether the call committed (its replay buffer overflowed) to an attempt other than
+    // the one of `r`: then `r`'s failure only says it was cut off.
+    let cut_off = |r: &Request| matches!(r, Request::Replayed(replay, body) if replay.committed_elsewhere(*body));
+    let start = |n: u32, request: Option<Request>| {
+        let mut request = request.unwrap_or(Request::Once(None));
+        async move {
+            let result = once(channel, call, prepared, &mut request, n).await;
+            (result, request)
+        }
     };
     let mut in_flight = FuturesUnordered::new();
-    in_flight.push(start(0));
+    in_flight.push(start(0, request.copy()));
     let mut sent = 1u32;
     let mut stopped = false;
     let mut transparent = false;
     let mut last_error = None;
     let mut next = Some(Box::pin(tokio::time::sleep(policy.delay)));
     loop {
-        let can_send = sent < policy.max_attempts && !stopped && !call.is_done();
+        let can_send = sent < policy.max_attempts && !stopped && !call.is_done() && request.replayable();
         if in_flight.is_empty() && !can_send {
             return Err(last_error
                 .take()
@@ -175,7 +190,7 @@ async fn hedged(
             () = timer => {
                 next = None;
                 if throttle.is_none_or(Throttle::allows) {
-                    in_flight.push(start(sent));
+                    in_flight.push(start(sent, request.copy()));
                     sent += 1;
                     next = Some(Box::pin(tokio::time::sleep(policy.delay)));
                 } else {
@@ -185,14 +200,15 @@ async fn hedged(
             done = in_flight.next(), if !in_flight.is_empty() => {
                 // The winner's response is returned; dropping the others cancels them.
                 let failure = match done {
-                    Some(Ok(started)) => return Ok(started),
-                    Some(Err(f)) => f,
+                    Some((Ok(started), winner)) => return Ok((started, winner)),
+                    Some((Err(_), attempt)) if cut_off(&attempt) => continue,
+                    Some((Err(f), _)) => f,
                     None => continue,
                 };
                 let (error, pushback) = match failure {
-                    Failure::Unprocessed(e) if !transparent && !call.is_done() => {
+                    Failure::Unprocessed(e) if !transparent && !call.is_done() && request.replayable() => {
                         transparent = true;
-                        in_flight.push(start(sent - 1));
+                        in_flight.push(start(sent - 1, request.copy()));
                         tracing::debug!("the server did not process a hedged attempt ({e}); sending it again");
                         continue;
                     }
@@ -209,7 +225,7 @@ async fn hedged(
                     None => next = Some(Box::pin(tokio::time::sleep(Duration::ZERO))),
                 }
                 last_error = Some(error);
-                let more = sent < policy.max_attempts && !stopped && throttle.is_none_or(Throttle::allows);
+                let more = sent < policy.max_attempts && !stopped && request.replayable() && throttle.is_none_or(Throttle::allows);
                 if in_flight.is_empty() && !more {
                     return Err(last_error.take().unwrap_or_else(|| RpcError::unavailable("every hedged attempt failed")));
                 }
