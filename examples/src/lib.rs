@@ -82,6 +82,7 @@ pub mod guides {
         Reliability => "../../docs/reliability.md",
         LoadBalancing => "../../docs/load-balancing.md",
         Performance => "../../docs/performance.md",
+        Channelz => "../../docs/channelz.md",
         DocsIndex => "../../docs/README.md",
     }
 }

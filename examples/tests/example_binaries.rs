@@ -90,6 +90,7 @@ async fn health_reflection_server_reports_serving_and_lists_its_services() {
     let names: Vec<_> = services.service.into_iter().map(|s| s.name).collect();
     assert!(names.contains(&"helloworld.Greeter".to_owned()), "{names:?}");
     assert!(names.contains(&"grpc.health.v1.Health".to_owned()), "{names:?}");
+    assert!(names.contains(&"grpc.channelz.v1.Channelz".to_owned()), "{names:?}");
 }
 
 #[tokio::test]

@@ -9,7 +9,8 @@
 //!   (`src/server/`; the path of a request is described in `server/mod.rs`);
 //! - `src/wire/`: the gRPC wire format both sides share (frames, compression, status and
 //!   metadata in headers);
-//! - [`Shutdown`]: serving until a signal; [`testing`]: in-process servers for tests.
+//! - [`Shutdown`]: serving until a signal; [`testing`]: in-process servers for tests;
+//!   [`channelz`]: snapshots of the process's channels, servers and sockets (gRFC A14).
 //!
 //! Shared types (status codes, errors, metadata, credentials, options, codecs) are
 //! `rpc-core`'s, re-exported here.
@@ -17,6 +18,7 @@
 #![deny(missing_debug_implementations)]
 #![warn(unreachable_pub)]
 
+pub mod channelz;
 mod deadline;
 
 #[doc(no_inline)]

@@ -52,3 +52,6 @@ pub use shutdown::{Shutdown, ShutdownOutcome, ShutdownReason, ShutdownTrigger};
 
 // testing helpers for users
 pub mod testing;
+
+// channelz snapshots (the engine's registry)
+pub mod channelz;

@@ -1,7 +1,8 @@
-//! A greeter server with health checking and server reflection:
+//! A greeter server with health checking, channelz and server reflection:
 //! `cargo run -p examples --bin health_reflection_server -- --port 50055`, then
-//! `grpcurl -plaintext 127.0.0.1:50055 list` and
-//! `grpcurl -plaintext -d '{"service":"helloworld.Greeter"}' 127.0.0.1:50055 grpc.health.v1.Health/Check`.
+//! `grpcurl -plaintext 127.0.0.1:50055 list`,
+//! `grpcurl -plaintext -d '{"service":"helloworld.Greeter"}' 127.0.0.1:50055 grpc.health.v1.Health/Check` and
+//! `rpc call --plaintext 127.0.0.1:50055 grpc.channelz.v1.Channelz.GetServers` (docs/channelz.md).
 
 use examples::{args, companions::add_greeter_with_health_and_reflection};
 use std::time::Duration;

@@ -161,9 +161,10 @@ pub(crate) async fn once(
     let mut req = Some(req);
     let mut repicks = 0;
     let response = loop {
-        let mut sender = pick(channel, prepared.wait_for_ready, prepared.path.path(), &prepared.metadata)
+        let (mut sender, socket) = pick(channel, prepared.wait_for_ready, prepared.path.path(), &prepared.metadata)
             .await
             .map_err(status)?;
+        call.stream_started(socket);
         let Some(mut r) = req.take() else {
             return Err(status(RpcError::internal("the request was lost")));
         };

@@ -21,6 +21,7 @@ use super::service_config::ServiceConfig;
 use super::subchannel::Core;
 use super::throttle::Throttle;
 use super::tls;
+use crate::channelz::{ChannelNode, Severity};
 use rpc_core::{ChannelConnectivity, ChannelCredentials, ChannelKind, ChannelOptions, RpcError};
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -51,6 +52,8 @@ pub(crate) struct ChannelShared {
     closed: AtomicBool,
     active: AtomicUsize,
     idle: Notify,
+    /// The channel's channelz entry: its calls, state and trace.
+    pub(crate) channelz: Arc<ChannelNode>,
 }
 
 impl fmt::Debug for ChannelShared {
@@ -114,6 +117,7 @@ impl ChannelShared {
     fn begin_close(&self) {
         self.closed.store(true, Ordering::Release);
         self.state.send_replace(ChannelConnectivity::Shutdown);
+        self.channelz.set_state(ChannelConnectivity::Shutdown);
         // Wakes calls waiting for a pick: they see the channel closed.
         self.current.send_modify(|c| {
             c.picker = Arc::new(Constant::Fail(RpcError::cancelled("channel closed")));
@@ -129,6 +133,7 @@ impl ChannelShared {
             core.shutdown();
         }
         let _ = self.events.send(Event::Shutdown);
+        self.channelz.deregister();
     }
 }
 
@@ -163,6 +168,7 @@ impl Host for ChannelShared {
                 false
             } else {
                 *s = state;
+                self.channelz.set_state(state);
                 true
             }
         });
@@ -171,6 +177,9 @@ impl Host for ChannelShared {
     /// Records that the resolver answered, with the service config now in force (`None`:
     /// unchanged).
     fn set_resolved(&self, config: Option<Arc<ServiceConfig>>) {
+        let what = if config.is_some() { "with a service config" } else { "" };
+        self.channelz
+            .event(Severity::Info, format!("Resolution result received {what}").trim_end().to_owned());
         self.current.send_modify(|c| {
             c.resolved = true;
             if let Some(config) = config
@@ -189,6 +198,8 @@ impl Host for ChannelShared {
         let mut cores = self.cores.lock().unwrap_or_else(|p| p.into_inner());
         cores.retain(|c| c.strong_count() > 0);
         cores.push(Arc::downgrade(core));
+        drop(cores);
+        self.channelz.add_subchannel(core.channelz());
     }
 }
 
@@ -415,6 +426,7 @@ impl ChannelBuilder {
             closed: AtomicBool::new(false),
             active: AtomicUsize::new(0),
             idle: Notify::new(),
+            channelz: ChannelNode::register(self.target.clone()),
         });
         let control = Control {
             shared: Arc::downgrade(&(shared.clone() as Arc<dyn Host>)),

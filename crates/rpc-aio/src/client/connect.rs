@@ -59,6 +59,8 @@ pub(crate) struct Transport {
     /// Closes the connection at once (hyper keeps a connection with streams in flight open
     /// until they end; this cuts its socket instead, failing them).
     pub(crate) kill: Arc<KillSwitch>,
+    /// The local end of a TCP connection (for channelz).
+    pub(crate) local: Option<std::net::SocketAddr>,
 }
 
 /// Cuts a connection's socket: reads and writes fail from then on, so the HTTP/2
@@ -140,10 +142,12 @@ impl Connector {
     }
 
     async fn open(&self, address: &Address) -> Result<Transport, String> {
+        let mut local = None;
         let socket: Box<dyn Io> = match &address.endpoint {
             Endpoint::Tcp(addr) => {
                 let s = TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
                 let _ = s.set_nodelay(true);
+                local = s.local_addr().ok();
                 if self.local_only {
                     let peer = s.peer_addr().map_err(|e| e.to_string())?;
                     if !rpc_core::is_local_peer(peer.ip()) {
@@ -197,7 +201,12 @@ impl Connector {
             let _ = ended_tx.send(how);
         });
         match settings_rx.await {
-            Ok(Ok(())) => Ok(Transport { sender, ended, kill }),
+            Ok(Ok(())) => Ok(Transport {
+                sender,
+                ended,
+                kill,
+                local,
+            }),
             Ok(Err(why)) => {
                 kill.kill();
                 Err(why)

@@ -6,11 +6,13 @@
 use super::body::ClientBody;
 use super::channel::ChannelShared;
 use super::lb::{Pick, PickInfo};
+use crate::channelz::SocketNode;
 use hyper::client::conn::http2::SendRequest;
 use rpc_core::{ChannelConnectivity, Metadata, RpcError};
 use std::sync::Arc;
 
-/// The sender of a READY connection for a call to `method`.
+/// The sender of a READY connection for a call to `method`, with the connection's
+/// channelz socket.
 ///
 /// # Errors
 /// CANCELLED once the channel is closed; the picker's error (UNAVAILABLE, naming the
@@ -20,7 +22,7 @@ pub(crate) async fn pick(
     wait_for_ready: bool,
     method: &str,
     metadata: &Metadata,
-) -> Result<SendRequest<ClientBody>, RpcError> {
+) -> Result<(SendRequest<ClientBody>, Arc<SocketNode>), RpcError> {
     let info = PickInfo { method, metadata };
     // The common case: a READY subchannel at once, with no subscription.
     let fast = match shared.current.borrow().picker.pick(&info) {

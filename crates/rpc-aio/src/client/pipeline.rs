@@ -98,7 +98,7 @@ where
     {
         deadline = Some(deadline.map_or(inherited, |d| d.min(inherited)));
     }
-    let shared = CallShared::new(deadline);
+    let shared = CallShared::new(deadline, shared_channel.channelz.clone());
     let details = ClientCallDetails {
         method: path.as_str().to_owned(),
         metadata: options.metadata,

@@ -11,6 +11,8 @@ use super::body::ClientBody;
 use super::connect::{Connector, Ended, KillSwitch};
 use super::health;
 use super::resolver::Address;
+use super::resolver::address::Endpoint;
+use crate::channelz::{SocketAddress, SocketNode, SubchannelNode};
 use hyper::client::conn::http2::SendRequest;
 use rpc_core::ChannelConnectivity;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -18,6 +20,8 @@ use std::time::{Duration, Instant};
 
 struct Live {
     sender: SendRequest<ClientBody>,
+    /// The connection's channelz socket.
+    socket: Arc<SocketNode>,
     kill: Arc<KillSwitch>,
     health: Option<tokio::task::JoinHandle<()>>,
 }
@@ -49,6 +53,7 @@ pub(crate) struct Core {
     listener: Listener,
     /// The health check that decides READY (gRFC A17), if checked.
     health_service: Option<Arc<health::HealthCheck>>,
+    channelz: Arc<SubchannelNode>,
 }
 
 impl std::fmt::Debug for Core {
@@ -72,7 +77,6 @@ impl Core {
     ) -> Arc<Core> {
         Arc::new(Core {
             id,
-            address,
             connector,
             backoff: Backoff {
                 initial: backoff.initial,
@@ -88,6 +92,8 @@ impl Core {
                 generation: 0,
                 shut_down: false,
             }),
+            channelz: SubchannelNode::register(address.to_string()),
+            address,
             runtime,
             listener,
             health_service,
@@ -107,6 +113,11 @@ impl Core {
         &self.address
     }
 
+    /// Its channelz entry.
+    pub(crate) fn channelz(&self) -> &Arc<SubchannelNode> {
+        &self.channelz
+    }
+
     /// The current state.
     pub(crate) fn state(&self) -> ChannelConnectivity {
         self.lock().state
@@ -119,11 +130,12 @@ impl Core {
         }
         inner.state = new;
         drop(inner);
+        self.channelz.set_state(new);
         (self.listener)(self.id, new);
     }
 
-    /// The open connection's sender, when READY.
-    pub(crate) fn sender(&self) -> Option<SendRequest<ClientBody>> {
+    /// The open connection's sender and its channelz socket, when READY.
+    pub(crate) fn sender(&self) -> Option<(SendRequest<ClientBody>, Arc<SocketNode>)> {
         let inner = self.lock();
         if inner.state != ChannelConnectivity::Ready {
             return None;
@@ -132,7 +144,7 @@ impl Core {
         if live.sender.is_closed() {
             return None;
         }
-        Some(live.sender.clone())
+        Some((live.sender.clone(), live.socket.clone()))
     }
 
     /// The last connect error, for messages.
@@ -196,6 +208,7 @@ impl Core {
                 let (wait, next) = self.backoff.step(inner.delay);
                 inner.delay = next;
                 inner.next_attempt = Instant::now().checked_add(wait);
+                self.channelz.connect_failed(&why);
                 inner.last_error = Some(why);
                 self.set_locked(inner, ChannelConnectivity::TransientFailure);
                 // After the backoff, IDLE again: the policy decides whether to reconnect.
@@ -222,8 +235,15 @@ impl Core {
                 .spawn(health::watch(watched, self.backoff, generation, transport.sender.clone(), service))
         });
         let checked = health.is_some();
+        let remote = match &self.address.endpoint {
+            Endpoint::Tcp(a) => SocketAddress::Tcp(*a),
+            Endpoint::Unix(p) => SocketAddress::Unix(p.display().to_string()),
+            Endpoint::UnixAbstract(n) => SocketAddress::Unix(format!("@{}", String::from_utf8_lossy(n))),
+        };
+        let socket = self.channelz.new_socket(transport.local.map(SocketAddress::Tcp), Some(remote));
         inner.live = Some(Live {
             sender: transport.sender,
+            socket,
             kill: transport.kill,
             health,
         });
@@ -258,6 +278,8 @@ impl Core {
             h.abort();
         }
         inner.state = ChannelConnectivity::Shutdown;
+        drop(inner);
+        self.channelz.set_state(ChannelConnectivity::Shutdown);
     }
 }
 

@@ -8,6 +8,7 @@ use super::lifecycle::Lifecycle;
 use super::routing::registry::Registry;
 use super::rpc::context::{InitialSlot, Rpc, RpcEnv, Wire};
 use super::rpc::responses::{ServerBody, http_error, trailers_only};
+use crate::channelz::{ServerCall, ServerNode, SocketNode};
 use crate::wire::compression::{self, ACCEPT_ENCODING};
 use crate::wire::headers::{is_grpc_content_type, read_metadata};
 use futures::future::BoxFuture;
@@ -21,6 +22,8 @@ pub(crate) struct ServerShared {
     pub(crate) env: Arc<RpcEnv>,
     pub(crate) registry: Arc<Registry>,
     pub(crate) lifecycle: Arc<Lifecycle>,
+    /// The server's channelz entry: its calls, listening sockets and connections.
+    pub(crate) channelz: Arc<ServerNode>,
 }
 
 impl std::fmt::Debug for ServerShared {
@@ -37,6 +40,7 @@ impl ServerShared {
             env: Arc::new(RpcEnv::new(options, admission)),
             registry: Arc::default(),
             lifecycle,
+            channelz: ServerNode::register(),
         }
     }
 }
@@ -47,6 +51,8 @@ pub(crate) struct Peer {
     /// `ipv4:127.0.0.1:5000`, `ipv6:[::1]:5000` or `unix:...`.
     pub(crate) address: String,
     pub(crate) auth: AuthContext,
+    /// The connection's channelz socket.
+    pub(crate) socket: Arc<SocketNode>,
 }
 
 /// The service hyper runs for every request of one connection.
@@ -80,13 +86,16 @@ impl ConnectionService {
         if !is_grpc(&request) {
             return Ok(http_error(http::StatusCode::UNSUPPORTED_MEDIA_TYPE));
         }
+        let tally = ServerCall::start(&self.shared.channelz, &self.peer.socket);
         let env = &self.shared.env;
         let admitted = match env.admission.admit() {
             Ok(a) => a,
             Err(Refused::Stopping) => return Err(h2::Error::from(h2::Reason::REFUSED_STREAM)),
             Err(Refused::Status(e)) => return Ok(trailers_only(&e)),
         };
-        Ok(self.serve(request, admitted).await)
+        let mut response = self.serve(request, admitted).await;
+        ServerBody::tally(&mut response, tally);
+        Ok(response)
     }
 
     async fn serve(self, request: http::Request<Incoming>, admitted: Admitted) -> http::Response<ServerBody> {

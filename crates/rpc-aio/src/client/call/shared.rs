@@ -2,6 +2,7 @@
 //! polling, or a task it moved to): initial metadata, the deadline, the outcome and the
 //! done callbacks, under one lock with one `Notify`.
 
+use crate::channelz::{ChannelNode, SocketNode};
 use crate::wire::headers::{has_metadata, read_metadata};
 use rpc_core::{Metadata, RpcError, StatusCode};
 use std::fmt;
@@ -91,6 +92,8 @@ struct State {
     /// Trailers seen under interceptors (they consume the response stream).
     trailers: Option<Metadata>,
     deadline: Option<Instant>,
+    /// The channelz socket the current attempt's stream went out on.
+    stream: Option<Arc<SocketNode>>,
 }
 
 /// State shared by a call object, the future or task that runs the RPC, and accessor
@@ -102,6 +105,21 @@ pub(crate) struct CallShared {
     /// Bumped when the deadline changes (an interceptor moved it), so the running call
     /// re-arms its timer.
     deadline_generation: AtomicU64,
+    /// The channel's channelz entry: the call counts there once, when it ends.
+    channelz: Arc<ChannelNode>,
+}
+
+/// A call dropped before its end (its future or object went away) failed.
+impl Drop for CallShared {
+    fn drop(&mut self) {
+        let state = self.state.get_mut().unwrap_or_else(|p| p.into_inner());
+        if state.outcome.is_none() {
+            self.channelz.calls.end(false);
+            if let Some(stream) = state.stream.take() {
+                stream.stream_ended(false);
+            }
+        }
+    }
 }
 
 impl fmt::Debug for CallShared {
@@ -114,8 +132,11 @@ impl fmt::Debug for CallShared {
 }
 
 impl CallShared {
-    pub(crate) fn new(deadline: Option<Instant>) -> Arc<CallShared> {
+    /// A call's state; it counts as started on `channelz`, its channel's entry.
+    pub(crate) fn new(deadline: Option<Instant>, channelz: Arc<ChannelNode>) -> Arc<CallShared> {
+        channelz.calls.start();
         Arc::new(CallShared {
+            channelz,
             state: Mutex::new(State {
                 deadline,
                 ..State::default()
@@ -203,7 +224,12 @@ impl CallShared {
                 }
                 (Some(_), outcome) => outcome,
             };
+            let ok = outcome.is_ok();
             state.outcome = Some(outcome);
+            self.channelz.calls.end(ok);
+            if let Some(stream) = state.stream.take() {
+                stream.stream_ended(ok);
+            }
             std::mem::take(&mut state.callbacks)
         };
         self.changed.notify_waiters();
@@ -215,6 +241,22 @@ impl CallShared {
             }
         }
         true
+    }
+
+    /// An attempt's stream went out on `socket`: it ends with the call, or failed when a
+    /// later attempt replaces it.
+    pub(crate) fn stream_started(&self, socket: Arc<SocketNode>) {
+        socket.local_stream_started();
+        let mut state = self.lock();
+        let ended = if state.outcome.is_some() {
+            Some(socket)
+        } else {
+            state.stream.replace(socket)
+        };
+        drop(state);
+        if let Some(s) = ended {
+            s.stream_ended(false);
+        }
     }
 
     pub(crate) fn is_done(&self) -> bool {

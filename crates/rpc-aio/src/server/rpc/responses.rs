@@ -8,6 +8,7 @@
 use super::context::{Rpc, panicked};
 use super::guard::Watch;
 use super::pull::{Produced, Puller};
+use crate::channelz::ServerCall;
 use crate::wire::compression::negotiate;
 use crate::wire::frame::FrameEncoder;
 use crate::wire::headers::{CONTENT_TYPE, write_metadata};
@@ -85,8 +86,23 @@ impl<Resp: Send + 'static> Source<Resp> {
 }
 
 /// The body of a response.
+#[derive(Default)]
 pub(crate) struct ServerBody {
     inner: Option<Pin<Box<dyn Body<Data = Bytes, Error = std::convert::Infallible> + Send>>>,
+    /// The RPC's channelz tally, ended by the trailers (or failed if dropped before them).
+    tally: Option<ServerCall>,
+}
+
+impl ServerBody {
+    /// Attaches the RPC's channelz tally: it ends with the trailers-only status now, or
+    /// with the trailers of the body.
+    pub(crate) fn tally(response: &mut http::Response<ServerBody>, tally: ServerCall) {
+        match response.headers().get("grpc-status") {
+            Some(s) => tally.ended(Some(s)),
+            None if response.body().inner.is_none() => tally.ended(None),
+            None => response.body_mut().tally = Some(tally),
+        }
+    }
 }
 
 impl Body for ServerBody {
@@ -94,10 +110,17 @@ impl Body for ServerBody {
     type Error = std::convert::Infallible;
 
     fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
-        match self.inner.as_mut() {
+        let polled = match self.inner.as_mut() {
             Some(b) => b.as_mut().poll_frame(cx),
             None => Poll::Ready(None),
+        };
+        if let Poll::Ready(Some(Ok(frame))) = &polled
+            && let Some(trailers) = frame.trailers_ref()
+            && let Some(tally) = self.tally.take()
+        {
+            tally.ended(trailers.get("grpc-status"));
         }
+        polled
     }
 
     fn is_end_stream(&self) -> bool {
@@ -107,7 +130,7 @@ impl Body for ServerBody {
 
 /// A gRPC response with no body: its headers carry the status (trailers-only).
 pub(crate) fn trailers_only(error: &RpcError) -> http::Response<ServerBody> {
-    let mut response = http::Response::new(ServerBody { inner: None });
+    let mut response = http::Response::new(ServerBody::default());
     let headers = response.headers_mut();
     headers.insert(http::header::CONTENT_TYPE, CONTENT_TYPE);
     status::write_error(error, headers);
@@ -116,7 +139,7 @@ pub(crate) fn trailers_only(error: &RpcError) -> http::Response<ServerBody> {
 
 /// An HTTP error that is not gRPC's (a request that is not a gRPC call).
 pub(crate) fn http_error(status: http::StatusCode) -> http::Response<ServerBody> {
-    let mut response = http::Response::new(ServerBody { inner: None });
+    let mut response = http::Response::new(ServerBody::default());
     *response.status_mut() = status;
     response
 }
@@ -151,7 +174,7 @@ where
 {
     let chosen = rpc.ctx.compression().unwrap_or(rpc.env.options.compression);
     let compression = negotiate(chosen, rpc.wire.accepted.as_ref()).filter(|c| *c != Compression::NoCompression);
-    let mut response = http::Response::new(ServerBody { inner: None });
+    let mut response = http::Response::new(ServerBody::default());
     let headers = response.headers_mut();
     headers.insert(http::header::CONTENT_TYPE, CONTENT_TYPE);
     if let Some(c) = compression {

@@ -4,6 +4,7 @@
 
 use super::connection::serve_connection;
 use super::tls::TlsSource;
+use crate::channelz::{SocketAddress, SocketNode};
 use crate::client::resolver::address::Endpoint;
 use crate::client::resolver::unix_endpoint;
 use crate::server::dispatch::{Peer, ServerShared};
@@ -211,8 +212,21 @@ struct Accepting {
     connections: Arc<Connections>,
 }
 
+impl Bound {
+    /// The listening address, as channelz lists it.
+    fn channelz_address(&self) -> Option<SocketAddress> {
+        match self {
+            Bound::Tcp(l) => l.local_addr().ok().map(SocketAddress::Tcp),
+            Bound::Unix(l, _) => l.local_addr().ok().map(|a| SocketAddress::Unix(unix_peer(&a))),
+        }
+    }
+}
+
 async fn accept_loop(listener: Bound, port: Accepting) {
     let mut phase = port.shared.lifecycle.subscribe();
+    // Listed while the loop runs.
+    let local = listener.channelz_address();
+    let _listening = local.clone().map(|a| port.shared.channelz.new_listen_socket(a));
     loop {
         let accepted = tokio::select! {
             a = accept(&listener) => a,
@@ -229,9 +243,19 @@ async fn accept_loop(listener: Bound, port: Accepting) {
                     tracing::info!(peer = %address, "connection closed: {why}");
                     continue;
                 }
-                serve_accepted(stream, address, &port);
+                let socket = port
+                    .shared
+                    .channelz
+                    .new_socket(stream.local_addr().ok().map(SocketAddress::Tcp), Some(SocketAddress::Tcp(addr)));
+                serve_accepted(stream, address, socket, &port);
             }
-            Ok(Accepted::Unix(stream, address)) => serve_accepted(stream, address, &port),
+            Ok(Accepted::Unix(stream, address)) => {
+                let socket = port
+                    .shared
+                    .channelz
+                    .new_socket(local.clone(), Some(SocketAddress::Unix(address.clone())));
+                serve_accepted(stream, address, socket, &port);
+            }
             Err(e) => {
                 // Out of file descriptors and the like: back off a little, keep serving.
                 tracing::warn!("accept failed: {e}");
@@ -276,7 +300,7 @@ fn unix_peer(addr: &tokio::net::unix::SocketAddr) -> String {
 }
 
 /// Serves one accepted connection on a task of its own: the TLS handshake first on a TLS port.
-fn serve_accepted<S>(stream: S, address: String, port: &Accepting)
+fn serve_accepted<S>(stream: S, address: String, socket: Arc<SocketNode>, port: &Accepting)
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
@@ -289,7 +313,7 @@ where
             None => {
                 let mut auth = AuthContext::new();
                 auth.add_property("transport_security_type", if port.local_only { "local" } else { "insecure" });
-                serve_connection(stream, Peer { address, auth }, shared).await;
+                serve_connection(stream, Peer { address, auth, socket }, shared).await;
             }
             Some(source) => {
                 let acceptor = tokio_rustls::TlsAcceptor::from(source.config());
@@ -298,7 +322,7 @@ where
                 match tokio::time::timeout(handshake_timeout, acceptor.accept(stream).into_fallible()).await {
                     Ok(Ok(tls_stream)) => {
                         let auth = super::tls::auth_context(tls_stream.get_ref().1);
-                        serve_connection(tls_stream, Peer { address, auth }, shared).await;
+                        serve_connection(tls_stream, Peer { address, auth, socket }, shared).await;
                     }
                     Ok(Err((e, stream))) => {
                         tracing::debug!(peer = %address, "TLS handshake failed: {e}");
