@@ -18,6 +18,8 @@
 #![warn(unreachable_pub)]
 
 mod deadline;
+mod outcome;
+pub use outcome::RpcOutcome;
 
 #[doc(no_inline)]
 pub use rpc_core::shared::*;
