@@ -361,3 +361,30 @@ async fn responses_made_by_an_interceptor_report_their_status() {
     assert!(err[1].as_ref().is_err());
     assert_eq!(*outcome.lock().unwrap(), Some(StatusCode::DataLoss));
 }
+
+#[tokio::test]
+async fn a_status_hook_sees_a_deadline_that_cut_the_call_short() {
+    let server_counts = Counts::default();
+    let (_server, target, _probe) = serve(Style::Async, ServerMetrics(server_counts.clone())).await;
+    let client_counts = Counts::default();
+    let ch = Channel::builder(&target)
+        .interceptor(client_metrics(client_counts.clone()))
+        .build()
+        .unwrap();
+    // The handler sends its headers and holds: only the deadline ends the call.
+    let held = Request::new(msg("h"))
+        .metadata(md(&[("x-hold", "1")]))
+        .timeout(std::time::Duration::from_millis(300));
+    let err = bounded(ch.unary_unary::<Msg, Msg>(UNARY).call(held)).await.unwrap_err();
+    assert_eq!(err.code(), StatusCode::DeadlineExceeded);
+    assert_eq!(
+        counted(&client_counts, UNARY, StatusCode::DeadlineExceeded),
+        1,
+        "{:?}",
+        client_counts.lock().unwrap()
+    );
+    eventually("the server counted the deadline", || {
+        counted(&server_counts, UNARY, StatusCode::DeadlineExceeded) == 1
+    })
+    .await;
+}

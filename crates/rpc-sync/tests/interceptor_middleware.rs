@@ -90,7 +90,7 @@ fn metrics_on_both_sides_count_every_kind_failures_and_cancellations() {
             .unwrap_err();
         assert_eq!(err.code(), StatusCode::Aborted);
         let held = ch.unary_unary::<Msg, Msg>(UNARY).future(with_md(msg("h"), &[("x-hold", "1")]));
-        held.initial_metadata();
+        held.initial_metadata().unwrap();
         assert!(held.cancel());
         rpc_testkit::eventually("the server saw the cancellation", || probe.cancelled() == 1).wait();
         drop(held);

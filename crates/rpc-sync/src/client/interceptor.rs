@@ -280,10 +280,12 @@ impl Iterator for Responses {
     }
 }
 
+type StatusHook = Box<dyn FnOnce(&RpcOutcome) + Send>;
+
 /// An interceptor's own response iterator whose end is reported to a status hook.
 struct WatchedIter {
     iter: Box<dyn Iterator<Item = Result<AnyMessage, RpcError>> + Send>,
-    hook: Option<Box<dyn FnOnce(&RpcOutcome) + Send>>,
+    hook: Option<StatusHook>,
     started: Instant,
 }
 
