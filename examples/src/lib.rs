@@ -78,6 +78,7 @@ pub mod guides {
         Semantics => "../../docs/semantics.md",
         Shutdown => "../../docs/shutdown.md",
         Server => "../../docs/server.md",
+        Interceptors => "../../docs/interceptors.md",
         Security => "../../docs/security.md",
         Reliability => "../../docs/reliability.md",
         LoadBalancing => "../../docs/load-balancing.md",

@@ -20,6 +20,8 @@
 
 pub mod channelz;
 mod deadline;
+mod outcome;
+pub use outcome::RpcOutcome;
 
 #[doc(no_inline)]
 pub use rpc_core::shared::*;

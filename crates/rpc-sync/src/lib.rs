@@ -35,8 +35,8 @@ pub use runtime::RuntimeHandle;
 mod client;
 pub use client::{
     AnyMessage, Call, CallOutcome, Channel, ChannelBuilder, ChannelReadyFuture, ClientCallDetails, ClientInterceptor, MultiCallable, Next,
-    RequestSender, Responses, StreamStreamCall, StreamStreamMultiCallable, StreamUnaryCall, StreamUnaryMultiCallable, SubscriptionId,
-    UnaryCall, UnaryStreamCall, UnaryStreamMultiCallable, UnaryUnaryMultiCallable, channel_ready_future, insecure_channel,
+    RequestSender, Responses, RpcOutcome, StreamStreamCall, StreamStreamMultiCallable, StreamUnaryCall, StreamUnaryMultiCallable,
+    SubscriptionId, UnaryCall, UnaryStreamCall, UnaryStreamMultiCallable, UnaryUnaryMultiCallable, channel_ready_future, insecure_channel,
     intercept_channel, kind, lb, resolver, secure_channel,
 };
 

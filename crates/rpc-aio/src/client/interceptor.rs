@@ -1,12 +1,37 @@
 //! Client interceptors with async continuations, for all four kinds of call.
 //!
 //! An interceptor sees a call's [`ClientCallDetails`] (method, metadata, deadline,
-//! credentials, wait-for-ready, compression), may change them, and then either calls the
-//! continuation ([`Next::run`]) or short-circuits with its own responses or an error. The
-//! responses travel type-erased ([`AnyMessage`]) so one interceptor serves every method;
-//! wrapping the response stream is mapping over [`Responses`]. Interceptors run in the
-//! order given. A channel with no interceptors takes a direct, typed path (no type erasure).
+//! credentials, wait-for-ready, compression, the request of a unary-request call), may
+//! change them, and then either calls the continuation ([`Next::run`]) or short-circuits
+//! with its own responses or an error. It can also, for every kind of call:
+//!
+//! - see (and change) each request message as it is sent: [`ClientCallDetails::on_request`];
+//! - see the response headers: [`Responses::initial_metadata`];
+//! - see (and change) each response message: [`Responses::on_response`];
+//! - see the final status with its code, details and trailing metadata, and how long the
+//!   call took: [`Responses::on_status`];
+//! - run the continuation again (retry, re-authenticate): [`Next`] is cheap to clone and
+//!   [`Next::run`] takes `&self`; [`ClientCallDetails::again`] copies the details for a
+//!   second run.
+//!
+//! Messages travel type-erased ([`AnyMessage`], `&mut dyn Any`) so one interceptor serves
+//! every method. Interceptors run in the order given. A channel with no interceptors takes
+//! a direct, typed path (no type erasure, none of the above costs).
+//!
+//! # Running the continuation again
+//!
+//! A unary-request call: the continuation keeps the request as it was encoded by the first
+//! run, so a second run whose `details.request` is `None` (what [`ClientCallDetails::again`]
+//! gives) sends the same request again; a second run with `Some(message)` sends that message
+//! instead. Request hooks see the request once, when it is first encoded.
+//!
+//! A request-streaming call: its request stream is read once, by the first run, and is not
+//! kept, so a second run fails with FAILED_PRECONDITION and sends nothing. Calls that must
+//! be retried with their request streams use the channel's retry policy (service config
+//! `retryPolicy`), which buffers the requests for replay.
 
+use super::call::shared::CallShared;
+use crate::outcome::RpcOutcome;
 use futures::future::BoxFuture;
 use rpc_core::{CallCredentials, Compression, Metadata, RpcError};
 use std::any::Any;
@@ -14,6 +39,7 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 /// A response message of any type, as interceptors see it.
@@ -36,6 +62,10 @@ impl AnyMessage {
     pub fn downcast_mut<T: 'static>(&mut self) -> Option<&mut T> {
         self.0.downcast_mut()
     }
+    /// The message as `dyn Any` (what request and response hooks get).
+    pub fn as_any_mut(&mut self) -> &mut (dyn Any + Send) {
+        &mut *self.0
+    }
 }
 
 impl fmt::Debug for AnyMessage {
@@ -47,11 +77,24 @@ impl fmt::Debug for AnyMessage {
 /// The responses of an intercepted call: a `Stream` of type-erased messages ending with the
 /// call's error (if any). A unary-response call uses its first message.
 ///
-/// Return the `Responses` of [`Next::run`] as they are, wrap them
-/// (`Responses::from_stream(responses.map(..))`), or make your own
+/// Return the `Responses` of [`Next::run`] as they are, watch or change them with
+/// [`on_response`](Self::on_response) and [`on_status`](Self::on_status) (which keep the
+/// response headers and the call's final status), wrap them in a stream of your own
+/// (`Responses::from_stream(responses.map(..))`: the call still gets its headers and
+/// trailers, but later interceptors see them no more), or make your own
 /// ([`single`](Self::single), [`from_stream`](Self::from_stream)).
+///
+/// # Drop behavior
+/// Dropping the responses of a run unread abandons that run (the server sees it cancelled);
+/// a status hook then sees the call's status, or CANCELLED.
 pub struct Responses {
     inner: Pin<Box<dyn futures::Stream<Item = Result<AnyMessage, RpcError>> + Send>>,
+    /// The response headers of the run that made them.
+    initial: Option<Metadata>,
+    /// The call, for its trailers and how it ended.
+    call: Option<Arc<CallShared>>,
+    /// When the run that made them started.
+    started: Option<Instant>,
 }
 
 impl Responses {
@@ -62,7 +105,27 @@ impl Responses {
 
     /// Responses from any stream of type-erased messages.
     pub fn from_stream(stream: impl futures::Stream<Item = Result<AnyMessage, RpcError>> + Send + 'static) -> Responses {
-        Responses { inner: Box::pin(stream) }
+        Responses {
+            inner: Box::pin(stream),
+            initial: None,
+            call: None,
+            started: None,
+        }
+    }
+
+    /// The responses of a run of the call: the stream, with the headers and the call.
+    pub(crate) fn of_call(
+        stream: impl futures::Stream<Item = Result<AnyMessage, RpcError>> + Send + 'static,
+        initial: Option<Metadata>,
+        call: Arc<CallShared>,
+        started: Instant,
+    ) -> Responses {
+        Responses {
+            inner: Box::pin(stream),
+            initial,
+            call: Some(call),
+            started: Some(started),
+        }
     }
 
     /// Responses from an iterator (it must not block: it is read on the runtime).
@@ -79,18 +142,135 @@ impl Responses {
     pub fn empty() -> Responses {
         Responses::from_stream(futures::stream::empty())
     }
+
+    /// The response headers (initial metadata) the server sent, for the responses of a run
+    /// of the call; `None` for a trailers-only response (the server answered with its status
+    /// at once) and for responses an interceptor made.
+    pub fn initial_metadata(&self) -> Option<&Metadata> {
+        self.initial.as_ref()
+    }
+
+    /// Runs `hook` on each response message as it arrives, before the call (or the
+    /// interceptors before this one) get it; it may read the message or change it in place
+    /// (`message.downcast_mut::<Reply>()`). It runs on whichever thread reads the call, so
+    /// it must not block.
+    pub fn on_response(self, mut hook: impl FnMut(&mut (dyn Any + Send)) + Send + 'static) -> Responses {
+        use futures::StreamExt;
+        let Responses {
+            inner,
+            initial,
+            call,
+            started,
+        } = self;
+        Responses {
+            inner: Box::pin(inner.map(move |item| {
+                item.map(|mut m| {
+                    hook(m.as_any_mut());
+                    m
+                })
+            })),
+            initial,
+            call,
+            started,
+        }
+    }
+
+    /// Runs `hook` once with the call's final status, when these responses end: OK with the
+    /// trailing metadata, or the error the call ended with (its code, details and trailing
+    /// metadata). Responses dropped before their end (the call was cancelled, its deadline
+    /// passed, or its reader went away) give the call's status if it has one, CANCELLED if
+    /// not. It must not block.
+    pub fn on_status(self, hook: impl FnOnce(&RpcOutcome) + Send + 'static) -> Responses {
+        let Responses {
+            inner,
+            initial,
+            call,
+            started,
+        } = self;
+        let watched = Watched {
+            inner,
+            hook: Some(Box::new(hook)),
+            call: call.clone(),
+            started: started.unwrap_or_else(Instant::now),
+        };
+        Responses {
+            inner: Box::pin(watched),
+            initial,
+            call,
+            started,
+        }
+    }
 }
 
 impl futures::Stream for Responses {
     type Item = Result<AnyMessage, RpcError>;
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Option<Self::Item>> {
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         self.inner.as_mut().poll_next(cx)
     }
 }
 
 impl fmt::Debug for Responses {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Responses(..)")
+        f.debug_struct("Responses").field("initial_metadata", &self.initial).finish()
+    }
+}
+
+type StatusHook = Box<dyn FnOnce(&RpcOutcome) + Send>;
+
+/// Responses whose end is reported to a status hook.
+struct Watched {
+    inner: Pin<Box<dyn futures::Stream<Item = Result<AnyMessage, RpcError>> + Send>>,
+    hook: Option<StatusHook>,
+    call: Option<Arc<CallShared>>,
+    started: Instant,
+}
+
+impl Watched {
+    fn report(&mut self, result: Result<Metadata, RpcError>) {
+        if let Some(hook) = self.hook.take() {
+            hook(&RpcOutcome::new(result, self.started.elapsed()));
+        }
+    }
+}
+
+impl futures::Stream for Watched {
+    type Item = Result<AnyMessage, RpcError>;
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
+        let item = std::task::ready!(this.inner.as_mut().poll_next(cx));
+        match &item {
+            Some(Ok(_)) => {}
+            Some(Err(e)) => this.report(Err(e.clone())),
+            None => {
+                let trailers = this.call.as_ref().and_then(|c| c.peek_trailers()).unwrap_or_default();
+                this.report(Ok(trailers));
+            }
+        }
+        Poll::Ready(item)
+    }
+}
+
+impl Drop for Watched {
+    fn drop(&mut self) {
+        if self.hook.is_some() {
+            let ended = self.call.as_ref().and_then(|c| c.end_now()).and_then(Result::err);
+            self.report(Err(
+                ended.unwrap_or_else(|| RpcError::cancelled("the call was cancelled before it ended"))
+            ));
+        }
+    }
+}
+
+/// A hook on each request message of a call.
+pub(crate) type RequestHook = Arc<dyn Fn(&mut (dyn Any + Send)) + Send + Sync>;
+
+/// The request hooks of a call's details.
+#[derive(Clone, Default)]
+pub(crate) struct RequestHooks(pub(crate) Vec<RequestHook>);
+
+impl fmt::Debug for RequestHooks {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} request hooks", self.0.len())
     }
 }
 
@@ -112,7 +292,9 @@ pub struct ClientCallDetails {
     pub compression: Option<Compression>,
     /// The request message of a unary-request call (`None` for request-streaming calls);
     /// an interceptor may read it or replace it with another message of the same type.
+    /// `None` in a second run of the continuation: the request the first run sent.
     pub request: Option<AnyMessage>,
+    pub(crate) request_hooks: RequestHooks,
 }
 
 impl ClientCallDetails {
@@ -124,11 +306,42 @@ impl ClientCallDetails {
     pub fn set_timeout(&mut self, timeout: Duration) {
         self.deadline = Instant::now().checked_add(timeout);
     }
+
+    /// Runs `hook` on each request message as it is sent, for every kind of call (the one
+    /// request of a unary-request call, each message of a request stream, as the call's
+    /// writer or source produces it); it may read the message or change it in place
+    /// (`message.downcast_mut::<Request>()`). Hooks run in the order they were added, the
+    /// outer interceptors' first. They run on the runtime (or the thread that writes), so
+    /// they must not block.
+    pub fn on_request(&mut self, hook: impl Fn(&mut (dyn Any + Send)) + Send + Sync + 'static) {
+        self.request_hooks.0.push(Arc::new(hook));
+    }
+
+    /// A copy of these details for running the continuation again (a retry, a
+    /// re-authentication): method, metadata, deadline, credentials, wait-for-ready,
+    /// compression and request hooks are copied; the request is not (a message is not
+    /// cloneable): `request` is `None`, which a second [`Next::run`] of a unary-request call
+    /// takes as "the request the first run sent". See the [module docs](self) for
+    /// request-streaming calls.
+    pub fn again(&self) -> ClientCallDetails {
+        ClientCallDetails {
+            method: self.method.clone(),
+            metadata: self.metadata.clone(),
+            deadline: self.deadline,
+            credentials: self.credentials.clone(),
+            wait_for_ready: self.wait_for_ready,
+            compression: self.compression,
+            request: None,
+            request_hooks: self.request_hooks.clone(),
+        }
+    }
 }
 
-type Terminal = Box<dyn FnOnce(ClientCallDetails) -> BoxFuture<'static, Result<Responses, RpcError>> + Send>;
+type Terminal = Arc<dyn Fn(ClientCallDetails) -> BoxFuture<'static, Result<Responses, RpcError>> + Send + Sync>;
 
-/// The rest of the chain: the next interceptor, or the call itself.
+/// The rest of the chain: the next interceptor, or the call itself. Cheap to clone; it may
+/// be run more than once (see the [module docs](self) for what a second run sends).
+#[derive(Clone)]
 pub struct Next {
     chain: Arc<[Arc<dyn ClientInterceptor>]>,
     index: usize,
@@ -146,17 +359,20 @@ impl Next {
         Next { chain, index: 0, terminal }
     }
 
-    /// Continues the call with `details`: runs the next interceptor or sends the RPC.
+    /// Continues the call with `details`: runs the next interceptor or sends the RPC. It
+    /// completes when the call has started (the response headers arrived, or a later
+    /// interceptor answered) or failed before that: a server that answers with an error at
+    /// once (trailers-only) gives `Err`; an error after responses ends the [`Responses`].
     ///
     /// # Cancel safety
-    /// Dropping the future before it completes abandons the call (nothing more is sent).
-    pub fn run(self, details: ClientCallDetails) -> BoxFuture<'static, Result<Responses, RpcError>> {
+    /// Dropping the future before it completes abandons this run (nothing more is sent).
+    pub fn run(&self, details: ClientCallDetails) -> BoxFuture<'static, Result<Responses, RpcError>> {
         match self.chain.get(self.index).cloned() {
             Some(interceptor) => {
                 let next = Next {
-                    chain: self.chain,
+                    chain: self.chain.clone(),
                     index: self.index + 1,
-                    terminal: self.terminal,
+                    terminal: self.terminal.clone(),
                 };
                 interceptor.intercept(details, next)
             }

@@ -21,15 +21,16 @@ use super::call::shared::CallShared;
 use super::call::writer::Writer;
 use super::channel::{Channel, ChannelShared};
 use super::errors::{When, from_hyper};
-use super::interceptor::{AnyMessage, ClientCallDetails, Next, Responses};
+use super::interceptor::{AnyMessage, ClientCallDetails, Next, RequestHook, Responses};
 use super::prepare;
 use crate::wire::{headers, status};
+use bytes::{Bytes, BytesMut};
 use futures::future::BoxFuture;
 use futures::{Stream, StreamExt};
-use rpc_core::codec::{Decoder, Encoder};
+use rpc_core::codec::{BytesCodec, Decoder, Encoder};
 use rpc_core::{CallOptions, RequestSource, RpcError, SourceKind};
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Instant;
 use tokio::sync::mpsc;
@@ -107,6 +108,7 @@ where
         wait_for_ready: options.wait_for_ready,
         compression: options.compression,
         request: None,
+        request_hooks: Default::default(),
     };
     let (body, writer) = match input {
         Input::One(m) => (Body::Unary(m), None),
@@ -174,35 +176,131 @@ where
 {
     let shared_channel = channel.shared().clone();
     let chain = channel.interceptors().clone();
-    let body = match body {
+    let sent = match body {
         Body::Unary(m) => {
             details.request = Some(AnyMessage::new(m));
-            None
+            Sent::Unary(None)
         }
-        stream => Some(stream),
+        Body::Stream(requests) => Sent::Stream(Some(requests)),
     };
-    let (terminal_channel, terminal_shared) = (shared_channel.clone(), shared.clone());
-    let terminal = Box::new(
-        move |mut details: ClientCallDetails| -> BoxFuture<'static, Result<Responses, RpcError>> {
-            Box::pin(async move {
-                let body = match (body, details.request.take()) {
-                    (Some(body), _) => body,
-                    (None, Some(any)) => Body::Unary(
-                        any.downcast::<Req>()
-                            .map_err(|_| RpcError::internal("an interceptor replaced the request with a message of another type"))?,
-                    ),
-                    (None, None) => return Err(RpcError::internal("an interceptor removed the request message")),
-                };
-                let started = prepare::attempt(&terminal_channel, &terminal_shared, details, body, codec.clone()).await?;
-                Ok(erase::<Resp, C>(started, terminal_channel, terminal_shared, codec))
-            })
+    let terminal = Terminal {
+        channel: shared_channel.clone(),
+        shared,
+        codec,
+        sent: Mutex::new(sent),
+    };
+    let terminal = Arc::new(terminal);
+    let run = Arc::new(
+        move |details: ClientCallDetails| -> BoxFuture<'static, Result<Responses, RpcError>> {
+            let terminal = terminal.clone();
+            Box::pin(async move { terminal.run::<Resp>(details).await })
         },
     );
     Box::pin(async move {
         let active = shared_channel.begin_call().ok_or_else(closed_error)?;
-        let responses = Next::new(chain, terminal).run(details).await?;
+        let responses = Next::new(chain, run).run(details).await?;
         Ok(Begun::Erased(responses, active))
     })
+}
+
+/// What the runs of a call's continuation send.
+enum Sent<Req> {
+    /// A unary request, encoded by the first run that had it (later runs send it again).
+    Unary(Option<Bytes>),
+    /// A request stream, until a run takes it.
+    Stream(Option<Requests<Req>>),
+}
+
+/// What one run sends.
+enum Outgoing<Req> {
+    /// A unary request, encoded (without its frame prefix).
+    Frame(Bytes),
+    /// The request stream.
+    Stream(Requests<Req>),
+}
+
+/// The end of a call's interceptor chain: each run is one attempt (with the channel's own
+/// retries, if it has a retry policy).
+struct Terminal<Req, C> {
+    channel: Arc<ChannelShared>,
+    shared: Arc<CallShared>,
+    codec: Arc<C>,
+    sent: Mutex<Sent<Req>>,
+}
+
+impl<Req: Send + 'static, C: Encoder<Req>> Terminal<Req, C> {
+    async fn run<Resp>(&self, mut details: ClientCallDetails) -> Result<Responses, RpcError>
+    where
+        Resp: Send + 'static,
+        C: Decoder<Resp>,
+    {
+        let began = Instant::now();
+        let hooks = std::mem::take(&mut details.request_hooks).0;
+        let request = details.request.take();
+        let started = match self.body(request, hooks)? {
+            Outgoing::Frame(frame) => {
+                prepare::attempt(&self.channel, &self.shared, details, Body::Unary(frame), Arc::new(BytesCodec)).await?
+            }
+            Outgoing::Stream(requests) => {
+                prepare::attempt(&self.channel, &self.shared, details, Body::Stream(requests), self.codec.clone()).await?
+            }
+        };
+        Ok(erase::<Resp, C>(
+            started,
+            self.channel.clone(),
+            self.shared.clone(),
+            self.codec.clone(),
+            began,
+        ))
+    }
+
+    /// What this run sends: a unary request encoded (this run's, or the first run's again),
+    /// or the request stream (only once), with the request hooks applied.
+    fn body(&self, request: Option<AnyMessage>, hooks: Vec<RequestHook>) -> Result<Outgoing<Req>, RpcError> {
+        let mut sent = self.sent.lock().unwrap_or_else(PoisonError::into_inner);
+        match &mut *sent {
+            Sent::Unary(kept) => {
+                let frame = match request {
+                    Some(any) => {
+                        let mut message = any
+                            .downcast::<Req>()
+                            .map_err(|_| RpcError::internal("an interceptor replaced the request with a message of another type"))?;
+                        for hook in &hooks {
+                            hook(&mut message);
+                        }
+                        let mut buf = BytesMut::new();
+                        self.codec.encode(message, &mut buf)?;
+                        let frame = buf.freeze();
+                        *kept = Some(frame.clone());
+                        frame
+                    }
+                    None => kept
+                        .clone()
+                        .ok_or_else(|| RpcError::internal("an interceptor removed the request message"))?,
+                };
+                Ok(Outgoing::Frame(frame))
+            }
+            Sent::Stream(requests) => {
+                let requests = requests.take().ok_or_else(|| {
+                    RpcError::failed_precondition(
+                        "the request stream of this call was sent by an earlier run of the continuation and cannot be sent again \
+                         (a channel retry policy buffers request streams for retries)",
+                    )
+                })?;
+                if hooks.is_empty() {
+                    return Ok(Outgoing::Stream(requests));
+                }
+                Ok(Outgoing::Stream(Box::pin(requests.map(move |mut item| {
+                    if let Item::Message(m) = &mut item {
+                        for hook in &hooks {
+                            hook(&mut m.message);
+                        }
+                    }
+                    item
+                }))))
+            }
+        }
+    }
 }
 
 /// A start future run on a task of its own (request-streaming calls start at once); the
@@ -233,7 +331,7 @@ fn spawned(start: Start, shared: Arc<CallShared>, runtime: &tokio::runtime::Hand
 
 /// The responses of an attempt for the interceptors: type-erased messages; the headers and
 /// trailers go to the shared state.
-fn erase<Resp, C>(started: Started, channel: Arc<ChannelShared>, shared: Arc<CallShared>, codec: Arc<C>) -> Responses
+fn erase<Resp, C>(started: Started, channel: Arc<ChannelShared>, shared: Arc<CallShared>, codec: Arc<C>, began: Instant) -> Responses
 where
     Resp: Send + 'static,
     C: Decoder<Resp>,
@@ -241,17 +339,19 @@ where
     match started {
         Started::TrailersOnly(h) => {
             shared.put_trailers(headers::read_metadata(&h));
-            Responses::empty()
+            Responses::of_call(futures::stream::empty(), None, shared, began)
         }
         Started::Stream { headers, reader } => {
+            let initial = headers::read_metadata(&headers);
             shared.set_initial(headers);
-            Responses::from_stream(Erased::<Resp, C> {
+            let stream = Erased::<Resp, C> {
                 reader: Some(reader),
                 channel,
-                shared,
+                shared: shared.clone(),
                 codec,
                 _resp: std::marker::PhantomData,
-            })
+            };
+            Responses::of_call(stream, Some(initial), shared, began)
         }
     }
 }

@@ -14,11 +14,13 @@ use futures::StreamExt;
 use futures::future::BoxFuture;
 use rpc_aio::Responses as AsyncResponses;
 #[doc(no_inline)]
-pub use rpc_aio::{AnyMessage, ClientCallDetails};
-use rpc_core::RpcError;
+pub use rpc_aio::{AnyMessage, ClientCallDetails, RpcOutcome};
+use rpc_core::{Metadata, RpcError};
+use std::any::Any;
 use std::fmt;
 use std::sync::Arc;
-use tokio::sync::oneshot;
+use std::time::Instant;
+use tokio::sync::watch;
 
 /// A blocking client interceptor for all four kinds of call (gRPC Python's four
 /// `*ClientInterceptor` classes in one).
@@ -59,14 +61,20 @@ impl<T: ClientInterceptor + ?Sized> ClientInterceptor for Arc<T> {
     }
 }
 
-/// The rest of the chain: the next interceptor, or the call itself.
+/// The rest of the chain: the next interceptor, or the call itself. Cheap to clone; it may
+/// be run more than once (a retry, a re-authentication): as in rpc-aio, a second run of a
+/// unary-request call whose `details.request` is `None` (what
+/// [`ClientCallDetails::again`] gives) sends the first run's request again, and a second
+/// run of a request-streaming call fails with FAILED_PRECONDITION (its request stream was
+/// read by the first run and is not kept).
 ///
 /// # Drop behavior
 /// Dropping it without [`run`](Self::run) sends nothing.
+#[derive(Clone)]
 pub struct Next {
     inner: rpc_aio::Next,
     runtime: RuntimeHandle,
-    abandoned: oneshot::Receiver<()>,
+    abandoned: watch::Receiver<()>,
 }
 
 impl fmt::Debug for Next {
@@ -83,17 +91,19 @@ impl Next {
     /// # Errors
     /// The call's error if it failed before responding; CANCELLED if the call was
     /// cancelled meanwhile; FAILED_PRECONDITION when run on a thread inside an async runtime.
-    pub fn run(self, details: ClientCallDetails) -> Result<Responses, RpcError> {
-        let Next { inner, runtime, abandoned } = self;
-        let started = bridge::wait(runtime.handle(), async move {
+    pub fn run(&self, details: ClientCallDetails) -> Result<Responses, RpcError> {
+        let run = self.inner.run(details);
+        let mut abandoned = self.abandoned.clone();
+        let started = bridge::wait(self.runtime.handle(), async move {
             tokio::select! {
-                r = inner.run(details) => r,
-                _ = abandoned => Err(RpcError::cancelled("the call ended while its interceptor ran")),
+                r = run => r,
+                // Only an error can come: nothing is ever sent, the sender is dropped.
+                _ = abandoned.changed() => Err(RpcError::cancelled("the call ended while its interceptor ran")),
             }
         })??;
         Ok(Responses {
             kind: Kind::Stream(started),
-            runtime: Some(runtime),
+            runtime: Some(self.runtime.clone()),
         })
     }
 }
@@ -160,6 +170,52 @@ impl Responses {
         }
     }
 
+    /// The response headers (initial metadata) the server sent, for the responses of
+    /// [`Next::run`]; `None` for a trailers-only response and for responses an interceptor
+    /// made.
+    pub fn initial_metadata(&self) -> Option<&Metadata> {
+        match &self.kind {
+            Kind::Stream(s) => s.initial_metadata(),
+            _ => None,
+        }
+    }
+
+    /// Runs `hook` on each response message as it arrives, before the call (or the
+    /// interceptors before this one) get it; it may read it or change it in place. It runs
+    /// on the thread that reads the responses (a runtime thread for the responses of
+    /// [`Next::run`]), so it must not block.
+    pub fn on_response(self, mut hook: impl FnMut(&mut (dyn Any + Send)) + Send + 'static) -> Responses {
+        let Responses { kind, runtime } = self;
+        let kind = match kind {
+            Kind::Stream(s) => Kind::Stream(s.on_response(hook)),
+            Kind::Iter(iter) => Kind::Iter(Box::new(iter.map(move |item| {
+                item.map(|mut m| {
+                    hook(m.as_any_mut());
+                    m
+                })
+            }))),
+            Kind::Done => Kind::Done,
+        };
+        Responses { kind, runtime }
+    }
+
+    /// Runs `hook` once with the call's final status when these responses end (OK with the
+    /// trailing metadata, or the error), or when they are dropped before their end (the
+    /// call's status if it has one, CANCELLED if not). It must not block.
+    pub fn on_status(self, hook: impl FnOnce(&RpcOutcome) + Send + 'static) -> Responses {
+        let Responses { kind, runtime } = self;
+        let kind = match kind {
+            Kind::Stream(s) => Kind::Stream(s.on_status(hook)),
+            Kind::Done => Kind::Stream(AsyncResponses::empty().on_status(hook)),
+            Kind::Iter(iter) => Kind::Iter(Box::new(WatchedIter {
+                iter,
+                hook: Some(Box::new(hook)),
+                started: Instant::now(),
+            })),
+        };
+        Responses { kind, runtime }
+    }
+
     /// Converts for rpc-aio: streams pass through; iterators are pumped on the blocking pool.
     fn into_stream(self, runtime: &RuntimeHandle) -> AsyncResponses {
         match self.kind {
@@ -224,6 +280,42 @@ impl Iterator for Responses {
     }
 }
 
+type StatusHook = Box<dyn FnOnce(&RpcOutcome) + Send>;
+
+/// An interceptor's own response iterator whose end is reported to a status hook.
+struct WatchedIter {
+    iter: Box<dyn Iterator<Item = Result<AnyMessage, RpcError>> + Send>,
+    hook: Option<StatusHook>,
+    started: Instant,
+}
+
+impl WatchedIter {
+    fn report(&mut self, result: Result<Metadata, RpcError>) {
+        if let Some(hook) = self.hook.take() {
+            hook(&RpcOutcome::new(result, self.started.elapsed()));
+        }
+    }
+}
+
+impl Iterator for WatchedIter {
+    type Item = Result<AnyMessage, RpcError>;
+    fn next(&mut self) -> Option<Self::Item> {
+        let item = self.iter.next();
+        match &item {
+            Some(Ok(_)) => {}
+            Some(Err(e)) => self.report(Err(e.clone())),
+            None => self.report(Ok(Metadata::new())),
+        }
+        item
+    }
+}
+
+impl Drop for WatchedIter {
+    fn drop(&mut self) {
+        self.report(Err(RpcError::cancelled("the call was cancelled before it ended")));
+    }
+}
+
 /// Runs a blocking interceptor as a link of rpc-aio's async chain.
 struct Adapter {
     interceptor: Arc<dyn ClientInterceptor>,
@@ -232,7 +324,7 @@ struct Adapter {
 
 impl rpc_aio::ClientInterceptor for Adapter {
     fn intercept(&self, details: ClientCallDetails, next: rpc_aio::Next) -> BoxFuture<'static, Result<AsyncResponses, RpcError>> {
-        let (abandon, abandoned) = oneshot::channel::<()>();
+        let (abandon, abandoned) = watch::channel(());
         let (interceptor, runtime) = (self.interceptor.clone(), self.runtime.clone());
         let task = self.runtime.spawn_blocking(move || {
             let next = Next {

@@ -199,10 +199,12 @@ fn end<Resp>(
     shared: &CallShared,
     outcome: Result<Headers, RpcError>,
 ) -> Poll<Option<Result<Resp, RpcError>>> {
-    *phase = Phase::Done;
-    *active = None;
     let failed = outcome.is_err();
     let won = shared.finish(outcome);
+    // Dropped after the outcome is recorded: an interceptor's status hook watching the
+    // responses sees it (a deadline, a cancellation) rather than a bare CANCELLED.
+    *phase = Phase::Done;
+    *active = None;
     if !failed && won {
         return Poll::Ready(None);
     }

@@ -340,6 +340,12 @@ impl CallShared {
         self.lock().trailers = Some(md);
     }
 
+    /// A copy of the trailers kept by [`put_trailers`](Self::put_trailers) (for interceptors'
+    /// status hooks, which see them before the call takes them).
+    pub(crate) fn peek_trailers(&self) -> Option<Metadata> {
+        self.lock().trailers.clone()
+    }
+
     /// Takes the trailers kept by [`put_trailers`](Self::put_trailers).
     pub(crate) fn take_trailers(&self) -> Option<Metadata> {
         self.lock().trailers.take()

@@ -2,7 +2,8 @@
 //! its codec), its `*_rpc_method_handler` constructors, and `GenericRpcHandler` with
 //! `method_handlers_generic_handler`, for servers built without generated code.
 
-use crate::server::rpc::context::Rpc;
+use crate::outcome::RpcOutcome;
+use crate::server::rpc::context::{Hook, Rpc};
 use crate::server::rpc::invoke;
 use crate::server::rpc::responses::{ServerBody, error_response};
 use futures::future::BoxFuture;
@@ -10,6 +11,7 @@ use hyper::body::Incoming;
 use rpc_core::codec::{Bytes, BytesCodec, Decoder, Encoder, ProstCodec};
 use rpc_core::codegen::{MethodHandler, MethodKind};
 use rpc_core::{Metadata, RequestStream, ResponseStream, RpcError, ServicerContext, StatusCode};
+use std::any::Any;
 use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
@@ -33,6 +35,19 @@ where
 {
     fn serve(&self, request: http::Request<Incoming>, rpc: Rpc) -> BoxFuture<'static, http::Response<ServerBody>> {
         Box::pin(invoke::serve(self.handler.clone(), request, rpc, self.codec.clone()))
+    }
+}
+
+/// A handler with one more interceptor hook.
+struct Hooked {
+    inner: Arc<dyn ErasedMethod>,
+    hook: Hook,
+}
+
+impl ErasedMethod for Hooked {
+    fn serve(&self, request: http::Request<Incoming>, mut rpc: Rpc) -> BoxFuture<'static, http::Response<ServerBody>> {
+        rpc.hooks.add(self.hook.clone());
+        self.inner.serve(request, rpc)
     }
 }
 
@@ -109,6 +124,41 @@ impl RpcMethodHandler {
     /// Whether the behaviour blocks (it runs on the worker pool).
     pub fn is_blocking(&self) -> bool {
         self.blocking
+    }
+
+    fn hooked(self, hook: Hook) -> RpcMethodHandler {
+        RpcMethodHandler {
+            inner: Arc::new(Hooked { inner: self.inner, hook }),
+            ..self
+        }
+    }
+
+    /// This handler, with `hook` run on each request message after it is decoded and
+    /// before the handler gets it (for every kind of method, blocking or async); it may
+    /// read the message or change it in place (`message.downcast_mut::<Request>()`).
+    ///
+    /// For interceptors: `continuation.run(details).await.map(|h| h.on_request(..))` wraps
+    /// the handler the rest of the chain chose. Request hooks of the outer wrappers run
+    /// first. Hooks run on the server's runtime, so they must not block.
+    pub fn on_request(self, hook: impl Fn(&mut (dyn Any + Send)) + Send + Sync + 'static) -> RpcMethodHandler {
+        self.hooked(Hook::Request(Arc::new(hook)))
+    }
+
+    /// This handler, with `hook` run on each response message the handler produces,
+    /// before it is encoded and sent; it may read the message or change it in place.
+    /// Response hooks of the inner wrappers run first. They must not block.
+    pub fn on_response(self, hook: impl Fn(&mut (dyn Any + Send)) + Send + Sync + 'static) -> RpcMethodHandler {
+        self.hooked(Hook::Response(Arc::new(hook)))
+    }
+
+    /// This handler, with `hook` run once per RPC with its final status (the code,
+    /// details and trailing metadata the handler produced, as they are sent) and how long
+    /// the RPC took from the moment the handler was given it. An RPC that ends without a
+    /// status (the client cancelled it, or the server stopped) reports CANCELLED (or
+    /// UNAVAILABLE when the server's grace period ended). Status hooks of the inner
+    /// wrappers run first. They must not block.
+    pub fn on_status(self, hook: impl Fn(&RpcOutcome) + Send + Sync + 'static) -> RpcMethodHandler {
+        self.hooked(Hook::Status(Arc::new(hook)))
     }
 }
 

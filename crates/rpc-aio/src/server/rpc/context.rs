@@ -2,11 +2,75 @@
 //! books, what the server lends every RPC ([`RpcEnv`]), and how its final status is made
 //! from what the handler returned and set on its context.
 
+use crate::outcome::RpcOutcome;
 use crate::server::admission::{Admission, Booked};
 use crate::server::pool::WorkerPool;
 use rpc_core::{Compression, ContextControl, Metadata, RpcError, ServerOptions, ServicerContext, StatusCode};
+use std::any::Any;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
+
+/// A hook on each request or response message of an RPC.
+pub(crate) type MessageHook = Arc<dyn Fn(&mut (dyn Any + Send)) + Send + Sync>;
+/// A hook on the final status of an RPC.
+pub(crate) type StatusHook = Arc<dyn Fn(&RpcOutcome) + Send + Sync>;
+
+/// One hook an interceptor put on a handler.
+#[derive(Clone)]
+pub(crate) enum Hook {
+    Request(MessageHook),
+    Response(MessageHook),
+    Status(StatusHook),
+}
+
+/// The hooks of one RPC, outermost first (none: nothing is cloned or timed).
+#[derive(Default)]
+pub(crate) struct RpcHooks {
+    pub(crate) request: Vec<MessageHook>,
+    response: Vec<MessageHook>,
+    status: Vec<StatusHook>,
+    started: Option<Instant>,
+    ended: Option<Result<Metadata, RpcError>>,
+}
+
+impl RpcHooks {
+    /// Adds a hook of a wrapper further in (the first one added starts the clock).
+    pub(crate) fn add(&mut self, hook: Hook) {
+        self.started.get_or_insert_with(Instant::now);
+        match hook {
+            Hook::Request(h) => self.request.push(h),
+            Hook::Response(h) => self.response.push(h),
+            Hook::Status(h) => self.status.push(h),
+        }
+    }
+
+    /// Runs the response hooks on `message`, innermost first (responses travel outwards).
+    pub(crate) fn on_response(&self, message: &mut (dyn Any + Send)) {
+        for hook in self.response.iter().rev() {
+            hook(message);
+        }
+    }
+
+    /// Keeps the final status for the status hooks.
+    fn record(&mut self, result: &Result<Metadata, RpcError>) {
+        if !self.status.is_empty() && self.ended.is_none() {
+            self.ended = Some(result.clone());
+        }
+    }
+
+    /// Reports the final status (or `otherwise`, for an RPC that ended without one) to the
+    /// status hooks, innermost first.
+    fn report(&mut self, otherwise: impl FnOnce() -> RpcError) {
+        if self.status.is_empty() {
+            return;
+        }
+        let result = self.ended.take().unwrap_or_else(|| Err(otherwise()));
+        let outcome = RpcOutcome::new(result, self.started.map(|s| s.elapsed()).unwrap_or_default());
+        for hook in self.status.iter().rev() {
+            hook(&outcome);
+        }
+    }
+}
 
 /// What the server lends every RPC.
 #[derive(Debug)]
@@ -73,6 +137,7 @@ pub(crate) struct Rpc {
     pub(crate) deadline: Option<Instant>,
     pub(crate) env: Arc<RpcEnv>,
     pub(crate) wire: Wire,
+    pub(crate) hooks: RpcHooks,
     initial: Arc<InitialSlot>,
     pump: Option<tokio::task::AbortHandle>,
     _booked: Booked,
@@ -83,6 +148,10 @@ impl Drop for Rpc {
         if let Some(pump) = self.pump.take() {
             pump.abort();
         }
+        // An RPC dropped before its status was made was cancelled (the client went away,
+        // or the server stopped).
+        let admission = &self.env.admission;
+        self.hooks.report(|| admission.cancel_error());
         self.control.terminate();
     }
 }
@@ -102,6 +171,7 @@ impl Rpc {
             deadline,
             env,
             wire,
+            hooks: RpcHooks::default(),
             initial,
             pump: None,
             _booked: booked,
@@ -132,7 +202,13 @@ impl Rpc {
     /// The final status when the handler ended with `result`: the code and details it set
     /// on the context (a non-OK code wins over a returned response), the error it returned,
     /// and the trailing metadata of both. `Ok` carries the trailing metadata of an OK end.
-    pub(crate) fn final_status(&self, result: Result<(), RpcError>) -> Result<Metadata, RpcError> {
+    pub(crate) fn final_status(&mut self, result: Result<(), RpcError>) -> Result<Metadata, RpcError> {
+        let status = self.make_status(result);
+        self.hooks.record(&status);
+        status
+    }
+
+    fn make_status(&self, result: Result<(), RpcError>) -> Result<Metadata, RpcError> {
         let outcome = self.control.outcome();
         let status = match result {
             // An "error" with code OK is not a success (no response was produced): UNKNOWN,
@@ -149,9 +225,9 @@ impl Rpc {
 
     /// The status of an RPC that ends before any response: trailers-only, so the initial
     /// metadata the handler sent early goes in the same header block.
-    pub(crate) fn error_before_response(&self, error: RpcError) -> RpcError {
+    pub(crate) fn error_before_response(&mut self, error: RpcError) -> RpcError {
         let initial = self.take_initial_metadata();
-        let mut status = match self.final_status(Err(error)) {
+        let mut status = match self.make_status(Err(error)) {
             Err(e) => e,
             Ok(_) => RpcError::internal("an error became OK"),
         };
@@ -160,6 +236,7 @@ impl Rpc {
             md.extend(std::mem::take(status.trailing_metadata_mut()));
             status = status.with_trailing_metadata(md);
         }
+        self.hooks.record(&Err(status.clone()));
         status
     }
 }

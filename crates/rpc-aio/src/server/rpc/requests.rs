@@ -4,7 +4,7 @@
 //! to blocking ones as a `RequestIterator` (fed by a task), each telling the context the
 //! compressed flag of the message it hands over.
 
-use super::context::Rpc;
+use super::context::{MessageHook, Rpc};
 use crate::server::pool::park_while;
 use crate::wire::frame::FrameDecoder;
 use futures::{Stream, StreamExt};
@@ -27,6 +27,8 @@ pub(crate) struct Requests<Req, C> {
     decoder: FrameDecoder,
     codec: Arc<C>,
     done: bool,
+    /// Interceptors' hooks on each request (usually none).
+    hooks: Vec<MessageHook>,
     _req: std::marker::PhantomData<fn() -> Req>,
 }
 
@@ -37,6 +39,7 @@ impl<Req, C: Decoder<Req>> Requests<Req, C> {
             decoder: FrameDecoder::new(rpc.env.options.max_receive_message_length, rpc.wire.request_encoding),
             codec,
             done: false,
+            hooks: rpc.hooks.request.clone(),
             _req: std::marker::PhantomData,
         }
     }
@@ -45,7 +48,7 @@ impl<Req, C: Decoder<Req>> Requests<Req, C> {
 // Nothing is pinned in place.
 impl<Req, C> Unpin for Requests<Req, C> {}
 
-impl<Req, C: Decoder<Req>> Stream for Requests<Req, C> {
+impl<Req: Send + 'static, C: Decoder<Req>> Stream for Requests<Req, C> {
     type Item = Result<(Req, bool), RpcError>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
@@ -58,7 +61,12 @@ impl<Req, C: Decoder<Req>> Stream for Requests<Req, C> {
                 Ok(Some(m)) => {
                     let compressed = m.compressed;
                     return Poll::Ready(Some(match this.codec.decode(m.data) {
-                        Ok(req) => Ok((req, compressed)),
+                        Ok(mut req) => {
+                            for hook in &this.hooks {
+                                hook(&mut req);
+                            }
+                            Ok((req, compressed))
+                        }
                         Err(e) => {
                             this.done = true;
                             Err(RpcError::internal(format!("could not decode the request: {}", e.details())))
@@ -95,7 +103,7 @@ impl<Req, C: Decoder<Req>> Stream for Requests<Req, C> {
 }
 
 /// The one request of a unary-request method.
-pub(crate) async fn first<Req, C: Decoder<Req>>(requests: &mut Requests<Req, C>) -> Result<(Req, bool), RpcError> {
+pub(crate) async fn first<Req: Send + 'static, C: Decoder<Req>>(requests: &mut Requests<Req, C>) -> Result<(Req, bool), RpcError> {
     match requests.next().await {
         Some(r) => r,
         None => Err(RpcError::internal("the client sent no request message")),

@@ -145,7 +145,7 @@ pub(crate) fn http_error(status: http::StatusCode) -> http::Response<ServerBody>
 }
 
 /// Ends an RPC before any response: the status, with any initial metadata sent early.
-pub(crate) fn error_response(rpc: Rpc, error: RpcError) -> http::Response<ServerBody> {
+pub(crate) fn error_response(mut rpc: Rpc, error: RpcError) -> http::Response<ServerBody> {
     trailers_only(&rpc.error_before_response(error))
 }
 
@@ -212,7 +212,7 @@ impl<Resp, C> Unpin for ResponseBody<Resp, C> {}
 impl<Resp, C> ResponseBody<Resp, C> {
     /// Ends the RPC with `end` (its result, or the status that cut it short).
     fn finish(&mut self, end: Result<(), RpcError>) {
-        let Some(rpc) = self.rpc.take() else { return };
+        let Some(mut rpc) = self.rpc.take() else { return };
         let mut trailers = http::HeaderMap::new();
         match rpc.final_status(end) {
             Ok(md) => status::write_ok(&md, &mut trailers),
@@ -244,7 +244,8 @@ impl<Resp: Send + 'static, C: Encoder<Resp>> Body for ResponseBody<Resp, C> {
             }
             let compressing = this.encoder.compression().is_some();
             match this.source.poll_next(&rpc.ctx, &rpc.control, compressing, cx) {
-                Poll::Ready(Some((Ok(m), plain))) => {
+                Poll::Ready(Some((Ok(mut m), plain))) => {
+                    rpc.hooks.on_response(&mut m);
                     let before = this.buf.len();
                     if let Err(e) = this.encoder.encode(&*this.codec, m, plain, &mut this.buf) {
                         this.finish(Err(e));
