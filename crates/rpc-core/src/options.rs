@@ -1,6 +1,8 @@
 //! Typed channel and server options, with gRPC's defaults.
 
 use crate::compression::Compression;
+use crate::observe::Observer;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The default limit on a received message: 4 MiB, as in every gRPC implementation.
@@ -30,6 +32,7 @@ pub const DEFAULT_MAX_HEADER_LIST_SIZE: u32 = 16 * 1024;
 /// | `enable_retries` | true |
 /// | `per_rpc_retry_buffer_size` / `retry_buffer_size` | 256 KiB / 16 MiB |
 /// | `dns_min_time_between_resolutions` | 30 s |
+/// | `observer` | `None` (docs/observability.md) |
 ///
 /// `docs/options.md` says what each does, beside the server's options; targets, resolvers,
 /// load balancing, the service config and retries: `docs/load-balancing.md`.
@@ -87,6 +90,9 @@ pub struct ChannelOptions {
     /// The dns resolver looks a name up again at most this often (when a connection drops,
     /// and otherwise every time this has passed).
     pub dns_min_time_between_resolutions: Duration,
+    /// Sees every call of the channel (metrics, trace propagation: `rpc-otel`); `None`:
+    /// calls are not observed (their `tracing` spans are made either way).
+    pub observer: Option<Arc<dyn Observer>>,
 }
 
 impl Default for ChannelOptions {
@@ -114,6 +120,7 @@ impl Default for ChannelOptions {
             per_rpc_retry_buffer_size: 256 * 1024,
             retry_buffer_size: 16 * 1024 * 1024,
             dns_min_time_between_resolutions: Duration::from_secs(30),
+            observer: None,
         }
     }
 }
@@ -173,6 +180,7 @@ setters!(ChannelOptions {
 /// | `keepalive_min_time` (pings more often than this, past two strikes, get GOAWAY) | 5 min |
 /// | `max_header_list_size` | 16 KiB |
 /// | `max_connection_idle` (not enforced yet) | none |
+/// | `observer` | `None` (docs/observability.md) |
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct ServerOptions {
@@ -211,6 +219,9 @@ pub struct ServerOptions {
     pub initial_connection_window_size: Option<u32>,
     /// Close connections idle for this long. Not enforced yet (see docs/security.md).
     pub max_connection_idle: Option<Duration>,
+    /// Sees every RPC of the server (metrics, trace propagation: `rpc-otel`); `None`: RPCs
+    /// are not observed (their `tracing` spans are made either way).
+    pub observer: Option<Arc<dyn Observer>>,
 }
 
 impl Default for ServerOptions {
@@ -236,6 +247,7 @@ impl Default for ServerOptions {
             initial_stream_window_size: None,
             initial_connection_window_size: None,
             max_connection_idle: None,
+            observer: None,
         }
     }
 }
@@ -257,3 +269,7 @@ setters!(ServerOptions {
     initial_connection_window_size: u32,
     max_connection_idle: Duration,
 });
+
+// The observer setters take the `Arc` the options keep (one observer for many channels).
+setters!(ChannelOptions { observer: Arc<dyn Observer> });
+setters!(ServerOptions { observer: Arc<dyn Observer> });

@@ -75,6 +75,8 @@ pub(crate) struct Rpc {
     pub(crate) wire: Wire,
     initial: Arc<InitialSlot>,
     pump: Option<tokio::task::AbortHandle>,
+    /// Where an observed RPC counts its request message bytes.
+    pub(crate) received: Option<Arc<std::sync::atomic::AtomicU64>>,
     _booked: Booked,
 }
 
@@ -104,6 +106,7 @@ impl Rpc {
             wire,
             initial,
             pump: None,
+            received: None,
             _booked: booked,
         }
     }

@@ -6,6 +6,7 @@
 
 use super::context::Rpc;
 use crate::server::pool::park_while;
+use crate::wire::count::PayloadCount;
 use crate::wire::frame::FrameDecoder;
 use futures::{Stream, StreamExt};
 use http_body::Body;
@@ -27,6 +28,8 @@ pub(crate) struct Requests<Req, C> {
     decoder: FrameDecoder,
     codec: Arc<C>,
     done: bool,
+    /// The request message bytes, for an observed RPC.
+    count: Option<PayloadCount>,
     _req: std::marker::PhantomData<fn() -> Req>,
 }
 
@@ -37,6 +40,7 @@ impl<Req, C: Decoder<Req>> Requests<Req, C> {
             decoder: FrameDecoder::new(rpc.env.options.max_receive_message_length, rpc.wire.request_encoding),
             codec,
             done: false,
+            count: rpc.received.clone().map(PayloadCount::new),
             _req: std::marker::PhantomData,
         }
     }
@@ -74,6 +78,9 @@ impl<Req, C: Decoder<Req>> Stream for Requests<Req, C> {
             match Pin::new(&mut this.body).poll_frame(cx) {
                 Poll::Ready(Some(Ok(frame))) => {
                     if let Ok(data) = frame.into_data() {
+                        if let Some(c) = &mut this.count {
+                            c.feed(&data);
+                        }
                         this.decoder.push(data);
                     }
                 }
