@@ -38,7 +38,7 @@ pub(crate) fn client_span(parent: &tracing::Span, path: &str, authority: &str) -
 /// The span of a server RPC for `path` from the client at `peer` (`ipv4:ip:port`,
 /// `ipv6:[ip]:port`, `unix:path`).
 pub(crate) fn server_span(path: &str, peer: &str) -> tracing::Span {
-    tracing::info_span!(
+    let span = tracing::info_span!(
         target: "rpc::server",
         "grpc.server",
         otel.name = path.trim_start_matches('/'),
@@ -47,10 +47,16 @@ pub(crate) fn server_span(path: &str, peer: &str) -> tracing::Span {
         rpc.service = service_of(path),
         rpc.method = method_of(path),
         network.peer.address = peer_address(peer),
-        network.peer.port = peer_port(peer),
+        network.peer.port = Empty,
         rpc.grpc.status_code = Empty,
         otel.status_code = Empty,
-    )
+    );
+    if !span.is_disabled()
+        && let Some(port) = peer_port(peer)
+    {
+        span.record("network.peer.port", i64::from(port));
+    }
+    span
 }
 
 /// Records how the call or RPC ended on its span.

@@ -23,17 +23,28 @@ fn exporter() -> &'static InMemorySpanExporter {
     EXPORTER.get_or_init(|| {
         let exporter = InMemorySpanExporter::default();
         let provider = SdkTracerProvider::builder().with_simple_exporter(exporter.clone()).build();
-        let subscriber = tracing_subscriber::registry().with(tracing_opentelemetry::layer().with_tracer(provider.tracer("tests")));
+        // The library's spans and this test's own; not the transport's trace events.
+        let only = tracing_subscriber::filter::Targets::new()
+            .with_target("rpc", tracing::Level::TRACE)
+            .with_target("otel_trace", tracing::Level::TRACE);
+        let subscriber = tracing_subscriber::registry()
+            .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("tests")))
+            .with(only);
         tracing::subscriber::set_global_default(subscriber).expect("the only global subscriber");
         exporter
     })
 }
 
+/// The value of the span's attribute `key`, which it must have at most once.
 fn attribute<'a>(span: &'a SpanData, key: &str) -> Option<&'a Value> {
-    span.attributes
+    let mut values = span
+        .attributes
         .iter()
-        .find(|kv| kv.key.as_str() == key)
-        .map(|kv: &KeyValue| &kv.value)
+        .filter(|kv| kv.key.as_str() == key)
+        .map(|kv: &KeyValue| &kv.value);
+    let first = values.next();
+    assert_eq!(values.next(), None, "{key} recorded more than once on {span:?}");
+    first
 }
 
 /// The finished span of `kind` in `trace` named `name`, once it is exported.
@@ -90,6 +101,10 @@ fn the_server_span_is_a_child_of_the_client_span<F: Face>() {
             assert_eq!(attribute(span, "rpc.grpc.status_code"), Some(&Value::I64(0)), "{span:?}");
         }
         assert_eq!(attribute(&server_span, "network.peer.address"), Some(&Value::from("127.0.0.1")));
+        assert!(
+            matches!(attribute(&server_span, "network.peer.port"), Some(Value::I64(p)) if *p > 0),
+            "{server_span:?}"
+        );
         assert_eq!(
             attribute(&client, "server.address").map(|v| v.to_string()),
             Some(server.target()),

@@ -17,6 +17,8 @@ pub(crate) struct Observed {
     span: tracing::Span,
     observer: Option<Box<dyn ServerCallObserver>>,
     totals: Totals,
+    /// Whether the end was reported (once: then dropping reports nothing).
+    reported: bool,
 }
 
 impl Observed {
@@ -29,6 +31,7 @@ impl Observed {
             span,
             observer,
             totals: Totals::default(),
+            reported: false,
         })
     }
 
@@ -64,6 +67,9 @@ impl Observed {
     }
 
     fn report(&mut self, code: StatusCode) {
+        if std::mem::replace(&mut self.reported, true) {
+            return;
+        }
         crate::observe::record_status(&self.span, code);
         if let Some(o) = self.observer.take() {
             let (sent, received) = self.totals.get();
