@@ -83,5 +83,6 @@ pub mod guides {
         LoadBalancing => "../../docs/load-balancing.md",
         Performance => "../../docs/performance.md",
         DocsIndex => "../../docs/README.md",
+        Observability => "../../docs/observability.md",
     }
 }

@@ -1,7 +1,7 @@
 //! The `tracing` spans of calls and RPCs, named after OpenTelemetry's RPC semantic
 //! conventions (`rpc.system`, `rpc.service`, `rpc.method`, `rpc.grpc.status_code`,
 //! `server.address`, `network.peer.address`), at INFO level under the targets
-//! `rpc::client` and `rpc::server`. A span nobody subscribes to is disabled: making it
+//! `rpc_aio::client` and `rpc_aio::server`. A span nobody subscribes to is disabled: making it
 //! costs an interest check, its fields are never computed.
 
 use rpc_core::StatusCode;
@@ -21,7 +21,7 @@ fn method_of(path: &str) -> &str {
 /// of `parent` (the span current where the call was made).
 pub(crate) fn client_span(parent: &tracing::Span, path: &str, authority: &str) -> tracing::Span {
     tracing::info_span!(
-        target: "rpc::client",
+        target: "rpc_aio::client",
         parent: parent,
         "grpc.client",
         otel.name = path.trim_start_matches('/'),
@@ -39,7 +39,7 @@ pub(crate) fn client_span(parent: &tracing::Span, path: &str, authority: &str) -
 /// `ipv6:[ip]:port`, `unix:path`).
 pub(crate) fn server_span(path: &str, peer: &str) -> tracing::Span {
     let span = tracing::info_span!(
-        target: "rpc::server",
+        target: "rpc_aio::server",
         "grpc.server",
         otel.name = path.trim_start_matches('/'),
         otel.kind = "server",

@@ -35,7 +35,7 @@ pub struct ClientCall<'a> {
     pub method: &'a str,
     /// The channel's target, as given when the channel was made.
     pub target: &'a str,
-    /// The call's span (`rpc::client`, disabled when no subscriber wants it).
+    /// The call's span (`rpc_aio::client`, disabled when no subscriber wants it).
     pub span: &'a tracing::Span,
 }
 
@@ -75,7 +75,7 @@ pub struct ServerCall<'a> {
     pub metadata: &'a Metadata,
     /// The client's address (`ipv4:127.0.0.1:5000`, `ipv6:[::1]:5000`, `unix:...`).
     pub peer: &'a str,
-    /// The RPC's span (`rpc::server`, disabled when no subscriber wants it): the handler
+    /// The RPC's span (`rpc_aio::server`, disabled when no subscriber wants it): the handler
     /// runs inside it.
     pub span: &'a tracing::Span,
 }

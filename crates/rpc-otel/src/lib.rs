@@ -43,9 +43,9 @@
 //! # Trace context
 //! With a propagator ([`Telemetry::with_propagator`], e.g. the SDK's
 //! `TraceContextPropagator`), a client call injects the OpenTelemetry context of its span
-//! (`rpc::client`, through `tracing-opentelemetry`; the current context when the span is
+//! (`rpc_aio::client`, through `tracing-opentelemetry`; the current context when the span is
 //! disabled) into its request metadata, and a server extracts it and makes it the parent
-//! of the RPC's span (`rpc::server`).
+//! of the RPC's span (`rpc_aio::server`).
 #![deny(missing_docs)]
 #![deny(missing_debug_implementations)]
 #![warn(unreachable_pub)]

@@ -25,7 +25,7 @@ fn exporter() -> &'static InMemorySpanExporter {
         let provider = SdkTracerProvider::builder().with_simple_exporter(exporter.clone()).build();
         // The library's spans and this test's own; not the transport's trace events.
         let only = tracing_subscriber::filter::Targets::new()
-            .with_target("rpc", tracing::Level::TRACE)
+            .with_target("rpc_aio", tracing::Level::TRACE)
             .with_target("otel_trace", tracing::Level::TRACE);
         let subscriber = tracing_subscriber::registry()
             .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("tests")))

@@ -22,7 +22,7 @@ use tracing_subscriber::fmt::format::FmtSpan;
 async fn main() -> Result<(), RpcError> {
     // Each span is logged when it closes, with its fields (the RPC attributes).
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::new("rpc=info"))
+        .with_env_filter(tracing_subscriber::EnvFilter::new("rpc_aio=info"))
         .with_span_events(FmtSpan::CLOSE)
         .with_writer(std::io::stderr)
         .init();

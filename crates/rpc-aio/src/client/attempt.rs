@@ -127,7 +127,7 @@ pub(crate) async fn once(
     previous: u32,
 ) -> Result<Started, Failure> {
     let observed = call.attempt_started();
-    let span = tracing::debug_span!(target: "rpc::client", "grpc.attempt", grpc.previous_rpc_attempts = previous);
+    let span = tracing::debug_span!(target: "rpc_aio::client", "grpc.attempt", grpc.previous_rpc_attempts = previous);
     let totals = observed.as_ref().map(|a| &a.totals);
     let result = send(channel, call, prepared, request, previous, totals).instrument(span).await;
     if let Some(a) = observed {
