@@ -85,5 +85,6 @@ pub mod guides {
         Performance => "../../docs/performance.md",
         Channelz => "../../docs/channelz.md",
         DocsIndex => "../../docs/README.md",
+        Observability => "../../docs/observability.md",
     }
 }

@@ -173,3 +173,17 @@ async fn logging_interceptor_logs_the_call_and_its_status() {
     );
     server.stop(None).await;
 }
+
+#[test]
+fn observability_prints_a66_metrics_in_the_prometheus_format() {
+    let mut example = Example::start(env!("CARGO_BIN_EXE_observability"), &["--port", "0", "--once"]);
+    assert_eq!(example.wait_for("SayGoodbye: "), "UNIMPLEMENTED");
+    // The three SayHello calls, on both sides; the unknown method as "other" on the server.
+    let started = example.wait_for("grpc_client_attempt_started_total{grpc_method=\"helloworld.Greeter/SayHello\"");
+    assert!(started.ends_with("} 3"), "{started}");
+    let server = example.wait_for("grpc_server_call_started_total{grpc_method=\"helloworld.Greeter/SayHello\"");
+    assert!(server.ends_with("} 3"), "{server}");
+    let other = example.wait_for("grpc_server_call_started_total{grpc_method=\"other\"");
+    assert!(other.ends_with("} 1"), "{other}");
+    assert_eq!(example.child.wait_exit().map(|s| s.success()), Some(true));
+}

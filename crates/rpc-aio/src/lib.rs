@@ -38,6 +38,9 @@ pub use client::{
 // the wire format, shared
 mod wire;
 
+// spans and the observer hook, shared
+mod observe;
+
 // server
 mod server;
 mod shutdown;

@@ -8,7 +8,8 @@
 //! - [`Request`] and [`CallOptions`], per-call options;
 //! - [`ServicerContext`], the handler's view of its RPC;
 //! - [`codec`], how messages become bytes (prost by default, raw bytes, closures);
-//! - [`codegen`], the contract generated code is written against.
+//! - [`codegen`], the contract generated code is written against;
+//! - [`observe`], the hook metrics and trace propagation plug into (`rpc-otel`).
 //!
 //! Engine-facing items (the server's side of a context, say) are `#[doc(hidden)]`: they
 //! are for `rpc-aio` and carry no stability promise.
@@ -26,6 +27,7 @@ mod credentials;
 pub mod details;
 mod error;
 pub mod metadata;
+pub mod observe;
 mod options;
 mod request;
 mod response_channel;

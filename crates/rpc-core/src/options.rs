@@ -1,6 +1,8 @@
 //! Typed channel and server options, with gRPC's defaults.
 
 use crate::compression::Compression;
+use crate::observe::Observer;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The default limit on a received message: 4 MiB, as in every gRPC implementation.
@@ -30,6 +32,7 @@ pub const DEFAULT_MAX_HEADER_LIST_SIZE: u32 = 16 * 1024;
 /// | `enable_retries` | true |
 /// | `per_rpc_retry_buffer_size` / `retry_buffer_size` | 256 KiB / 16 MiB |
 /// | `dns_min_time_between_resolutions` | 30 s |
+/// | `observer` | `None` (docs/observability.md) |
 ///
 /// `docs/options.md` says what each does, beside the server's options; targets, resolvers,
 /// load balancing, the service config and retries: `docs/load-balancing.md`.
@@ -87,6 +90,9 @@ pub struct ChannelOptions {
     /// The dns resolver looks a name up again at most this often (when a connection drops,
     /// and otherwise every time this has passed).
     pub dns_min_time_between_resolutions: Duration,
+    /// Sees every call of the channel (metrics, trace propagation: `rpc-otel`); `None`:
+    /// calls are not observed (their `tracing` spans are made either way).
+    pub observer: Option<Arc<dyn Observer>>,
 }
 
 impl Default for ChannelOptions {
@@ -114,6 +120,7 @@ impl Default for ChannelOptions {
             per_rpc_retry_buffer_size: 256 * 1024,
             retry_buffer_size: 16 * 1024 * 1024,
             dns_min_time_between_resolutions: Duration::from_secs(30),
+            observer: None,
         }
     }
 }
@@ -175,6 +182,7 @@ setters!(ChannelOptions {
 /// | `max_connection_idle` | none (connections are never closed for idleness) |
 /// | `max_connection_age` / `max_connection_age_grace` | none / none |
 /// | `handshake_timeout` | 20 s |
+/// | `observer` | `None` (docs/observability.md) |
 ///
 /// The connection options follow gRFC A9; `docs/connection-management.md` says what each
 /// does on the wire and what differs from gRPC.
@@ -237,6 +245,9 @@ pub struct ServerOptions {
     /// little) is closed. gRPC's own default (`GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS`) is
     /// 120 s; this is shorter so that silent sockets do not pile up.
     pub handshake_timeout: Duration,
+    /// Sees every RPC of the server (metrics, trace propagation: `rpc-otel`); `None`: RPCs
+    /// are not observed (their `tracing` spans are made either way).
+    pub observer: Option<Arc<dyn Observer>>,
 }
 
 impl Default for ServerOptions {
@@ -265,6 +276,7 @@ impl Default for ServerOptions {
             max_connection_age: None,
             max_connection_age_grace: None,
             handshake_timeout: Duration::from_secs(20),
+            observer: None,
         }
     }
 }
@@ -289,3 +301,7 @@ setters!(ServerOptions {
     max_connection_age_grace: Duration,
     handshake_timeout: Duration,
 });
+
+// The observer setters take the `Arc` the options keep (one observer for many channels).
+setters!(ChannelOptions { observer: Arc<dyn Observer> });
+setters!(ServerOptions { observer: Arc<dyn Observer> });

@@ -165,9 +165,12 @@ where
 
     fn guarded(self) -> T {
         let (tx, rx) = std::sync::mpsc::channel();
+        // The work runs in the caller's span, as it would on the caller's thread.
+        let span = tracing::Span::current();
         let worker = std::thread::Builder::new()
             .name("testkit-bounded".to_owned())
             .spawn(move || {
+                let _entered = span.enter();
                 let _ = tx.send(self());
             })
             .expect("a thread for the bounded work");

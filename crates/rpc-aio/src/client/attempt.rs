@@ -11,6 +11,7 @@ use super::errors::{When, from_hyper, never_processed};
 use super::pick::pick;
 use super::replay::{BodyId, Replay};
 use crate::wire::compression::{self, ACCEPT_ENCODING};
+use crate::wire::count::{Counted, Totals};
 use crate::wire::frame::FrameDecoder;
 use crate::wire::headers::{CONTENT_TYPE, is_grpc_content_type, write_metadata};
 use crate::wire::status;
@@ -19,6 +20,7 @@ use rpc_core::metadata::{PREVIOUS_ATTEMPTS_KEY, RETRY_PUSHBACK_KEY};
 use rpc_core::{Compression, Metadata, RpcError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tracing::Instrument;
 
 /// What a call sends.
 pub(crate) enum Body<Req> {
@@ -111,6 +113,12 @@ pub(crate) enum Failure {
 }
 
 impl Failure {
+    fn code(&self) -> rpc_core::StatusCode {
+        match self {
+            Failure::Unprocessed(e) | Failure::Status(e, _) => e.code(),
+        }
+    }
+
     pub(crate) fn into_error(self) -> RpcError {
         match self {
             Failure::Unprocessed(e) | Failure::Status(e, _) => e,
@@ -122,7 +130,10 @@ impl Failure {
 /// the request could leave (each time the picker has moved on or the call waits for it).
 const UNSENT_REPICKS: usize = 8;
 
-/// One attempt, up to the response headers; `previous` attempts came before it.
+/// One attempt, up to the response headers; `previous` attempts came before it. An
+/// observed call's attempt is reported to its observer: a failed one ends here, the one
+/// that gets response headers ends with the call. Its span (`grpc.attempt`, DEBUG) is a
+/// child of the call's.
 pub(crate) async fn once(
     channel: &Arc<ChannelShared>,
     call: &Arc<CallShared>,
@@ -130,9 +141,34 @@ pub(crate) async fn once(
     request: &mut Request,
     previous: u32,
 ) -> Result<Started, Failure> {
+    let observed = call.attempt_started();
+    let span = tracing::debug_span!(target: "rpc_aio::client", "grpc.attempt", grpc.previous_rpc_attempts = previous);
+    let totals = observed.as_ref().map(|a| &a.totals);
+    let result = send(channel, call, prepared, request, previous, totals).instrument(span).await;
+    if let Some(a) = observed {
+        match &result {
+            Ok(_) => call.commit_attempt(a),
+            Err(f) => a.end(f.code()),
+        }
+    }
+    result
+}
+
+async fn send(
+    channel: &Arc<ChannelShared>,
+    call: &Arc<CallShared>,
+    prepared: &Prepared,
+    request: &mut Request,
+    previous: u32,
+    totals: Option<&Totals>,
+) -> Result<Started, Failure> {
     let status = |e: RpcError| Failure::Status(e, None);
     let Some(body) = request.body() else {
         return Err(status(RpcError::internal("the call's requests were already sent")));
+    };
+    let body = match totals {
+        Some(t) => ClientBody::boxed(Box::pin(Counted::new(body, t.sent.clone()))),
+        None => body,
     };
     let uri = http::Uri::from_parts({
         let mut parts = http::uri::Parts::default();
@@ -228,7 +264,7 @@ pub(crate) async fn once(
     let decoder = FrameDecoder::new(prepared.max_receive, encoding);
     Ok(Started::Stream {
         headers: parts.headers,
-        reader: Reader::new(body, decoder),
+        reader: Reader::new(body, decoder, totals.map(|t| t.received.clone())),
     })
 }
 

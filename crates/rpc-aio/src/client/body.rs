@@ -4,6 +4,7 @@
 //! body, decoded with the call's codec, then the trailers).
 
 use super::call::shared::CallShared;
+use crate::wire::count::PayloadCount;
 use crate::wire::frame::{FrameDecoder, FrameEncoder};
 use bytes::{Bytes, BytesMut};
 use futures::Stream;
@@ -13,6 +14,7 @@ use rpc_core::codec::{Decoder, Encoder};
 use rpc_core::{OutgoingMessage, RpcError};
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 use std::task::{Context, Poll};
 
 /// How many bytes of ready messages go into one DATA frame before it is handed to hyper.
@@ -178,6 +180,8 @@ pub(crate) struct Reader {
     body: Incoming,
     decoder: FrameDecoder,
     trailers: Option<http::HeaderMap>,
+    /// The message bytes received, for an observed call.
+    count: Option<PayloadCount>,
 }
 
 /// What the reader found next.
@@ -189,11 +193,13 @@ pub(crate) enum Read<Resp> {
 }
 
 impl Reader {
-    pub(crate) fn new(body: Incoming, decoder: FrameDecoder) -> Reader {
+    /// Reads `body`; counts its message bytes into `received` when given one.
+    pub(crate) fn new(body: Incoming, decoder: FrameDecoder, received: Option<Arc<AtomicU64>>) -> Reader {
         Reader {
             body,
             decoder,
             trailers: None,
+            count: received.map(PayloadCount::new),
         }
     }
 
@@ -221,7 +227,12 @@ impl Reader {
             }
             match Pin::new(&mut self.body).poll_frame(cx) {
                 Poll::Ready(Some(Ok(frame))) => match frame.into_data() {
-                    Ok(data) => self.decoder.push(data),
+                    Ok(data) => {
+                        if let Some(c) = &mut self.count {
+                            c.feed(&data);
+                        }
+                        self.decoder.push(data)
+                    }
                     Err(frame) => {
                         if let Ok(trailers) = frame.into_trailers() {
                             self.trailers = Some(trailers);

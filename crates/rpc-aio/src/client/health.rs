@@ -130,7 +130,7 @@ async fn watch_once(watched: &dyn Watched, generation: u64, mut sender: SendRequ
             Ok(_) => failed("the health service ended the watch at once".to_owned(), false),
         };
     }
-    let mut reader = Reader::new(body, FrameDecoder::new(64 * 1024, None));
+    let mut reader = Reader::new(body, FrameDecoder::new(64 * 1024, None), None);
     let mut answered = false;
     loop {
         match std::future::poll_fn(|cx| reader.poll_read::<HealthCheckResponse, _>(&ProstCodec, cx)).await {

@@ -13,11 +13,14 @@ use super::service_config::{MethodConfig, Policy};
 use crate::wire::frame::FrameEncoder;
 use bytes::BytesMut;
 use rpc_core::codec::Encoder;
+use rpc_core::observe::ClientCall;
 use rpc_core::{AuthMetadataContext, Compression, RpcError};
 use std::sync::Arc;
 use std::time::Instant;
+use tracing::Instrument;
 
-/// Runs a call's attempts up to the response headers of the one that commits.
+/// Runs a call's attempts up to the response headers of the one that commits, inside the
+/// call's span (which the call's shared state closes when the call ends).
 ///
 /// # Errors
 /// The call's status when it fails before a response: refused credentials
@@ -34,6 +37,29 @@ where
     Req: Send + 'static,
     E: Encoder<Req> + ?Sized,
 {
+    let span = crate::observe::client_span(call.parent_span(), &details.method, channel.authority.as_str());
+    prepared(channel, call, details, body, codec, &span).instrument(span.clone()).await
+}
+
+async fn prepared<Req, E>(
+    channel: &Arc<ChannelShared>,
+    call: &Arc<CallShared>,
+    details: ClientCallDetails,
+    body: Body<Req>,
+    codec: Arc<E>,
+    span: &tracing::Span,
+) -> Result<Started, RpcError>
+where
+    Req: Send + 'static,
+    E: Encoder<Req> + ?Sized,
+{
+    let mut details = details;
+    // Observed from here, so that a call failing before any attempt is counted too.
+    let observer = channel.options.observer.as_ref().and_then(|obs| {
+        let target = channel.target.to_string();
+        obs.client_call(&ClientCall::new(&details.method, &target, span), &mut details.metadata)
+    });
+    call.observe(span, observer);
     let path = http::uri::PathAndQuery::try_from(details.method.as_str())
         .map_err(|_| RpcError::internal(format!("invalid method path {:?}", details.method)))?;
     // The call's own deadline bounds the wait for the resolver's first answer; call

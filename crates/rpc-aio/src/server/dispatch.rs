@@ -7,15 +7,18 @@ use super::admission::{Admission, Admitted, Refused};
 use super::lifecycle::Lifecycle;
 use super::routing::registry::Registry;
 use super::rpc::context::{InitialSlot, Rpc, RpcEnv, Wire};
+use super::rpc::observed::Observed;
 use super::rpc::responses::{ServerBody, http_error, trailers_only};
-use crate::channelz::{ServerCall, ServerNode, SocketNode};
+use crate::channelz::{ServerCall as ChannelzCall, ServerNode, SocketNode};
 use crate::wire::compression::{self, ACCEPT_ENCODING};
 use crate::wire::headers::{is_grpc_content_type, read_metadata};
 use futures::future::BoxFuture;
 use hyper::body::Incoming;
+use rpc_core::observe::ServerCall;
 use rpc_core::{AuthContext, Compression, RpcError, RpcInfo, ServicerContext};
 use std::sync::Arc;
 use std::time::Instant;
+use tracing::Instrument;
 
 /// What every connection and RPC of a server shares.
 pub(crate) struct ServerShared {
@@ -86,19 +89,41 @@ impl ConnectionService {
         if !is_grpc(&request) {
             return Ok(http_error(http::StatusCode::UNSUPPORTED_MEDIA_TYPE));
         }
-        let tally = ServerCall::start(&self.shared.channelz, &self.peer.socket);
+        let tally = ChannelzCall::start(&self.shared.channelz, &self.peer.socket);
         let env = &self.shared.env;
         let admitted = match env.admission.admit() {
             Ok(a) => a,
             Err(Refused::Stopping) => return Err(h2::Error::from(h2::Reason::REFUSED_STREAM)),
             Err(Refused::Status(e)) => return Ok(trailers_only(&e)),
         };
-        let mut response = self.serve(request, admitted).await;
+        let mut response = self.observed(request, admitted).await;
         ServerBody::tally(&mut response, tally);
         Ok(response)
     }
 
-    async fn serve(self, request: http::Request<Incoming>, admitted: Admitted) -> http::Response<ServerBody> {
+    /// Serves the RPC inside its span, told to the server's observer if it has one.
+    async fn observed(self, request: http::Request<Incoming>, admitted: Admitted) -> http::Response<ServerBody> {
+        let path = request.uri().path();
+        let span = crate::observe::server_span(path, &self.peer.address);
+        let observer = self.shared.env.options.observer.as_ref().and_then(|o| {
+            let registered = self.shared.registry.is_registered(path);
+            let metadata = read_metadata(request.headers());
+            o.server_call(&ServerCall::new(path, registered, &metadata, &self.peer.address, &span))
+        });
+        let Some(observed) = Observed::new(span, observer) else {
+            return self.serve(request, admitted, None).await;
+        };
+        let span = observed.span().clone();
+        let response = self.serve(request, admitted, observed.received()).instrument(span).await;
+        observed.watch(response)
+    }
+
+    async fn serve(
+        self,
+        request: http::Request<Incoming>,
+        admitted: Admitted,
+        received: Option<Arc<std::sync::atomic::AtomicU64>>,
+    ) -> http::Response<ServerBody> {
         let env = &self.shared.env;
         let headers = request.headers();
         let deadline = match headers.get("grpc-timeout") {
@@ -141,7 +166,8 @@ impl ConnectionService {
         };
         let (ctx, control) = ServicerContext::new(info, Some(Box::new(move |md| sink.put(md))));
         let booked = admitted.register(&control);
-        let rpc = Rpc::new((ctx, control), initial, env.clone(), wire, booked);
+        let mut rpc = Rpc::new((ctx, control), initial, env.clone(), wire, booked);
+        rpc.received = received;
         handler.inner.serve(request, rpc).await
     }
 }

@@ -4,6 +4,7 @@
 //! which side it serves.
 
 pub(crate) mod compression;
+pub(crate) mod count;
 pub(crate) mod frame;
 pub(crate) mod headers;
 pub(crate) mod status;

@@ -3,11 +3,13 @@
 //! done callbacks, under one lock with one `Notify`.
 
 use crate::channelz::{ChannelNode, SocketNode};
+use crate::wire::count::Totals;
 use crate::wire::headers::{has_metadata, read_metadata};
+use rpc_core::observe::{AttemptObserver, CallEnd, ClientCallObserver};
 use rpc_core::{Metadata, RpcError, StatusCode};
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 use tokio::sync::Notify;
 
@@ -94,6 +96,38 @@ struct State {
     deadline: Option<Instant>,
     /// The channelz socket the current attempt's stream went out on.
     stream: Option<Arc<SocketNode>>,
+    /// The call's span (when a subscriber wants it), closed when the call ends.
+    span: Option<tracing::Span>,
+    /// The observed attempt that got response headers, ended with the call.
+    attempt: Option<ObservedAttempt>,
+}
+
+/// An attempt of an observed call: its observer and its message byte counts. Dropped
+/// without an end (a hedge that lost, an attempt cancelled with its call), it ends
+/// CANCELLED.
+pub(crate) struct ObservedAttempt {
+    observer: Option<Box<dyn AttemptObserver>>,
+    pub(crate) totals: Totals,
+}
+
+impl ObservedAttempt {
+    /// Reports the attempt's end with `code`.
+    pub(crate) fn end(mut self, code: StatusCode) {
+        self.report(code);
+    }
+
+    fn report(&mut self, code: StatusCode) {
+        if let Some(o) = self.observer.take() {
+            let (sent, received) = self.totals.get();
+            o.attempt_ended(&CallEnd::new(code, sent, received));
+        }
+    }
+}
+
+impl Drop for ObservedAttempt {
+    fn drop(&mut self) {
+        self.report(StatusCode::Cancelled);
+    }
 }
 
 /// State shared by a call object, the future or task that runs the RPC, and accessor
@@ -105,6 +139,11 @@ pub(crate) struct CallShared {
     /// Bumped when the deadline changes (an interceptor moved it), so the running call
     /// re-arms its timer.
     deadline_generation: AtomicU64,
+    /// The call's observer, if the channel has one.
+    observer: OnceLock<Box<dyn ClientCallObserver>>,
+    /// The span current where the call was made: the parent of the call's span, wherever
+    /// the call then runs (a task of its own, say).
+    parent: tracing::Span,
     /// The channel's channelz entry: the call counts there once, when it ends.
     channelz: Arc<ChannelNode>,
 }
@@ -143,7 +182,46 @@ impl CallShared {
             }),
             changed: Notify::new(),
             deadline_generation: AtomicU64::new(0),
+            observer: OnceLock::new(),
+            parent: tracing::Span::current(),
         })
+    }
+
+    /// The span current where the call was made.
+    pub(crate) fn parent_span(&self) -> &tracing::Span {
+        &self.parent
+    }
+
+    /// Observes the call: `span` is closed and `observer` told when it ends.
+    pub(crate) fn observe(&self, span: &tracing::Span, observer: Option<Box<dyn ClientCallObserver>>) {
+        if !span.is_disabled() {
+            self.lock().span = Some(span.clone());
+        }
+        if let Some(o) = observer {
+            let _ = self.observer.set(o);
+        }
+    }
+
+    /// A new attempt of an observed call (`None`: the call is not observed).
+    pub(crate) fn attempt_started(&self) -> Option<ObservedAttempt> {
+        let observer = self.observer.get()?;
+        Some(ObservedAttempt {
+            observer: Some(observer.attempt_started()),
+            totals: Totals::default(),
+        })
+    }
+
+    /// The attempt that got response headers: it ends with the call.
+    pub(crate) fn commit_attempt(&self, attempt: ObservedAttempt) {
+        let mut state = self.lock();
+        match &state.outcome {
+            None => state.attempt = Some(attempt),
+            Some(outcome) => {
+                let code = outcome.as_ref().map_or_else(RpcError::code, |_| StatusCode::Ok);
+                drop(state);
+                attempt.end(code);
+            }
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -205,6 +283,7 @@ impl CallShared {
     /// Records the outcome; the first one wins. Returns whether this one won. Done
     /// callbacks run here, outside the lock.
     pub(crate) fn finish(&self, outcome: Result<Headers, RpcError>) -> bool {
+        let ended;
         let callbacks = {
             let mut state = self.lock();
             if state.outcome.is_some() {
@@ -225,13 +304,25 @@ impl CallShared {
                 (Some(_), outcome) => outcome,
             };
             let ok = outcome.is_ok();
+            let code = outcome.as_ref().map_or_else(RpcError::code, |_| StatusCode::Ok);
             state.outcome = Some(outcome);
             self.channelz.calls.end(ok);
             if let Some(stream) = state.stream.take() {
                 stream.stream_ended(ok);
             }
+            ended = (state.span.take(), state.attempt.take(), code);
             std::mem::take(&mut state.callbacks)
         };
+        let (span, attempt, code) = ended;
+        if let Some(a) = attempt {
+            a.end(code);
+        }
+        if let Some(o) = self.observer.get() {
+            o.call_ended(code);
+        }
+        if let Some(span) = span {
+            crate::observe::record_status(&span, code);
+        }
         self.changed.notify_waiters();
         if !callbacks.is_empty()
             && let Some(details) = self.outcome_now()

@@ -59,6 +59,11 @@ impl Registry {
         read(&self.services).clone()
     }
 
+    /// Whether a handler is registered for exactly `path` (not through a generic handler).
+    pub(crate) fn is_registered(&self, path: &str) -> bool {
+        read(&self.methods).contains_key(path)
+    }
+
     /// The handler for `path`: a registered method, else the first generic handler that
     /// serves it (`details` is built only if generic handlers are asked).
     pub(crate) fn find(&self, path: &str, details: impl FnOnce() -> HandlerCallDetails) -> Option<RpcMethodHandler> {

@@ -140,6 +140,8 @@ pub(crate) struct Rpc {
     pub(crate) hooks: RpcHooks,
     initial: Arc<InitialSlot>,
     pump: Option<tokio::task::AbortHandle>,
+    /// Where an observed RPC counts its request message bytes.
+    pub(crate) received: Option<Arc<std::sync::atomic::AtomicU64>>,
     _booked: Booked,
 }
 
@@ -174,6 +176,7 @@ impl Rpc {
             hooks: RpcHooks::default(),
             initial,
             pump: None,
+            received: None,
             _booked: booked,
         }
     }

@@ -140,9 +140,12 @@ where
 fn on_pool(rpc: &Rpc, job: impl FnOnce(&ServicerContext) + Send + 'static) -> Result<(), RpcError> {
     let ctx = rpc.ctx.clone();
     let deadline = rpc.deadline;
+    // The RPC's span (current while the RPC is served) is entered on the worker too.
+    let span = tracing::Span::current();
     rpc.env
         .pool
         .execute(move || {
+            let _entered = span.enter();
             // An RPC cancelled while its job waited in the queue is not run at all.
             if ctx.is_active() {
                 deadline::scope_blocking(deadline, || job(&ctx));

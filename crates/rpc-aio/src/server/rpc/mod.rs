@@ -6,6 +6,7 @@
 pub(crate) mod context;
 pub(crate) mod guard;
 pub(crate) mod invoke;
+pub(crate) mod observed;
 pub(crate) mod pull;
 pub(crate) mod requests;
 pub(crate) mod responses;

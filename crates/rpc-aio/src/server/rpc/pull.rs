@@ -132,7 +132,10 @@ impl<Resp: Send + 'static> Puller<Resp> {
     /// Pulls the next batch on the pool (before new RPCs: this one was admitted).
     fn schedule(&self, iter: ResponseIterator<Resp>) {
         let shared = self.shared.clone();
+        // The RPC's span: current while its response body is polled.
+        let span = tracing::Span::current();
         let job = move || {
+            let _entered = span.enter();
             let deadline = shared.deadline;
             deadline::scope_blocking(deadline, || pull(&shared, iter));
         };

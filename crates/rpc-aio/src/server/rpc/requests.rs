@@ -6,6 +6,7 @@
 
 use super::context::{MessageHook, Rpc};
 use crate::server::pool::park_while;
+use crate::wire::count::PayloadCount;
 use crate::wire::frame::FrameDecoder;
 use futures::{Stream, StreamExt};
 use http_body::Body;
@@ -29,6 +30,8 @@ pub(crate) struct Requests<Req, C> {
     done: bool,
     /// Interceptors' hooks on each request (usually none).
     hooks: Vec<MessageHook>,
+    /// The request message bytes, for an observed RPC.
+    count: Option<PayloadCount>,
     _req: std::marker::PhantomData<fn() -> Req>,
 }
 
@@ -40,6 +43,7 @@ impl<Req, C: Decoder<Req>> Requests<Req, C> {
             codec,
             done: false,
             hooks: rpc.hooks.request.clone(),
+            count: rpc.received.clone().map(PayloadCount::new),
             _req: std::marker::PhantomData,
         }
     }
@@ -82,6 +86,9 @@ impl<Req: Send + 'static, C: Decoder<Req>> Stream for Requests<Req, C> {
             match Pin::new(&mut this.body).poll_frame(cx) {
                 Poll::Ready(Some(Ok(frame))) => {
                     if let Ok(data) = frame.into_data() {
+                        if let Some(c) = &mut this.count {
+                            c.feed(&data);
+                        }
                         this.decoder.push(data);
                     }
                 }

@@ -128,6 +128,18 @@ impl Body for ServerBody {
     }
 }
 
+/// A response body, type-erased.
+pub(crate) type BoxedBody = Pin<Box<dyn Body<Data = Bytes, Error = std::convert::Infallible> + Send>>;
+
+impl ServerBody {
+    /// Wraps the body (if there is one) in another.
+    pub(crate) fn wrap(&mut self, f: impl FnOnce(BoxedBody) -> BoxedBody) {
+        if let Some(inner) = self.inner.take() {
+            self.inner = Some(f(inner));
+        }
+    }
+}
+
 /// A gRPC response with no body: its headers carry the status (trailers-only).
 pub(crate) fn trailers_only(error: &RpcError) -> http::Response<ServerBody> {
     let mut response = http::Response::new(ServerBody::default());
