@@ -96,8 +96,11 @@ pub struct Telemetry {
     instruments: Option<Arc<Instruments>>,
     propagator: Option<Arc<dyn TextMapPropagator + Send + Sync>>,
     record_generic_methods: bool,
-    record_target: Option<Arc<dyn Fn(&str) -> bool + Send + Sync>>,
+    record_target: Option<TargetFilter>,
 }
+
+/// Decides whether a channel's target is recorded as it is.
+type TargetFilter = Arc<dyn Fn(&str) -> bool + Send + Sync>;
 
 impl fmt::Debug for Telemetry {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -271,13 +271,16 @@ fn an_unregistered_method_is_recorded_as_other<F: Face>() {
     let all = Metrics::new();
     let telemetry = all.telemetry().record_generic_methods(true);
     let server = face.serve_on(Style::Async, ServerOptions::default().observer(telemetry.observer()), 0);
-    let ch = face.channel(&server.target());
+    // And a client whose targets are all recorded as "other".
+    let hidden = all.telemetry().record_target(|_| false);
+    let ch = face.channel_with(&server.target(), ChannelOptions::default().observer(hidden.observer()));
     assert_eq!(
         face.unary_at::<Msg>(&ch, "/made.Up/Method", Request::new(msg("x"))).code,
         StatusCode::Unimplemented
     );
     all.server_ended(1);
     all.one("grpc.server.call.started", &[("grpc.method", "made.Up/Method")]);
+    all.one("grpc.client.call.duration", &[("grpc.target", "other")]);
 }
 
 fn no_observer_records_nothing<F: Face>() {

@@ -27,6 +27,9 @@ mod bridge;
 mod runtime;
 
 pub use bridge::WaitError;
+/// How a call or an RPC ended, as interceptors' status hooks see it (rpc-aio's type).
+#[doc(no_inline)]
+pub use rpc_aio::RpcOutcome;
 #[doc(no_inline)]
 pub use rpc_core::shared::*;
 pub use runtime::RuntimeHandle;
@@ -35,8 +38,8 @@ pub use runtime::RuntimeHandle;
 mod client;
 pub use client::{
     AnyMessage, Call, CallOutcome, Channel, ChannelBuilder, ChannelReadyFuture, ClientCallDetails, ClientInterceptor, MultiCallable, Next,
-    RequestSender, Responses, RpcOutcome, StreamStreamCall, StreamStreamMultiCallable, StreamUnaryCall, StreamUnaryMultiCallable,
-    SubscriptionId, UnaryCall, UnaryStreamCall, UnaryStreamMultiCallable, UnaryUnaryMultiCallable, channel_ready_future, insecure_channel,
+    RequestSender, Responses, StreamStreamCall, StreamStreamMultiCallable, StreamUnaryCall, StreamUnaryMultiCallable, SubscriptionId,
+    UnaryCall, UnaryStreamCall, UnaryStreamMultiCallable, UnaryUnaryMultiCallable, channel_ready_future, insecure_channel,
     intercept_channel, kind, lb, resolver, secure_channel,
 };
 

@@ -13,8 +13,9 @@ use crate::runtime::{RuntimeHandle, panic_message};
 use futures::StreamExt;
 use futures::future::BoxFuture;
 use rpc_aio::Responses as AsyncResponses;
+use rpc_aio::RpcOutcome;
 #[doc(no_inline)]
-pub use rpc_aio::{AnyMessage, ClientCallDetails, RpcOutcome};
+pub use rpc_aio::{AnyMessage, ClientCallDetails};
 use rpc_core::{Metadata, RpcError};
 use std::any::Any;
 use std::fmt;

@@ -17,7 +17,7 @@ pub use rpc_aio::resolver;
 pub use call::{Call, CallOutcome, RequestSender, StreamStreamCall, StreamUnaryCall, UnaryCall, UnaryStreamCall, kind};
 pub use channel::{Channel, ChannelBuilder, insecure_channel, intercept_channel, secure_channel};
 pub use connectivity::{ChannelReadyFuture, SubscriptionId, channel_ready_future};
-pub use interceptor::{AnyMessage, ClientCallDetails, ClientInterceptor, Next, Responses, RpcOutcome};
+pub use interceptor::{AnyMessage, ClientCallDetails, ClientInterceptor, Next, Responses};
 pub use multicallable::{
     MultiCallable, StreamStreamMultiCallable, StreamUnaryMultiCallable, UnaryStreamMultiCallable, UnaryUnaryMultiCallable,
 };
