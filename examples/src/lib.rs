@@ -68,6 +68,7 @@ pub mod guides {
         Errors => "../../docs/errors.md",
         Tls => "../../docs/tls.md",
         Options => "../../docs/options.md",
+        ConnectionManagement => "../../docs/connection-management.md",
         Testing => "../../docs/testing.md",
         Logging => "../../docs/logging.md",
         NotSupported => "../../docs/not-supported.md",
