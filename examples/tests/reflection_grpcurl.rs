@@ -41,13 +41,14 @@ fn run_grpcurl(grpcurl: &Path, port: u16, args: &[&str], rest: &[&str]) -> Strin
     stdout
 }
 
-/// What grpcurl must see on a server with the greeter, health and reflection.
+/// What grpcurl must see on a server with the greeter, health, channelz and reflection.
 fn check_greeter_server(grpcurl: &Path, port: u16) {
     let list = run_grpcurl(grpcurl, port, &[], &["list"]);
     println!("$ grpcurl -plaintext 127.0.0.1:{port} list\n{list}");
     assert_eq!(
         list.lines().collect::<Vec<_>>(),
         [
+            "grpc.channelz.v1.Channelz",
             "grpc.health.v1.Health",
             "grpc.reflection.v1.ServerReflection",
             "grpc.reflection.v1alpha.ServerReflection",
