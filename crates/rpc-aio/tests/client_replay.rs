@@ -1,6 +1,6 @@
 //! Streamed requests kept for replay: sent side by side to hedged attempts (the loser
-//! cancelled), and replayed to a retry whose server answers with headers before it has
-//! read them all. On an rpc-aio server that counts attempts.
+//! cancelled; through both faces), and replayed to a retry whose server answers with
+//! headers before it has read them all. On an rpc-aio server that counts attempts.
 
 use futures::StreamExt;
 use rpc_aio::{
@@ -88,11 +88,12 @@ fn policy(json: &str) -> ChannelOptions {
     ))
 }
 
+const HEDGING: &str = r#""hedgingPolicy": {"maxAttempts": 2, "hedgingDelay": "0.2s", "nonFatalStatusCodes": ["UNAVAILABLE"]}"#;
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_streaming_call_is_hedged_side_by_side_and_the_loser_cancelled() {
     let (_server, target, counts) = server(First::Hangs).await;
-    let hedging = r#""hedgingPolicy": {"maxAttempts": 2, "hedgingDelay": "0.2s", "nonFatalStatusCodes": ["UNAVAILABLE"]}"#;
-    let ch = insecure_channel(&target, policy(hedging)).unwrap();
+    let ch = insecure_channel(&target, policy(HEDGING)).unwrap();
     let mut call = ch
         .stream_unary::<Msg, Msg>(COLLECT)
         .call(Request::new(WriteRequests).timeout(Duration::from_secs(20)));
@@ -106,6 +107,29 @@ async fn a_client_streaming_call_is_hedged_side_by_side_and_the_loser_cancelled(
     bounded(call.done_writing()).await.unwrap();
     let reply = bounded(call).await.unwrap();
     assert_eq!(reply.text, "a,b,c (3 bytes, previous 1)", "the hedge got every request");
+    eventually("the losing attempt was cancelled", || counts.cancelled.load(Ordering::SeqCst) == 1).await;
+    assert_eq!(counts.attempts.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_blocking_face_hedges_a_client_streaming_call_the_same_way() {
+    let (_server, target, counts) = server(First::Hangs).await;
+    let seen = counts.clone();
+    // The blocking client runs on a thread of its own, off the server's runtime.
+    let client = std::thread::spawn(move || {
+        let ch = rpc_sync::insecure_channel(&target, policy(HEDGING)).unwrap();
+        let mut call = ch
+            .stream_unary::<Msg, Msg>(COLLECT)
+            .future(rpc_sync::Request::new(WriteRequests).timeout(Duration::from_secs(20)));
+        call.write(msg("a")).unwrap();
+        eventually("the hedged attempt started", || seen.attempts.load(Ordering::SeqCst) == 2).wait();
+        call.write(msg("b")).unwrap();
+        call.write(msg("c")).unwrap();
+        call.done_writing().unwrap();
+        call.result(Some(Duration::from_secs(30)))
+    });
+    let reply = bounded(tokio::task::spawn_blocking(move || client.join())).await.unwrap().unwrap();
+    assert_eq!(reply.unwrap().text, "a,b,c (3 bytes, previous 1)", "the hedge got every request");
     eventually("the losing attempt was cancelled", || counts.cancelled.load(Ordering::SeqCst) == 1).await;
     assert_eq!(counts.attempts.load(Ordering::SeqCst), 2);
 }

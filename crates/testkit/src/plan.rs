@@ -3,7 +3,7 @@
 //!
 //! | request metadata | what the handler does |
 //! | --- | --- |
-//! | `x-fail: <code>` | fails with that code (after any wait asked for), details `failed on request`, trailers `x-why: because` and `x-why-bin: [0, 1, 2, 255]` |
+//! | `x-fail: <code>` | (a number, or a name such as `UNAVAILABLE`) fails with that code (after any wait asked for), details `failed on request`, trailers `x-why: because` and `x-why-bin: [0, 1, 2, 255]` |
 //! | `x-fail-how: abort \| status \| return \| set-code` | how it fails (servicers only): `ServicerContext::abort` (the default), `abort_with_status`, a returned error, or `set_code`/`set_details` over a normal reply |
 //! | `x-fail-detail: <reason>` | the failure carries a rich `ErrorInfo { reason, domain: "testkit" }` (ways `status` and `return`; the tonic peer always) |
 //! | `x-fail-after` | a server stream ends ABORTED (`stream aborted`) after its responses |
@@ -109,8 +109,14 @@ impl Plan {
             Some("set-code") => FailHow::SetCode,
             _ => FailHow::Abort,
         };
-        let fail = text("x-fail").and_then(|s| s.parse::<i32>().ok()).map(|code| Failure {
-            code: StatusCode::from_i32(code),
+        let code = |s: String| {
+            s.parse::<i32>()
+                .ok()
+                .map(StatusCode::from_i32)
+                .or_else(|| StatusCode::from_name(&s))
+        };
+        let fail = text("x-fail").and_then(code).map(|code| Failure {
+            code,
             how,
             detail: text("x-fail-detail"),
         });
@@ -149,5 +155,23 @@ impl Plan {
             whoami: text("x-whoami").is_some(),
             peer: text("x-peer").is_some(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fail_code(value: &str) -> Option<StatusCode> {
+        Plan::read(|k| (k == "x-fail").then(|| value.to_owned()), |_| None)
+            .fail
+            .map(|f| f.code)
+    }
+
+    #[test]
+    fn x_fail_takes_a_code_by_number_or_by_name() {
+        assert_eq!(fail_code("14"), Some(StatusCode::Unavailable));
+        assert_eq!(fail_code("UNAVAILABLE"), Some(StatusCode::Unavailable));
+        assert_eq!(fail_code("NOT_A_CODE"), None);
     }
 }
