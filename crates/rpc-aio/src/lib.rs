@@ -20,6 +20,7 @@
 
 pub mod channelz;
 mod deadline;
+mod handoff;
 mod outcome;
 pub use outcome::RpcOutcome;
 

@@ -14,6 +14,10 @@ struct State<T> {
     senders: usize,
     receiver_gone: bool,
     waker: Option<Waker>,
+    /// Threads blocked on `room` / `item`: a condvar notify is a system call even when
+    /// nobody waits, so each side notifies only a waiting one.
+    room_waiters: usize,
+    item_waiters: usize,
 }
 
 struct Shared<T> {
@@ -93,7 +97,9 @@ impl<T> ResponseSender<T> {
     pub fn send(&self, item: Result<T, RpcError>) -> Result<(), SendError<T>> {
         let mut st = self.shared.lock();
         while st.queue.len() >= self.shared.capacity && !st.receiver_gone {
+            st.room_waiters += 1;
             st = self.shared.room.wait(st).unwrap_or_else(|p| p.into_inner());
+            st.room_waiters -= 1;
         }
         self.push(st, item)
     }
@@ -103,12 +109,14 @@ impl<T> ResponseSender<T> {
     /// # Errors
     /// [`SendError`] once the RPC has ended, or when the channel stayed full for `timeout`.
     pub fn send_timeout(&self, item: Result<T, RpcError>, timeout: Duration) -> Result<(), SendError<T>> {
-        let st = self.shared.lock();
-        let (st, _) = self
+        let mut st = self.shared.lock();
+        st.room_waiters += 1;
+        let (mut st, _) = self
             .shared
             .room
             .wait_timeout_while(st, timeout, |st| st.queue.len() >= self.shared.capacity && !st.receiver_gone)
             .unwrap_or_else(|p| p.into_inner());
+        st.room_waiters -= 1;
         if st.queue.len() >= self.shared.capacity {
             return Err(SendError(item));
         }
@@ -133,8 +141,11 @@ impl<T> ResponseSender<T> {
         }
         st.queue.push_back(item);
         let waker = st.waker.take();
+        let blocked_reader = st.item_waiters > 0;
         drop(st);
-        self.shared.item.notify_one();
+        if blocked_reader {
+            self.shared.item.notify_one();
+        }
         if let Some(w) = waker {
             w.wake();
         }
@@ -165,8 +176,11 @@ impl<T> ResponseReceiver<T> {
     pub(crate) fn poll_next(&self, cx: &mut Context<'_>) -> Poll<Option<Result<T, RpcError>>> {
         let mut st = self.shared.lock();
         if let Some(item) = st.queue.pop_front() {
+            let blocked_sender = st.room_waiters > 0;
             drop(st);
-            self.shared.room.notify_one();
+            if blocked_sender {
+                self.shared.room.notify_one();
+            }
             return Poll::Ready(Some(item));
         }
         if st.senders == 0 {
@@ -181,14 +195,19 @@ impl<T> ResponseReceiver<T> {
         let mut st = self.shared.lock();
         loop {
             if let Some(item) = st.queue.pop_front() {
+                let blocked_sender = st.room_waiters > 0;
                 drop(st);
-                self.shared.room.notify_one();
+                if blocked_sender {
+                    self.shared.room.notify_one();
+                }
                 return Some(item);
             }
             if st.senders == 0 {
                 return None;
             }
+            st.item_waiters += 1;
             st = self.shared.item.wait(st).unwrap_or_else(|p| p.into_inner());
+            st.item_waiters -= 1;
         }
     }
 }
@@ -201,6 +220,8 @@ pub(crate) fn channel<T>(capacity: usize) -> (ResponseSender<T>, ResponseReceive
             senders: 1,
             receiver_gone: false,
             waker: None,
+            room_waiters: 0,
+            item_waiters: 0,
         }),
         room: Condvar::new(),
         item: Condvar::new(),

@@ -105,8 +105,42 @@ fn dropping_a_request_streaming_call_cancels_it_for_blocking_handlers<F: Face>()
     drop_request_streaming_calls(&face, &face.serve(Style::Blocking));
 }
 
+/// A bidi call from an endless request iterator whose responses are not read: once the
+/// iterator stops being pulled, flow control has filled the stream's send window (the
+/// handler is blocked writing, so it reads no more). Dropping the call then must still
+/// reset the stream, although the engine has data waiting for window space.
+fn dropping_a_call_blocked_on_flow_control_cancels_it<F: Face>() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let face = F::new();
+    for style in [Style::Async, Style::Blocking] {
+        let server = face.serve(style);
+        let (ch, who) = (face.channel(&server.target()), server.name());
+        let pulled = Arc::new(AtomicUsize::new(0));
+        let counter = pulled.clone();
+        let requests = std::iter::repeat_with(move || {
+            counter.fetch_add(1, Ordering::SeqCst);
+            msg(&"x".repeat(16 * 1024))
+        });
+        let mut call = face.start_bidi(&ch, requests);
+        assert!(call.read().unwrap().is_ok(), "{who}");
+        let blocked = (0..500).any(|_| {
+            let before = pulled.load(Ordering::SeqCst);
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            before > 0 && before == pulled.load(Ordering::SeqCst)
+        });
+        assert!(blocked, "{who}: the request iterator never stopped being pulled");
+        drop(call);
+        eventually(format!("{who}: the handler to see the blocked call cancelled"), || {
+            server.probe().cancelled() == 1
+        })
+        .wait();
+    }
+}
+
 both_faces!(
     cancel_ends_a_call_cancelled_and_the_server_sees_it,
+    dropping_a_call_blocked_on_flow_control_cancels_it,
     dropping_an_unfinished_call_cancels_it,
     dropping_a_request_streaming_call_cancels_it_for_async_handlers,
     dropping_a_request_streaming_call_cancels_it_for_blocking_handlers,

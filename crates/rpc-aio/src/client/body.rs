@@ -4,6 +4,7 @@
 //! body, decoded with the call's codec, then the trailers).
 
 use super::call::shared::CallShared;
+use super::pipe;
 use crate::wire::count::PayloadCount;
 use crate::wire::frame::{FrameDecoder, FrameEncoder};
 use bytes::{Bytes, BytesMut};
@@ -73,6 +74,7 @@ impl ClientBody {
                 shared,
                 buf: BytesMut::new(),
                 done: false,
+                attached: false,
             })),
         }
     }
@@ -125,6 +127,8 @@ struct EncodeBody<Req, E: ?Sized> {
     shared: Arc<CallShared>,
     buf: BytesMut,
     done: bool,
+    /// Whether the hyper task sending this body is tied to the call (see `pipe.rs`).
+    attached: bool,
 }
 
 impl<Req, E: Encoder<Req> + ?Sized> Body for EncodeBody<Req, E> {
@@ -136,11 +140,21 @@ impl<Req, E: Encoder<Req> + ?Sized> Body for EncodeBody<Req, E> {
         if this.done {
             return Poll::Ready(None);
         }
+        // hyper polls the body first on the connection's task, then on a task of its own.
+        if !this.attached
+            && let Some(pipe) = pipe::current()
+        {
+            this.attached = true;
+            this.shared.attach_pipe(pipe);
+        }
         let mut ended = false;
         while this.buf.len() < BATCH_BYTES {
             match this.requests.as_mut().poll_next(cx) {
                 Poll::Ready(Some(Item::Message(m))) => {
-                    if let Err(e) = this.encoder.encode(&*this.codec, m.message, m.options.no_compress, &mut this.buf) {
+                    let before = this.buf.len();
+                    let encoded = this.encoder.encode(&*this.codec, m.message, m.options.no_compress, &mut this.buf);
+                    this.shared.note_request_size(this.buf.len() - before);
+                    if let Err(e) = encoded {
                         // The call's outcome is this error; failing the body resets the stream.
                         this.shared.fail(e.clone());
                         this.done = true;

@@ -4,10 +4,11 @@
 //! the connection can carry a call (gRPC's rule), not merely that a socket opened.
 
 use super::body::ClientBody;
+use super::pipe::PipeExecutor;
 use super::resolver::Address;
 use super::resolver::address::Endpoint;
 use hyper::client::conn::http2::SendRequest;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::rt::{TokioIo, TokioTimer};
 use rpc_core::ChannelOptions;
 use std::io;
 use std::pin::Pin;
@@ -29,7 +30,7 @@ pub(crate) struct Connector {
     tls: Option<(tokio_rustls::TlsConnector, ServerName<'static>)>,
     /// Local credentials: only a peer on this machine (loopback or a Unix socket) is accepted.
     local_only: bool,
-    http2: hyper::client::conn::http2::Builder<TokioExecutor>,
+    http2: hyper::client::conn::http2::Builder<PipeExecutor>,
     connect_timeout: Duration,
     /// The keepalive time of new connections: the configured one, doubled after each
     /// `too_many_pings` GOAWAY (gRFC A8).
@@ -95,7 +96,7 @@ impl Connector {
         tls: Option<(Arc<rustls::ClientConfig>, ServerName<'static>)>,
         local_only: bool,
     ) -> Connector {
-        let mut http2 = hyper::client::conn::http2::Builder::new(TokioExecutor::new());
+        let mut http2 = hyper::client::conn::http2::Builder::new(PipeExecutor);
         http2
             .timer(TokioTimer::new())
             .max_header_list_size(options.max_header_list_size)

@@ -34,6 +34,7 @@ mod interceptor;
 pub mod lb;
 mod multicallable;
 mod pick;
+mod pipe;
 pub(crate) mod pipeline;
 mod prepare;
 mod replay;

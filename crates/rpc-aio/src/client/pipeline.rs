@@ -23,6 +23,7 @@ use super::channel::{Channel, ChannelShared};
 use super::errors::{When, from_hyper};
 use super::interceptor::{AnyMessage, ClientCallDetails, Next, RequestHook, Responses};
 use super::prepare;
+use crate::handoff::{Handoff, Producer};
 use crate::wire::{headers, status};
 use bytes::{Bytes, BytesMut};
 use futures::future::BoxFuture;
@@ -30,15 +31,20 @@ use futures::{Stream, StreamExt};
 use rpc_core::codec::{BytesCodec, Decoder, Encoder};
 use rpc_core::{CallOptions, RequestSource, RpcError, SourceKind};
 use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Instant;
-use tokio::sync::mpsc;
 
 /// How many responses a streaming call moved onto a task reads ahead of its reader.
 pub(crate) const STREAM_BUFFER: usize = 8;
-/// How many requests a blocking request iterator may run ahead of the connection.
-const ITER_BUFFER: usize = 4;
+/// How many requests a blocking request iterator may run ahead of the connection: at first,
+/// then about [`ITER_AHEAD_BYTES`] of them once their encoded size is known, between the
+/// bounds. The thread refills half the queue per wake-up.
+const ITER_BUFFER: usize = 16;
+const ITER_BUFFER_MIN: usize = 4;
+const ITER_BUFFER_MAX: usize = 128;
+const ITER_AHEAD_BYTES: usize = 64 * 1024;
 
 /// A method path, without allocating for generated code's `&'static str`.
 #[derive(Clone, Debug)]
@@ -113,7 +119,7 @@ where
     let (body, writer) = match input {
         Input::One(m) => (Body::Unary(m), None),
         Input::Source(source) => {
-            let (requests, writer) = requests(source, &shared_channel.runtime);
+            let (requests, writer) = requests(source, &shared_channel.runtime, &shared);
             (Body::Stream(requests), Some(writer))
         }
     };
@@ -398,7 +404,11 @@ where
 }
 
 /// The request stream of a request-streaming call, and the call's writer.
-fn requests<Req: Send + 'static>(source: RequestSource<Req>, runtime: &tokio::runtime::Handle) -> (Requests<Req>, Writer<Req>) {
+fn requests<Req: Send + 'static>(
+    source: RequestSource<Req>,
+    runtime: &tokio::runtime::Handle,
+    shared: &Arc<CallShared>,
+) -> (Requests<Req>, Writer<Req>) {
     match source.into_kind() {
         SourceKind::Writer => {
             let (writer, mut rx) = Writer::channel();
@@ -411,8 +421,9 @@ fn requests<Req: Send + 'static>(source: RequestSource<Req>, runtime: &tokio::ru
         SourceKind::Iter(iter) => (
             Box::pin(Pumped {
                 iter: Some(iter),
-                rx: None,
+                queue: None,
                 runtime: runtime.clone(),
+                request_size: shared.request_size(),
             }),
             Writer::with_source(),
         ),
@@ -420,11 +431,14 @@ fn requests<Req: Send + 'static>(source: RequestSource<Req>, runtime: &tokio::ru
 }
 
 /// A request iterator pulled on a blocking thread (it may block), started when the
-/// request body is first read.
+/// request body is first read. The thread refills the queue half of it at a time, so a fast
+/// iterator costs a wake-up per several requests, not per request.
 struct Pumped<Req> {
     iter: Option<Box<dyn Iterator<Item = rpc_core::OutgoingMessage<Req>> + Send>>,
-    rx: Option<mpsc::Receiver<Item<Req>>>,
+    queue: Option<Arc<Handoff<Item<Req>>>>,
     runtime: tokio::runtime::Handle,
+    /// Where the body notes the encoded size of the requests.
+    request_size: Arc<AtomicUsize>,
 }
 
 impl<Req: Send + 'static> Stream for Pumped<Req> {
@@ -433,20 +447,41 @@ impl<Req: Send + 'static> Stream for Pumped<Req> {
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Item<Req>>> {
         let this = &mut *self;
         if let Some(iter) = this.iter.take() {
-            let (tx, rx) = mpsc::channel(ITER_BUFFER);
+            let queue = Arc::new(Handoff::new(ITER_BUFFER));
+            let producer = Producer(queue.clone());
+            let request_size = this.request_size.clone();
             this.runtime.spawn_blocking(move || {
                 for m in iter {
-                    if tx.blocking_send(Item::Message(m)).is_err() {
+                    if let Some(ahead) = ITER_AHEAD_BYTES.checked_div(request_size.load(Ordering::Relaxed)) {
+                        producer.set_capacity(ahead.clamp(ITER_BUFFER_MIN, ITER_BUFFER_MAX));
+                    }
+                    if producer.push_blocking(Item::Message(m)).is_err() {
                         return;
                     }
                 }
-                let _ = tx.blocking_send(Item::End);
+                let _ = producer.push_blocking(Item::End);
             });
-            this.rx = Some(rx);
+            this.queue = Some(queue);
         }
-        match this.rx.as_mut() {
-            Some(rx) => rx.poll_recv(cx),
+        match &this.queue {
+            Some(queue) => {
+                let r = queue.poll_pop(cx);
+                if !matches!(r, Poll::Ready(Some(_))) {
+                    eprintln!("DBG poll {:?}", r.is_pending());
+                }
+                r
+            }
             None => Poll::Ready(None),
+        }
+    }
+}
+
+impl<Req> Drop for Pumped<Req> {
+    fn drop(&mut self) {
+        // A thread blocked on a full queue lets go of the iterator.
+        eprintln!("DBG pumped drop");
+        if let Some(queue) = &self.queue {
+            queue.close_consumer();
         }
     }
 }

@@ -3,12 +3,13 @@
 //! done callbacks, under one lock with one `Notify`.
 
 use crate::channelz::{ChannelNode, SocketNode};
+use crate::client::pipe::PipeStop;
 use crate::wire::count::Totals;
 use crate::wire::headers::{has_metadata, read_metadata};
 use rpc_core::observe::{AttemptObserver, CallEnd, ClientCallObserver};
 use rpc_core::{Metadata, RpcError, StatusCode};
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 use tokio::sync::Notify;
@@ -96,6 +97,8 @@ struct State {
     deadline: Option<Instant>,
     /// The channelz socket the current attempt's stream went out on.
     stream: Option<Arc<SocketNode>>,
+    /// hyper's tasks sending this call's request streams: stopped when the call ends.
+    pipes: Vec<Arc<PipeStop>>,
     /// The call's span (when a subscriber wants it), closed when the call ends.
     span: Option<tracing::Span>,
     /// The observed attempt that got response headers, ended with the call.
@@ -146,6 +149,9 @@ pub(crate) struct CallShared {
     parent: tracing::Span,
     /// The channel's channelz entry: the call counts there once, when it ends.
     channelz: Arc<ChannelNode>,
+    /// The encoded size of the last streamed request (0 before the first), so that a
+    /// request iterator's thread runs about as many bytes ahead whatever their size.
+    request_size: Arc<AtomicUsize>,
 }
 
 /// A call dropped before its end (its future or object went away) failed.
@@ -184,7 +190,30 @@ impl CallShared {
             deadline_generation: AtomicU64::new(0),
             observer: OnceLock::new(),
             parent: tracing::Span::current(),
+            request_size: Arc::default(),
         })
+    }
+
+    /// Ties the hyper task sending one of this call's request streams to the call: it is
+    /// stopped when the call ends (at once if it has ended).
+    pub(crate) fn attach_pipe(&self, pipe: Arc<PipeStop>) {
+        let mut state = self.lock();
+        if state.outcome.is_some() {
+            drop(state);
+            return pipe.stop();
+        }
+        state.pipes.push(pipe);
+    }
+
+    /// Notes the encoded size of a streamed request.
+    pub(crate) fn note_request_size(&self, bytes: usize) {
+        self.request_size.store(bytes, Ordering::Relaxed);
+    }
+
+    /// Where the encoded size of the last streamed request is noted (0 before the first),
+    /// for whoever produces the requests (without keeping the call alive).
+    pub(crate) fn request_size(&self) -> Arc<AtomicUsize> {
+        self.request_size.clone()
     }
 
     /// The span current where the call was made.
@@ -310,10 +339,14 @@ impl CallShared {
             if let Some(stream) = state.stream.take() {
                 stream.stream_ended(ok);
             }
-            ended = (state.span.take(), state.attempt.take(), code);
+            ended = (state.span.take(), state.attempt.take(), code, std::mem::take(&mut state.pipes));
             std::mem::take(&mut state.callbacks)
         };
-        let (span, attempt, code) = ended;
+        let (span, attempt, code, pipes) = ended;
+        // A request stream still being sent stops (its stream is reset) with the call.
+        for pipe in pipes {
+            pipe.stop();
+        }
         if let Some(a) = attempt {
             a.end(code);
         }

@@ -5,6 +5,7 @@
 //! compressed flag of the message it hands over.
 
 use super::context::{MessageHook, Rpc};
+use crate::handoff::{Handoff, Producer};
 use crate::server::pool::park_while;
 use crate::wire::count::PayloadCount;
 use crate::wire::frame::FrameDecoder;
@@ -17,10 +18,9 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
-use tokio::sync::mpsc;
 
-/// Requests read ahead for a blocking handler.
-const BLOCKING_REQUEST_BUFFER: usize = 8;
+/// Requests read ahead for a blocking handler (decoded, waiting for its worker).
+const BLOCKING_REQUEST_BUFFER: usize = 32;
 
 /// The decoded requests of one RPC, with their compressed flags.
 pub(crate) struct Requests<Req, C> {
@@ -132,54 +132,104 @@ where
 }
 
 /// The requests as a blocking handler's `RequestIterator`, fed by a task that reads the
-/// body (tied to the RPC: it stops when the RPC ends).
+/// body (tied to the RPC: it stops when the RPC ends). The task hands requests over in
+/// batches: a worker waiting for a request is woken once the task has queued every request
+/// the connection had for it, not once per request.
 pub(crate) fn iterator<Req, C>(rpc: &mut Rpc, mut requests: Requests<Req, C>) -> RequestIterator<Req>
 where
     Req: Send + 'static,
     C: Decoder<Req>,
 {
-    let (tx, mut rx) = mpsc::channel(BLOCKING_REQUEST_BUFFER);
+    let queue = Arc::new(Handoff::new(BLOCKING_REQUEST_BUFFER));
     // Set when the client ended its stream: a pump that stops without it was stopped by the
     // RPC's end (a cancellation, the deadline), which the handler must not read as the
     // end of a complete request stream.
     let complete = Arc::new(AtomicBool::new(false));
-    let completed = complete.clone();
+    let (producer, completed) = (Producer(queue.clone()), complete.clone());
     let pump = tokio::spawn(async move {
-        loop {
-            let Some(item) = requests.next().await else {
-                completed.store(true, Ordering::Release);
-                break;
-            };
-            let last = item.is_err();
-            if tx.send(item).await.is_err() || last {
-                break;
-            }
-        }
+        std::future::poll_fn(|cx| pump(&producer, &mut requests, &completed, cx)).await;
+        drop(producer);
     });
     rpc.attach_pump(pump.abort_handle());
-    let control = rpc.control.clone();
-    // The iterator ends after the first error or the end, whatever the pump does later.
-    let mut ended = false;
-    RequestIterator::new(std::iter::from_fn(move || {
-        if ended {
+    RequestIterator::new(Handed {
+        queue,
+        complete,
+        control: rpc.control.clone(),
+        ended: false,
+    })
+}
+
+/// Decodes and queues the requests the connection has, then announces them; ends when the
+/// requests end (or fail) or the handler dropped its iterator.
+fn pump<Req: Send + 'static, C: Decoder<Req>>(
+    queue: &Handoff<Result<(Req, bool), RpcError>>,
+    requests: &mut Requests<Req, C>,
+    complete: &AtomicBool,
+    cx: &mut Context<'_>,
+) -> Poll<()> {
+    loop {
+        match queue.poll_room(cx) {
+            Poll::Ready(true) => {}
+            Poll::Ready(false) => return Poll::Ready(()),
+            Poll::Pending => return Poll::Pending,
+        }
+        match Pin::new(&mut *requests).poll_next(cx) {
+            Poll::Ready(Some(item)) => {
+                let last = item.is_err();
+                if queue.try_push_quiet(item).is_err() || last {
+                    return Poll::Ready(());
+                }
+            }
+            Poll::Ready(None) => {
+                complete.store(true, Ordering::Release);
+                return Poll::Ready(());
+            }
+            Poll::Pending => {
+                queue.announce();
+                return Poll::Pending;
+            }
+        }
+    }
+}
+
+/// A blocking handler's requests, taken from the pump's queue.
+struct Handed<Req> {
+    queue: Arc<Handoff<Result<(Req, bool), RpcError>>>,
+    complete: Arc<AtomicBool>,
+    control: ContextControl,
+    /// The iterator ends after the first error or the end, whatever the pump does later.
+    ended: bool,
+}
+
+impl<Req> Iterator for Handed<Req> {
+    type Item = Result<Req, RpcError>;
+
+    fn next(&mut self) -> Option<Result<Req, RpcError>> {
+        if self.ended {
             return None;
         }
-        let next = match rx.try_recv() {
-            Ok(item) => Some(item),
-            Err(mpsc::error::TryRecvError::Disconnected) => None,
+        let next = match self.queue.try_pop() {
+            Some(item) => item,
             // Waiting for the client: the worker gives its place to the next RPC meanwhile.
-            Err(mpsc::error::TryRecvError::Empty) => park_while(|| rx.blocking_recv()),
+            None => park_while(|| self.queue.pop_blocking()),
         }
         .or_else(|| {
             let message = "the RPC ended (cancelled or past its deadline) before its request stream did";
-            (!complete.load(Ordering::Acquire)).then(|| Err(RpcError::cancelled(message)))
+            (!self.complete.load(Ordering::Acquire)).then(|| Err(RpcError::cancelled(message)))
         });
-        ended = !matches!(next, Some(Ok(_)));
+        self.ended = !matches!(next, Some(Ok(_)));
         next.map(|item| {
             item.map(|(req, compressed)| {
-                control.set_last_request_compressed(compressed);
+                self.control.set_last_request_compressed(compressed);
                 req
             })
         })
-    }))
+    }
+}
+
+impl<Req> Drop for Handed<Req> {
+    fn drop(&mut self) {
+        // The pump stops reading for a handler that no longer wants the requests.
+        self.queue.close_consumer();
+    }
 }
