@@ -41,8 +41,8 @@ pub(crate) const STREAM_BUFFER: usize = 8;
 /// How many requests a blocking request iterator may run ahead of the connection: at first,
 /// then about [`ITER_AHEAD_BYTES`] of them once their encoded size is known, between the
 /// bounds. The thread refills half the queue per wake-up.
-const ITER_BUFFER: usize = 16;
-const ITER_BUFFER_MIN: usize = 4;
+const ITER_BUFFER: usize = 4;
+const ITER_BUFFER_MIN: usize = 2;
 const ITER_BUFFER_MAX: usize = 128;
 const ITER_AHEAD_BYTES: usize = 64 * 1024;
 

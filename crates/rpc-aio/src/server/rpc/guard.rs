@@ -100,6 +100,16 @@ impl<T: Send + 'static> Future for Guarded<T> {
             && let Poll::Ready(r) = handler.as_mut().poll(cx)
         {
             this.handler = None;
+            // Cancelled while it was being polled (a stop's grace ended on another thread):
+            // an error it returned answers the cancellation, and the RPC ends with the
+            // cancellation's own status (UNAVAILABLE for a stop), as when it is seen first.
+            if r.is_err()
+                && this.detach
+                && this.watch.control.is_cancelled()
+                && let Poll::Ready(e) = this.watch.poll_ended(cx)
+            {
+                return Poll::Ready(Err(e));
+            }
             return Poll::Ready(r);
         }
         match this.watch.poll_ended(cx) {

@@ -20,9 +20,13 @@ use std::time::Instant;
 pub(crate) type Produced<Resp> = (Result<Resp, RpcError>, bool);
 
 /// Responses pulled ahead of the connection: about [`AHEAD_BYTES`] of encoded responses
-/// (measured as the connection encodes them), and between these many. The next batch is
-/// pulled once half are left, so small responses cost one hand-off to the pool per many.
-const AHEAD_MIN: usize = 16;
+/// (measured as the connection encodes them), and between these many (before the first
+/// is measured, [`AHEAD_START`]). The next batch is pulled once half are left, so small
+/// responses cost one hand-off to the pool per many. Large ones go two at a time: with
+/// sixteen 64 KiB responses (1 MiB) pulled per batch, the blocking server streamed 64 KiB
+/// messages at 0.53 of tonic in the full run of 2026-12-01; two at a time, 1.08-1.17.
+const AHEAD_MIN: usize = 2;
+const AHEAD_START: usize = 16;
 const AHEAD_MAX: usize = 256;
 /// How much a stream holds pulled ahead of the connection: as much as a stream's default
 /// HTTP/2 window, so a client that stops reading holds about twice its window.
@@ -77,7 +81,7 @@ impl<Resp: Send + 'static> Puller<Resp> {
     ) -> (Puller<Resp>, FirstBatch<Resp>) {
         let shared = Arc::new(Shared {
             state: Mutex::new(State {
-                ready: VecDeque::with_capacity(AHEAD_MIN),
+                ready: VecDeque::with_capacity(AHEAD_START),
                 iter: None,
                 pulling: true,
                 ended: false,
@@ -88,7 +92,7 @@ impl<Resp: Send + 'static> Puller<Resp> {
             ctx,
             control,
             deadline,
-            ahead: AtomicUsize::new(AHEAD_MIN),
+            ahead: AtomicUsize::new(AHEAD_START),
         });
         (Puller { shared: shared.clone() }, FirstBatch { shared, iter })
     }
