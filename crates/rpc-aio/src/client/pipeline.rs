@@ -464,13 +464,7 @@ impl<Req: Send + 'static> Stream for Pumped<Req> {
             this.queue = Some(queue);
         }
         match &this.queue {
-            Some(queue) => {
-                let r = queue.poll_pop(cx);
-                if !matches!(r, Poll::Ready(Some(_))) {
-                    eprintln!("DBG poll {:?}", r.is_pending());
-                }
-                r
-            }
+            Some(queue) => queue.poll_pop(cx),
             None => Poll::Ready(None),
         }
     }
@@ -479,7 +473,6 @@ impl<Req: Send + 'static> Stream for Pumped<Req> {
 impl<Req> Drop for Pumped<Req> {
     fn drop(&mut self) {
         // A thread blocked on a full queue lets go of the iterator.
-        eprintln!("DBG pumped drop");
         if let Some(queue) = &self.queue {
             queue.close_consumer();
         }
