@@ -156,22 +156,14 @@ impl Responses {
     /// it must not block.
     pub fn on_response(self, mut hook: impl FnMut(&mut (dyn Any + Send)) + Send + 'static) -> Responses {
         use futures::StreamExt;
-        let Responses {
-            inner,
-            initial,
-            call,
-            started,
-        } = self;
         Responses {
-            inner: Box::pin(inner.map(move |item| {
+            inner: Box::pin(self.inner.map(move |item| {
                 item.map(|mut m| {
                     hook(m.as_any_mut());
                     m
                 })
             })),
-            initial,
-            call,
-            started,
+            ..self
         }
     }
 
@@ -181,23 +173,15 @@ impl Responses {
     /// passed, or its reader went away) give the call's status if it has one, CANCELLED if
     /// not. It must not block.
     pub fn on_status(self, hook: impl FnOnce(&RpcOutcome) + Send + 'static) -> Responses {
-        let Responses {
-            inner,
-            initial,
-            call,
-            started,
-        } = self;
         let watched = Watched {
-            inner,
             hook: Some(Box::new(hook)),
-            call: call.clone(),
-            started: started.unwrap_or_else(Instant::now),
+            call: self.call.clone(),
+            started: self.started.unwrap_or_else(Instant::now),
+            inner: self.inner,
         };
         Responses {
             inner: Box::pin(watched),
-            initial,
-            call,
-            started,
+            ..self
         }
     }
 }

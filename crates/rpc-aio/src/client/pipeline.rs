@@ -451,8 +451,13 @@ impl<Req: Send + 'static> Stream for Pumped<Req> {
             let producer = Producer(queue.clone());
             let request_size = this.request_size.clone();
             this.runtime.spawn_blocking(move || {
+                let mut sized = 0;
                 for m in iter {
-                    if let Some(ahead) = ITER_AHEAD_BYTES.checked_div(request_size.load(Ordering::Relaxed)) {
+                    let size = request_size.load(Ordering::Relaxed);
+                    if size != sized
+                        && let Some(ahead) = ITER_AHEAD_BYTES.checked_div(size)
+                    {
+                        sized = size;
                         producer.set_capacity(ahead.clamp(ITER_BUFFER_MIN, ITER_BUFFER_MAX));
                     }
                     if producer.push_blocking(Item::Message(m)).is_err() {

@@ -207,7 +207,10 @@ impl CallShared {
 
     /// Notes the encoded size of a streamed request.
     pub(crate) fn note_request_size(&self, bytes: usize) {
-        self.request_size.store(bytes, Ordering::Relaxed);
+        // Written only when it changes: the request iterator's thread reads it per request.
+        if self.request_size.load(Ordering::Relaxed) != bytes {
+            self.request_size.store(bytes, Ordering::Relaxed);
+        }
     }
 
     /// Where the encoded size of the last streamed request is noted (0 before the first),

@@ -10,7 +10,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// How long a cancelled async handler may run on to notice its cancellation before it is dropped.
 const ABANDONED_HANDLER_LIMIT: Duration = Duration::from_secs(10);
@@ -21,6 +21,7 @@ impl Rpc {
         Watch {
             cancel: self.control.cancelled_future(),
             sleep: self.deadline.map(|d| Box::pin(tokio::time::sleep_until(d.into()))),
+            deadline: self.deadline,
             control: self.control.clone(),
             env: self.env.clone(),
         }
@@ -31,6 +32,7 @@ impl Rpc {
 pub(crate) struct Watch {
     cancel: Cancellation,
     sleep: Option<Pin<Box<tokio::time::Sleep>>>,
+    deadline: Option<Instant>,
     control: ContextControl,
     env: Arc<RpcEnv>,
 }
@@ -49,6 +51,15 @@ impl Watch {
             return Poll::Ready(self.env.admission.cancel_error());
         }
         Poll::Pending
+    }
+
+    /// The status to end the RPC with if it has ended by now, without waiting for the
+    /// timer or the cancellation's wake-up: its deadline has passed, or it was cancelled.
+    fn ended_now(&self) -> Option<RpcError> {
+        if self.deadline.is_some_and(|d| Instant::now() >= d) {
+            return Some(RpcError::deadline_exceeded("deadline exceeded"));
+        }
+        self.control.is_cancelled().then(|| self.env.admission.cancel_error())
     }
 }
 
@@ -100,13 +111,12 @@ impl<T: Send + 'static> Future for Guarded<T> {
             && let Poll::Ready(r) = handler.as_mut().poll(cx)
         {
             this.handler = None;
-            // Cancelled while it was being polled (a stop's grace ended on another thread):
-            // an error it returned answers the cancellation, and the RPC ends with the
-            // cancellation's own status (UNAVAILABLE for a stop), as when it is seen first.
+            // An error that comes once the RPC has ended (a stop's grace ended on another
+            // thread while the handler was polled; a blocking job skipped because the
+            // deadline passed in the queue, before the timer fired) answers that end: the
+            // RPC ends with the end's own status, as when the end is seen first.
             if r.is_err()
-                && this.detach
-                && this.watch.control.is_cancelled()
-                && let Poll::Ready(e) = this.watch.poll_ended(cx)
+                && let Some(e) = this.watch.ended_now()
             {
                 return Poll::Ready(Err(e));
             }

@@ -4,7 +4,7 @@
 //! and what it returns becomes the response ([`super::responses`]), which always ends with
 //! the final status and the trailing metadata.
 
-use super::context::{Rpc, RpcEnv, panicked};
+use super::context::{Rpc, panicked};
 use super::guard::Guarded;
 use super::pull::Puller;
 use super::requests::{self, Requests};
@@ -18,7 +18,6 @@ use rpc_core::codegen::{BlockingFn, MethodHandler};
 use rpc_core::{ResponseIterator, RpcError, ServicerContext};
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
-use std::time::Instant;
 use tokio::sync::oneshot;
 
 /// Serves one RPC with `handler`, its messages going through `codec`.
@@ -160,14 +159,10 @@ fn on_pool(rpc: &Rpc, job: impl FnOnce(&ServicerContext) + Send + 'static) -> Re
         })
 }
 
-/// The status of an RPC whose job never ran because the RPC ended while it waited for a
-/// worker: what ended it (its deadline, or a stop), as the RPC's watch would say; this
-/// may be seen before the watch's timer has fired.
-fn not_run(deadline: Option<Instant>, env: &RpcEnv) -> RpcError {
-    if deadline.is_some_and(|d| Instant::now() >= d) {
-        return RpcError::deadline_exceeded("deadline exceeded (the handler did not run: it waited for a worker)");
-    }
-    env.admission.cancel_error()
+/// What a blocking job that never ran answers (the RPC ended while it waited for a
+/// worker); [`Guarded`] replaces it with the status of what ended the RPC.
+fn not_run() -> RpcError {
+    RpcError::cancelled("the handler did not run: the RPC ended while it waited for a worker")
 }
 
 async fn blocking_unary<In, Resp, C>(rpc: Rpc, f: BlockingFn<In, Resp>, input: In, codec: Arc<C>) -> http::Response<ServerBody>
@@ -184,12 +179,7 @@ where
     if let Err(e) = submitted {
         return error_response(rpc, e);
     }
-    let (deadline, env) = (rpc.deadline, rpc.env.clone());
-    let wait = async move {
-        rx.await
-            .unwrap_or_else(|_| Err(not_run(deadline, &env)))
-            .map(|m| Source::One(Some(m)))
-    };
+    let wait = async move { rx.await.unwrap_or_else(|_| Err(not_run())).map(|m| Source::One(Some(m))) };
     let handler = Guarded::new(&rpc, Box::pin(wait), false);
     answer(rpc, handler, codec).await
 }
@@ -227,10 +217,9 @@ where
     if let Err(e) = submitted {
         return error_response(rpc, e);
     }
-    let (deadline, env) = (rpc.deadline, rpc.env.clone());
     let wait = Guarded::new(
         &rpc,
-        Box::pin(async move { started_rx.await.unwrap_or_else(|_| Err(not_run(deadline, &env))) }),
+        Box::pin(async move { started_rx.await.unwrap_or_else(|_| Err(not_run())) }),
         false,
     );
     match wait.await {
