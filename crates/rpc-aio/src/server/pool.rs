@@ -14,6 +14,10 @@
 //! the next responses of a streaming handler) go first and are never refused for a full
 //! queue.
 //!
+//! A job queued from a runtime task wakes an idle worker at the end of the runtime's tick
+//! rather than at once, so a burst of RPCs read together costs one wake-up, not one per
+//! RPC (see `WorkerPool::dispatch`).
+//!
 //! Workers are never on the path to shutdown: a stop does not wait for them, and a worker
 //! stuck in a handler that never returns is simply left behind.
 
@@ -48,6 +52,10 @@ struct State {
     starting: usize,
     /// Workers waiting on the network inside a job ([`park_while`]).
     parked: usize,
+    /// Idle workers notified that have not taken the lock back yet.
+    woken: usize,
+    /// A task is scheduled to wake idle workers at the end of the runtime's tick.
+    wake_scheduled: bool,
     closed: bool,
 }
 
@@ -60,6 +68,11 @@ impl State {
     /// Queued jobs that no idle or starting worker will take.
     fn unserved(&self) -> usize {
         self.queue.len().saturating_sub(self.idle + self.starting)
+    }
+
+    /// Whether a queued job waits for an idle worker that nobody has woken yet.
+    fn should_wake(&self) -> bool {
+        self.queue.len() > self.starting + self.woken && self.idle > self.woken
     }
 }
 
@@ -130,7 +143,7 @@ impl WorkerPool {
             return Err(self.full());
         }
         st.queue.push_back(Box::new(job));
-        self.dispatch(st)
+        self.dispatch(st, true)
     }
 
     /// Runs `job`, which continues an admitted RPC, before any queued new RPC; never
@@ -141,33 +154,70 @@ impl WorkerPool {
             return Err(self.full());
         }
         st.queue.push_front(Box::new(job));
-        self.dispatch(st)
+        self.dispatch(st, false)
     }
 
-    /// Gets the jobs queued (one just pushed) served: wakes an idle worker, or starts one.
-    fn dispatch(&self, mut st: MutexGuard<'_, State>) -> Result<(), PoolFull> {
-        if st.idle > 0 && st.idle + st.starting >= st.queue.len() {
-            drop(st);
-            self.inner.available.notify_one();
-            return Ok(());
-        }
-        if st.unserved() > 0 && self.inner.may_start(&st) {
+    /// Gets the jobs queued (one just pushed) served: starts a thread for a job no worker
+    /// will take, and wakes idle workers, at once or (`defer`, called on a runtime) at the
+    /// end of the runtime's tick.
+    ///
+    /// Deferring is what makes a burst of RPCs cost one wake-up: on one core, a woken
+    /// worker preempts the runtime thread, so waking it per job means two context switches
+    /// per RPC. Woken once the runtime has read everything at hand, it finds the whole
+    /// burst queued and runs it while the runtime waits, and the runtime then writes all
+    /// the answers in one go. A worker that is busy takes the next job without a wake-up.
+    fn dispatch(&self, mut st: MutexGuard<'_, State>, defer: bool) -> Result<(), PoolFull> {
+        let start = st.unserved() > 0 && self.inner.may_start(&st);
+        if start {
             st.workers += 1;
             st.starting += 1;
-            drop(st);
+        }
+        let mut wake = st.should_wake();
+        if wake && defer {
+            wake = !st.wake_scheduled && !self.schedule_wake(&mut st);
+        }
+        drop(st);
+        if start {
             // Without a thread the job still waits for the next free worker.
             let _ = self.spawn_worker();
-            return Ok(());
         }
-        // Every worker is busy (a busy worker takes the next job without waiting) or the
-        // idle ones are outnumbered: wake one only if one waits, since a notify is a
-        // system call even when nobody waits.
-        let idle = st.idle > 0;
-        drop(st);
-        if idle {
-            self.inner.available.notify_one();
+        if wake {
+            self.wake_idle(false);
         }
         Ok(())
+    }
+
+    /// Schedules [`wake_idle`](Self::wake_idle) to run after the tasks the runtime has ready (a
+    /// yielding task runs once the runtime next polls its driver or parks); false when not
+    /// on a runtime.
+    fn schedule_wake(&self, st: &mut State) -> bool {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return false;
+        };
+        st.wake_scheduled = true;
+        // The guard wakes the workers even if the task is dropped unrun (runtime shutdown).
+        let guard = WakeOnDrop(self.clone());
+        runtime.spawn(async move {
+            tokio::task::yield_now().await;
+            drop(guard);
+        });
+        true
+    }
+
+    /// Wakes idle workers, one at a time, while a queued job waits for one that nobody has
+    /// woken. One at a time, because on one core a woken worker runs at once and may
+    /// empty the queue before the next would be woken.
+    fn wake_idle(&self, scheduled: bool) {
+        let mut st = self.inner.lock();
+        if scheduled {
+            st.wake_scheduled = false;
+        }
+        while st.should_wake() {
+            st.woken += 1;
+            drop(st);
+            self.inner.available.notify_one();
+            st = self.inner.lock();
+        }
     }
 
     fn spawn_worker(&self) -> std::io::Result<()> {
@@ -261,6 +311,7 @@ fn work(inner: Arc<Inner>) {
                 let (next, timeout) = inner.available.wait_timeout(st, IDLE_LIFETIME).unwrap_or_else(|p| p.into_inner());
                 st = next;
                 st.idle -= 1;
+                st.woken = st.woken.saturating_sub(1);
                 if timeout.timed_out() && st.queue.is_empty() {
                     st.workers -= 1;
                     return;
@@ -269,6 +320,15 @@ fn work(inner: Arc<Inner>) {
         };
         // Jobs catch their own panics; this one is a last line of defence for the thread.
         let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+    }
+}
+
+/// Wakes the pool's idle workers when dropped.
+struct WakeOnDrop(WorkerPool);
+
+impl Drop for WakeOnDrop {
+    fn drop(&mut self) {
+        self.0.wake_idle(true);
     }
 }
 
@@ -341,6 +401,29 @@ mod tests {
         assert_eq!(done_rx.recv_timeout(Duration::from_secs(30)).unwrap(), "second job");
         drop(release_tx);
         assert_eq!(done_rx.recv_timeout(Duration::from_secs(30)).unwrap(), "parked job");
+        pool.close();
+    }
+
+    #[test]
+    fn a_job_queued_from_a_runtime_runs_even_if_the_runtime_ends_before_its_tick_does() {
+        let pool = WorkerPool::new(2, 8, 0);
+        // A first job starts a worker, which then waits idle.
+        let (tx, rx) = mpsc::channel();
+        pool.execute(move || tx.send(()).unwrap()).unwrap();
+        rx.recv_timeout(Duration::from_secs(30)).unwrap();
+        let until = std::time::Instant::now() + Duration::from_secs(30);
+        while pool.inner.lock().idle == 0 {
+            assert!(std::time::Instant::now() < until, "the worker never went idle");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        // Queued from a runtime, the job's wake-up waits for the end of the runtime's
+        // tick, which never comes: the runtime is dropped first. The worker is woken all
+        // the same (without that it would sleep out its idle minute).
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let (tx, rx) = mpsc::channel();
+        runtime.block_on(async { pool.execute(move || tx.send("ran").unwrap()).unwrap() });
+        drop(runtime);
+        assert_eq!(rx.recv_timeout(Duration::from_secs(30)).unwrap(), "ran");
         pool.close();
     }
 
