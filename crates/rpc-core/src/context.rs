@@ -86,7 +86,6 @@ struct State {
     code: Option<StatusCode>,
     details: Option<String>,
     compression: Option<Compression>,
-    disable_next_compression: bool,
     callbacks: Vec<Callback>,
     terminated: bool,
     wakers: Vec<Waker>,
@@ -100,6 +99,9 @@ struct Inner {
     cancelled: AtomicBool,
     /// Whether the request message handed to the handler last was compressed on the wire.
     last_request_compressed: AtomicBool,
+    /// The handler asked for its next response to go uncompressed (read per streamed
+    /// response, so outside the lock).
+    disable_next_compression: AtomicBool,
     state: Mutex<State>,
     cancel_signal: Condvar,
 }
@@ -139,6 +141,7 @@ impl ServicerContext {
             info,
             cancelled: AtomicBool::new(false),
             last_request_compressed: AtomicBool::new(false),
+            disable_next_compression: AtomicBool::new(false),
             state: Mutex::new(State {
                 initial_metadata_sender,
                 ..State::default()
@@ -361,7 +364,7 @@ impl ServicerContext {
 
     /// Sends the next response message uncompressed.
     pub fn disable_next_message_compression(&self) {
-        self.inner.lock().disable_next_compression = true;
+        self.inner.disable_next_compression.store(true, Ordering::Release);
     }
 }
 
@@ -442,7 +445,9 @@ impl ContextControl {
 
     /// Whether the next message should go uncompressed (and clears the flag).
     pub fn take_disable_next_compression(&self) -> bool {
-        std::mem::take(&mut self.inner.lock().disable_next_compression)
+        // A load first: the flag is rarely set, and a swap would write the line each time.
+        let flag = &self.inner.disable_next_compression;
+        flag.load(Ordering::Acquire) && flag.swap(false, Ordering::AcqRel)
     }
 
     /// Ends the RPC: marks it inactive, wakes waiters and runs the callbacks once, in
