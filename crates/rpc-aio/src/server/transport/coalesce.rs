@@ -1,4 +1,4 @@
-//! Coalescing a connection's writes across the RPCs that answer in the same tick.
+//! Coalescing a server connection's writes across the RPCs answered in the same tick.
 //!
 //! hyper runs each stream's handler in a task of its own, and each answer wakes the
 //! connection task, which tokio runs next (its LIFO slot): the connection would write each
@@ -9,98 +9,73 @@
 //! frames in h2's buffer, and the next poll writes them all in one go. A connection with
 //! one stream open (a ping-pong) writes at once.
 //!
-//! A round is one poll of the connection task ([`Rounds`] marks them): a write is held in
-//! the poll that first tries one, and everything goes through in the next poll, which may
-//! write many times (large messages); the poll after that starts a new round.
+//! Only the server does this. Measured with 64 unary calls in flight between rpc-aio's
+//! client and server (each on its own core), coalescing on one side made the run 10-15%
+//! faster, and on both sides 15-30% slower than on neither: the two sides then pass the
+//! calls back and forth in whole batches, each idle while the other works, instead of
+//! overlapping.
+//!
+//! The IO tells the rounds apart by itself, and cannot hold anything twice: a held write
+//! wakes the task, and the next write it is asked for (h2 retries in its next poll) goes
+//! through, as do all writes after it until a read finds nothing more to read (which h2
+//! does once per poll, before it writes); the first write after that starts a new round.
 
-use std::future::Future;
 use std::io;
 use std::pin::Pin;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU8, Ordering};
 use std::task::{Context, Poll};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-/// No write held back in this round: the first one (while busy) is.
-const OPEN: u8 = 0;
-/// A write was held back in this poll; the task has woken itself.
-const HELD: u8 = 1;
-/// The poll after a held write: everything goes through.
-const THROUGH: u8 = 2;
-
-/// The round state one connection's IO and its task share.
-#[derive(Debug, Default)]
-pub(crate) struct Round(AtomicU8);
-
-impl Round {
-    /// Called at the start of each poll of the connection task.
-    fn next_poll(&self) {
-        let next = match self.0.load(Ordering::Relaxed) {
-            HELD => THROUGH,
-            _ => OPEN,
-        };
-        self.0.store(next, Ordering::Relaxed);
-    }
-}
-
-/// Marks each poll of the connection future `F` as a new round for its IO.
-pub(crate) struct Rounds<F> {
-    inner: Pin<Box<F>>,
-    round: Arc<Round>,
-}
-
-impl<F> Rounds<F> {
-    pub(crate) fn new(inner: F, round: Arc<Round>) -> Rounds<F> {
-        Rounds {
-            inner: Box::pin(inner),
-            round,
-        }
-    }
-
-    /// The connection future (for calls such as a graceful shutdown).
-    pub(crate) fn inner(&mut self) -> Pin<&mut F> {
-        self.inner.as_mut()
-    }
-}
-
-impl<F: Future> Future for Rounds<F> {
-    type Output = F::Output;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        self.round.next_poll();
-        self.inner.as_mut().poll(cx)
-    }
+/// Where a connection is in its round of writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Round {
+    /// The next write (while busy) is held.
+    Open,
+    /// A write was held and the task woken: the next one goes through.
+    Held,
+    /// Writes go through until a read finds nothing more.
+    Through,
 }
 
 /// A connection's IO whose writes are held back once per round while `busy` says so.
 pub(crate) struct Coalesced<IO, B> {
     io: IO,
-    round: Arc<Round>,
+    round: Round,
     busy: B,
 }
 
 impl<IO, B: Fn() -> bool> Coalesced<IO, B> {
-    pub(crate) fn new(io: IO, round: Arc<Round>, busy: B) -> Coalesced<IO, B> {
-        Coalesced { io, round, busy }
+    pub(crate) fn new(io: IO, busy: B) -> Coalesced<IO, B> {
+        Coalesced {
+            io,
+            round: Round::Open,
+            busy,
+        }
     }
 
     /// Whether this write is to wait for the next poll (and the task is woken for it).
-    fn hold(&self, cx: &mut Context<'_>) -> bool {
-        match self.round.0.load(Ordering::Relaxed) {
-            OPEN if (self.busy)() => {
-                self.round.0.store(HELD, Ordering::Relaxed);
+    fn hold(&mut self, cx: &mut Context<'_>) -> bool {
+        match self.round {
+            Round::Open if (self.busy)() => {
+                self.round = Round::Held;
                 cx.waker().wake_by_ref();
                 true
             }
-            HELD => true,
-            _ => false,
+            Round::Open => false,
+            Round::Held | Round::Through => {
+                self.round = Round::Through;
+                false
+            }
         }
     }
 }
 
 impl<IO: AsyncRead + Unpin, B: Unpin> AsyncRead for Coalesced<IO, B> {
     fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.io).poll_read(cx, buf)
+        let polled = Pin::new(&mut self.io).poll_read(cx, buf);
+        if polled.is_pending() && self.round == Round::Through {
+            self.round = Round::Open;
+        }
+        polled
     }
 }
 
@@ -135,7 +110,8 @@ impl<IO: AsyncWrite + Unpin, B: Fn() -> bool + Unpin> AsyncWrite for Coalesced<I
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::{AtomicBool, AtomicUsize};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
     /// Counts the wake-ups of the task.
     struct CountWakes(AtomicUsize);
@@ -146,8 +122,38 @@ mod tests {
         }
     }
 
-    fn write(io: &mut Coalesced<Vec<u8>, impl Fn() -> bool + Unpin>, cx: &mut Context<'_>, bytes: &[u8]) -> Poll<usize> {
+    /// An IO that reads nothing yet (always `Pending`) and keeps what is written.
+    #[derive(Default)]
+    struct Sink(Vec<u8>);
+
+    impl AsyncRead for Sink {
+        fn poll_read(self: Pin<&mut Self>, _: &mut Context<'_>, _: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+            Poll::Pending
+        }
+    }
+
+    impl AsyncWrite for Sink {
+        fn poll_write(mut self: Pin<&mut Self>, _: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+            self.0.extend_from_slice(buf);
+            Poll::Ready(Ok(buf.len()))
+        }
+        fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+        fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    type Io = Coalesced<Sink, Box<dyn Fn() -> bool + Unpin>>;
+
+    fn write(io: &mut Io, cx: &mut Context<'_>, bytes: &[u8]) -> Poll<usize> {
         Pin::new(io).poll_write(cx, bytes).map(|r| r.unwrap())
+    }
+
+    fn read_nothing(io: &mut Io, cx: &mut Context<'_>) {
+        let mut space = [0u8; 8];
+        assert!(Pin::new(io).poll_read(cx, &mut ReadBuf::new(&mut space)).is_pending());
     }
 
     #[test]
@@ -156,30 +162,34 @@ mod tests {
         let waker = std::task::Waker::from(wakes.clone());
         let mut cx = Context::from_waker(&waker);
         let busy = Arc::new(AtomicBool::new(true));
-        let round = Arc::new(Round::default());
         let flag = busy.clone();
-        let mut io = Coalesced::new(Vec::new(), round.clone(), move || flag.load(Ordering::Relaxed));
+        let mut io: Io = Coalesced::new(Sink::default(), Box::new(move || flag.load(Ordering::Relaxed)));
 
-        round.next_poll();
+        // A poll: reads until nothing is left, then writes.
+        read_nothing(&mut io, &mut cx);
         assert!(write(&mut io, &mut cx, b"a").is_pending(), "held back while busy");
         assert_eq!(wakes.0.load(Ordering::Relaxed), 1, "the task is woken to write it");
-        assert!(write(&mut io, &mut cx, b"a").is_pending(), "still held in the same poll");
-        assert_eq!(wakes.0.load(Ordering::Relaxed), 1, "woken once");
-        assert!(io.io.is_empty());
+        assert!(io.io.0.is_empty());
 
-        round.next_poll();
-        assert_eq!(write(&mut io, &mut cx, b"ab"), Poll::Ready(2), "the next poll writes");
-        assert_eq!(write(&mut io, &mut cx, b"c"), Poll::Ready(1), "as often as it needs to");
-        assert_eq!(io.io, b"abc");
+        // The next poll: the read finds nothing, and the write goes through, as often as
+        // it is asked for.
+        read_nothing(&mut io, &mut cx);
+        assert_eq!(write(&mut io, &mut cx, b"ab"), Poll::Ready(2));
+        assert_eq!(write(&mut io, &mut cx, b"c"), Poll::Ready(1));
+        assert_eq!(io.io.0, b"abc");
 
-        round.next_poll();
-        assert!(write(&mut io, &mut cx, b"d").is_pending(), "a new round holds again");
-
-        busy.store(false, Ordering::Relaxed);
-        round.next_poll();
-        round.next_poll();
-        assert_eq!(write(&mut io, &mut cx, b"d"), Poll::Ready(1), "one stream open: written at once");
+        // A new round holds again.
+        read_nothing(&mut io, &mut cx);
+        assert!(write(&mut io, &mut cx, b"d").is_pending());
+        // Even without a read in between, the retry is never held twice.
+        assert_eq!(write(&mut io, &mut cx, b"d"), Poll::Ready(1));
         assert_eq!(wakes.0.load(Ordering::Relaxed), 2);
-        assert_eq!(io.io, b"abcd");
+
+        // One stream open: written at once.
+        busy.store(false, Ordering::Relaxed);
+        read_nothing(&mut io, &mut cx);
+        assert_eq!(write(&mut io, &mut cx, b"e"), Poll::Ready(1));
+        assert_eq!(wakes.0.load(Ordering::Relaxed), 2);
+        assert_eq!(io.io.0, b"abcde");
     }
 }

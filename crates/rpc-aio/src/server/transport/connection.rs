@@ -6,7 +6,7 @@
 //! closed after `max_connection_age_grace`); and a client that pings too often is told to
 //! go away.
 
-use super::coalesce::{Coalesced, Round, Rounds};
+use super::coalesce::Coalesced;
 use super::keepalive::WatchedIo;
 use crate::server::dispatch::{ConnectionService, Peer, ServerShared};
 use crate::server::lifecycle::Phase;
@@ -62,16 +62,16 @@ where
     };
     let io = WatchedIo::new(io, o.keepalive_min_time);
     let (too_many_pings, handshaken) = (io.too_many_pings.clone(), io.handshaken.clone());
-    let round = Arc::new(Round::default());
     let busy = move || open.open.load(Ordering::Relaxed) > 1;
-    let io = Coalesced::new(io, round.clone(), busy);
-    let mut conn = Rounds::new(builder.serve_connection(TokioIo::new(io), service), round);
+    let io = Coalesced::new(io, busy);
+    let conn = builder.serve_connection(TokioIo::new(io), service);
+    tokio::pin!(conn);
     let mut draining = false;
     match *phase.borrow_and_update() {
         p if p >= Phase::Closing => return,
         p if p >= Phase::Draining => {
             draining = true;
-            conn.inner().graceful_shutdown();
+            conn.as_mut().graceful_shutdown();
         }
         _ => {}
     }
@@ -82,10 +82,10 @@ where
     // Set once the connection has been told to go away on its own account (too many
     // pings, age, idleness): when it is closed whatever is still running.
     let mut cut_off: Option<Instant> = None;
-    let go_away = |conn: &mut Rounds<_>, draining: &mut bool, cut_off: &mut Option<Instant>, grace: Option<Duration>| {
+    let go_away = |conn: Pin<&mut _>, draining: &mut bool, cut_off: &mut Option<Instant>, grace: Option<Duration>| {
         if !*draining {
             *draining = true;
-            hyper::server::conn::http2::Connection::graceful_shutdown(conn.inner());
+            hyper::server::conn::http2::Connection::graceful_shutdown(conn);
         }
         if let Some(at) = grace.and_then(|g| Instant::now().checked_add(g)) {
             *cut_off = Some(cut_off.map_or(at, |c| c.min(at)));
@@ -93,7 +93,7 @@ where
     };
     loop {
         tokio::select! {
-            r = &mut conn => {
+            r = conn.as_mut() => {
                 if let Err(e) = r {
                     tracing::debug!("connection ended: {e}");
                 }
@@ -106,7 +106,7 @@ where
                 }
                 if now >= Phase::Draining && !draining {
                     draining = true;
-                    conn.inner().graceful_shutdown();
+                    conn.as_mut().graceful_shutdown();
                 }
             }
             () = handshaken.notified(), if handshake_by.is_some() => handshake_by = None,
@@ -125,7 +125,7 @@ where
             () = until(age_at) => {
                 age_at = None;
                 tracing::debug!(peer = %peer_address, "connection reached max_connection_age: sending GOAWAY");
-                go_away(&mut conn, &mut draining, &mut cut_off, o.max_connection_age_grace);
+                go_away(conn.as_mut(), &mut draining, &mut cut_off, o.max_connection_age_grace);
             }
             () = streams_idle(streams.as_deref()), if idle_at.is_none() && !draining => {
                 idle_at = idle_deadline(streams.as_deref(), o.max_connection_idle);
@@ -135,7 +135,7 @@ where
                     Some(since) if since.elapsed() >= o.max_connection_idle.unwrap_or(Duration::MAX) => {
                         tracing::debug!(peer = %peer_address, "connection idle for max_connection_idle: sending GOAWAY");
                         idle_at = None;
-                        go_away(&mut conn, &mut draining, &mut cut_off, o.max_connection_age_grace);
+                        go_away(conn.as_mut(), &mut draining, &mut cut_off, o.max_connection_age_grace);
                     }
                     // Busy (the next end of the last stream sets the deadline again), or
                     // idle again since more recently.
