@@ -137,10 +137,12 @@ impl Drop for SocketFile {
     }
 }
 
-/// The live connections of a server.
+/// The live connections of a server, and its accept loops (each holds its listening
+/// socket, and a Unix port its socket file, until it ends).
 #[derive(Default)]
 pub(crate) struct Connections {
     count: AtomicUsize,
+    listening: AtomicUsize,
     gone: Notify,
 }
 
@@ -149,13 +151,14 @@ impl Connections {
         self.count.load(Ordering::Acquire)
     }
 
-    /// Waits until no connection is open.
+    /// Waits until no connection is open and every accept loop has ended (so a stopped
+    /// server's ports are closed and its socket files removed).
     pub(crate) async fn wait_closed(&self) {
         loop {
             let notified = self.gone.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
-            if self.count() == 0 {
+            if self.count() == 0 && self.listening.load(Ordering::Acquire) == 0 {
                 return;
             }
             notified.await;
@@ -163,19 +166,33 @@ impl Connections {
     }
 }
 
-struct Counted(Arc<Connections>);
+/// One connection (or, `listener`, one accept loop) counted open until dropped.
+struct Counted {
+    connections: Arc<Connections>,
+    listener: bool,
+}
 
 impl Counted {
     fn new(c: &Arc<Connections>) -> Counted {
-        c.count.fetch_add(1, Ordering::AcqRel);
-        Counted(c.clone())
+        Counted::of(c, false)
+    }
+
+    fn of(c: &Arc<Connections>, listener: bool) -> Counted {
+        let counter = if listener { &c.listening } else { &c.count };
+        counter.fetch_add(1, Ordering::AcqRel);
+        Counted {
+            connections: c.clone(),
+            listener,
+        }
     }
 }
 
 impl Drop for Counted {
     fn drop(&mut self) {
-        if self.0.count.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.0.gone.notify_waiters();
+        let c = &self.connections;
+        let counter = if self.listener { &c.listening } else { &c.count };
+        if counter.fetch_sub(1, Ordering::AcqRel) == 1 {
+            c.gone.notify_waiters();
         }
     }
 }
@@ -193,7 +210,12 @@ pub(crate) fn serve_port(port: Port, shared: Arc<ServerShared>, connections: Arc
         shared,
         connections,
     };
-    tokio::spawn(accept_loop(listener, accepting));
+    let counted = Counted::of(&accepting.connections, true);
+    tokio::spawn(async move {
+        accept_loop(listener, accepting).await;
+        // After the listener (and a Unix port's socket file) is dropped.
+        drop(counted);
+    });
     Ok(())
 }
 
