@@ -219,6 +219,7 @@ impl Reader {
 
     /// The next message or the end. A transport error comes back as the hyper error's
     /// description for the caller to map.
+    #[inline]
     pub(crate) fn poll_read<Resp, D: Decoder<Resp> + ?Sized>(
         &mut self,
         codec: &D,

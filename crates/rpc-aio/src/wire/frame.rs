@@ -5,7 +5,7 @@
 //! is known, before any of it is buffered), and says of each whether it came compressed.
 
 use super::compression::{self, DecompressError};
-use bytes::{Buf, BufMut, Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 use rpc_core::codec::Encoder;
 use rpc_core::{Compression, RpcError};
 
@@ -48,6 +48,7 @@ impl FrameEncoder {
 
     /// Appends `message` as one frame to `out`, compressed unless `plain` (or the stream is
     /// not compressed).
+    #[inline]
     pub(crate) fn encode<T, E: Encoder<T> + ?Sized>(
         &mut self,
         codec: &E,
@@ -56,7 +57,7 @@ impl FrameEncoder {
         out: &mut BytesMut,
     ) -> Result<(), RpcError> {
         let start = out.len();
-        out.put_bytes(0, PREFIX_LEN);
+        out.extend_from_slice(&[0; PREFIX_LEN]);
         let compression = self.compression.filter(|_| !plain);
         let len = match compression {
             None => {
@@ -87,6 +88,7 @@ impl FrameEncoder {
         Ok(())
     }
 
+    #[inline]
     fn check_len(&self, len: usize) -> Result<(), RpcError> {
         match self.max_len {
             Some(max) if len > max => Err(send_too_large(len, max)),
@@ -137,9 +139,11 @@ impl FrameDecoder {
         if self.chunk.is_empty() {
             self.chunk = chunk;
         } else {
-            // Two chunks outstanding: gather them.
-            self.buf.extend_from_slice(&std::mem::take(&mut self.chunk));
-            self.buf.extend_from_slice(&chunk);
+            // Two chunks outstanding (the decoder was not read to the end): join them.
+            let mut joined = BytesMut::with_capacity(self.chunk.len() + chunk.len());
+            joined.extend_from_slice(&self.chunk);
+            joined.extend_from_slice(&chunk);
+            self.chunk = joined.freeze();
         }
     }
 
@@ -150,7 +154,24 @@ impl FrameDecoder {
 
     /// The next whole message, `Ok(None)` when more bytes are needed. After an error the
     /// decoder stays failed.
+    #[inline]
     pub(crate) fn next(&mut self) -> Result<Option<Received>, RpcError> {
+        // The common case, in line: an uncompressed frame within the limit, whole in the
+        // current chunk, nothing gathered.
+        if self.chunk.len() >= PREFIX_LEN && self.pending.is_none() && self.buf.is_empty() && !self.failed {
+            let head = &self.chunk[..PREFIX_LEN];
+            let len = u32::from_be_bytes([head[1], head[2], head[3], head[4]]) as usize;
+            if head[0] == 0 && len <= self.limit && self.chunk.len() - PREFIX_LEN >= len {
+                self.chunk.advance(PREFIX_LEN);
+                let data = if len == 0 { Bytes::new() } else { self.chunk.split_to(len) };
+                return Ok(Some(Received { data, compressed: false }));
+            }
+        }
+        self.next_slow()
+    }
+
+    #[inline(never)]
+    fn next_slow(&mut self) -> Result<Option<Received>, RpcError> {
         if self.failed {
             return Ok(None);
         }
@@ -162,33 +183,47 @@ impl FrameDecoder {
     }
 
     fn next_inner(&mut self) -> Result<Option<Received>, RpcError> {
-        // Fast path: nothing gathered, and the current chunk holds a whole frame.
-        if self.buf.is_empty() && self.pending.is_none() && self.chunk.len() >= PREFIX_LEN {
+        if self.buf.is_empty() && self.pending.is_none() {
+            // Nothing gathered: read the current chunk in place.
+            if self.chunk.len() < PREFIX_LEN {
+                self.buf.extend_from_slice(&std::mem::take(&mut self.chunk));
+                return Ok(None);
+            }
             let (compressed, len) = self.prefix(&self.chunk[..PREFIX_LEN])?;
-            if self.chunk.len() >= PREFIX_LEN + len {
-                self.chunk.advance(PREFIX_LEN);
+            self.chunk.advance(PREFIX_LEN);
+            if self.chunk.len() >= len {
                 let data = self.chunk.split_to(len);
                 return self.finish(compressed, data).map(Some);
             }
-        }
-        if !self.chunk.is_empty() {
+            // A frame split across chunks: gather it.
+            self.pending = Some((compressed, len));
+            self.buf.reserve(len);
             self.buf.extend_from_slice(&std::mem::take(&mut self.chunk));
+            return Ok(None);
         }
+        // Gathering: take from the chunk only what completes the prefix, then the frame, so
+        // the frames after it are read in place again.
         if self.pending.is_none() {
+            let take = (PREFIX_LEN - self.buf.len()).min(self.chunk.len());
+            self.buf.extend_from_slice(&self.chunk[..take]);
+            self.chunk.advance(take);
             if self.buf.len() < PREFIX_LEN {
                 return Ok(None);
             }
             let prefix = self.prefix(&self.buf[..PREFIX_LEN])?;
-            self.buf.advance(PREFIX_LEN);
+            self.buf.clear();
+            self.buf.reserve(prefix.1);
             self.pending = Some(prefix);
         }
         let Some((compressed, len)) = self.pending else { return Ok(None) };
+        let take = (len - self.buf.len()).min(self.chunk.len());
+        self.buf.extend_from_slice(&self.chunk[..take]);
+        self.chunk.advance(take);
         if self.buf.len() < len {
-            self.buf.reserve(len - self.buf.len());
             return Ok(None);
         }
         self.pending = None;
-        let data = self.buf.split_to(len).freeze();
+        let data = self.buf.split().freeze();
         self.finish(compressed, data).map(Some)
     }
 
@@ -303,6 +338,29 @@ mod tests {
             got.extend(drain(&mut d));
         }
         assert_eq!(got.len(), 3, "one byte at a time");
+        // Three chunks, split at any two points; read after each chunk, or only at the end.
+        for i in 0..=wire.len() {
+            for j in i..=wire.len() {
+                for read_between in [true, false] {
+                    let mut d = FrameDecoder::new(10, None);
+                    let mut got = Vec::new();
+                    for part in [&wire[..i], &wire[i..j], &wire[j..]] {
+                        d.push(Bytes::copy_from_slice(part));
+                        if read_between {
+                            got.extend(drain(&mut d));
+                        }
+                    }
+                    got.extend(drain(&mut d));
+                    let texts: Vec<&[u8]> = got.iter().map(|m| &m.data[..]).collect();
+                    assert_eq!(
+                        texts,
+                        [&b"abc"[..], b"", b"0123456789"],
+                        "splits at {i} and {j}, read between: {read_between}"
+                    );
+                    assert!(!d.has_partial());
+                }
+            }
+        }
     }
 
     #[test]

@@ -105,12 +105,16 @@ where
         if matches!(this.phase, Phase::Done) {
             return Poll::Ready(None);
         }
-        // A call may be polled from any thread or executor: its timers are the channel
-        // runtime's.
-        let _entered = tokio::runtime::Handle::try_current().is_err().then(|| this.channel.runtime.enter());
+        // A call may be polled from any thread or executor: its start (interceptors, the
+        // attempt) and its timers are the channel runtime's. Reading the responses needs no
+        // runtime, so the streaming path pays nothing for this.
+        let _entered = (!matches!(this.phase, Phase::Reading(_)))
+            .then(|| enter(&this.channel.runtime))
+            .flatten();
         if !*this.armed {
             *this.armed = true;
             if let Some(d) = *this.deadline {
+                let _entered = enter(&this.channel.runtime);
                 this.timer.set(Some(tokio::time::sleep_until(d.into())));
             }
         }
@@ -122,7 +126,10 @@ where
                 match this.shared.deadline() {
                     Some(d) => match this.timer.as_mut().as_pin_mut() {
                         Some(t) => t.reset(d.into()),
-                        None => this.timer.set(Some(tokio::time::sleep_until(d.into()))),
+                        None => {
+                            let _entered = enter(&this.channel.runtime);
+                            this.timer.set(Some(tokio::time::sleep_until(d.into())))
+                        }
                     },
                     None => this.timer.set(None),
                 }
@@ -189,6 +196,11 @@ where
             return end(this.phase, this.active, this.shared, outcome);
         }
     }
+}
+
+/// Enters `runtime` unless the calling thread is in a runtime already.
+fn enter(runtime: &tokio::runtime::Handle) -> Option<tokio::runtime::EnterGuard<'_>> {
+    tokio::runtime::Handle::try_current().is_err().then(|| runtime.enter())
 }
 
 /// Ends the call with `outcome`: records it (unless the call already ended, e.g. it was

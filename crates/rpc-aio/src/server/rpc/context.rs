@@ -45,6 +45,7 @@ impl RpcHooks {
     }
 
     /// Runs the response hooks on `message`, innermost first (responses travel outwards).
+    #[inline]
     pub(crate) fn on_response(&self, message: &mut (dyn Any + Send)) {
         for hook in self.response.iter().rev() {
             hook(message);
