@@ -27,7 +27,7 @@ pub(crate) type Produced<Resp> = (Result<Resp, RpcError>, bool);
 /// messages at 0.53 of tonic in the full run of 2026-12-01; two at a time, 1.08-1.17.
 const AHEAD_MIN: usize = 2;
 const AHEAD_START: usize = 16;
-const AHEAD_MAX: usize = 256;
+const AHEAD_MAX: usize = 2048;
 /// How much a stream holds pulled ahead of the connection: as much as a stream's default
 /// HTTP/2 window, so a client that stops reading holds about twice its window.
 const AHEAD_BYTES: usize = 64 * 1024;
