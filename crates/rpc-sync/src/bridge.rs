@@ -9,7 +9,9 @@
 //! the thread directly. So a blocking call costs one thread hop each way and no task of its
 //! own. Work that must run on the runtime itself (a future of the user's given to
 //! `RuntimeHandle::block_on`) is spawned there and its `JoinHandle` waited on the same way.
-//! The functions take the runtime's tokio handle (the private runtime's, see `runtime.rs`).
+//! The functions take the runtime's tokio handle (the private runtime's, see `runtime.rs`),
+//! but for [`wait_call`], the per-message wait of a call object, whose futures enter the
+//! runtime themselves where they need it.
 //!
 //! Waiting is refused on a thread inside a tokio runtime (see [`may_block`]): blocking a
 //! runtime's thread could stall the very tasks the wait needs. The one exception is a
@@ -74,6 +76,17 @@ pub(crate) fn wait<F: Future>(runtime: &tokio::runtime::Handle, future: F) -> Re
     park_on(runtime, future, None).ok_or_else(|| RpcError::internal("rpc-sync wait ended without a result"))
 }
 
+/// Like [`wait`], for the futures of a call object that run once per message (a read, a
+/// write). These enter the runtime themselves where they need it (a call's start, its
+/// timers), so the wait does not: a streamed message then costs no runtime entry.
+///
+/// # Errors
+/// As [`wait`].
+pub(crate) fn wait_call<F: Future>(future: F) -> Result<F::Output, RpcError> {
+    may_block()?;
+    park_on_thread(future, None).ok_or_else(|| RpcError::internal("rpc-sync wait ended without a result"))
+}
+
 /// Like [`wait`], giving up at `deadline`: `Ok(None)` then (the future is dropped, so it
 /// should be a borrow of something that goes on).
 ///
@@ -104,15 +117,28 @@ impl Wake for Unpark {
 /// it finishes (`Some`) or `deadline` passes (`None`). A spurious unpark only costs a poll.
 fn park_on<F: Future>(runtime: &tokio::runtime::Handle, future: F, deadline: Option<Instant>) -> Option<F::Output> {
     let _entered = runtime.enter();
+    park_on_thread(future, deadline)
+}
+
+/// [`park_on`] without entering the runtime.
+fn park_on_thread<F: Future>(future: F, deadline: Option<Instant>) -> Option<F::Output> {
     let mut future = std::pin::pin!(future);
-    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
-    let mut cx = Context::from_waker(&waker);
-    if let Poll::Ready(v) = future.as_mut().poll(&mut cx) {
-        return Some(v);
-    }
-    // Waiting on the network: a server's worker (a handler calling another server) gives
-    // its place to the next RPC meanwhile.
-    rpc_aio::__engine::park_worker_while(|| park_until_ready(&mut cx, future, deadline))
+    // The thread's waker is made once: a wait per streamed message then allocates nothing.
+    THREAD_WAKER.with(|waker| {
+        let mut cx = Context::from_waker(waker);
+        if let Poll::Ready(v) = future.as_mut().poll(&mut cx) {
+            return Some(v);
+        }
+        // Waiting on the network: a server's worker (a handler calling another server)
+        // gives its place to the next RPC meanwhile.
+        rpc_aio::__engine::park_worker_while(|| park_until_ready(&mut cx, future, deadline))
+    })
+}
+
+thread_local! {
+    /// The waker that unparks this thread (a stale copy held by an earlier wait's future
+    /// only costs a spurious unpark, which costs a poll).
+    static THREAD_WAKER: Waker = Waker::from(Arc::new(Unpark(std::thread::current())));
 }
 
 /// The rest of [`park_on`], after a first poll found the future pending.

@@ -260,7 +260,7 @@ impl<K: kind::ManyResponses, Req, Resp: Send + 'static> Iterator for Call<K, Req
         if self.finished {
             return None;
         }
-        match bridge::wait(self.runtime.handle(), self.inner.next()) {
+        match bridge::wait_call(self.inner.next()) {
             Ok(Some(item)) => Some(item),
             Ok(None) => {
                 self.finished = true;
@@ -297,7 +297,7 @@ impl<K: kind::ManyRequests, Req: Send + 'static, Resp: Send + 'static> Call<K, R
     /// # Errors
     /// As [`write`](Self::write).
     pub fn write_with(&mut self, request: Req, options: WriteOptions) -> Result<(), RpcError> {
-        bridge::wait(self.runtime.handle(), self.inner.write_with(request, options))?
+        bridge::wait_call(self.inner.write_with(request, options))?
     }
 
     /// Says no more requests will be written (half-closes the request stream).

@@ -35,7 +35,7 @@ impl<Req: Send + 'static> RequestSender<Req> {
     /// for it, or for the deadline); FAILED_PRECONDITION after `done_writing`, or on a
     /// thread inside an async runtime.
     pub fn write(&mut self, request: Req) -> Result<(), RpcError> {
-        bridge::wait(self.runtime.handle(), self.inner.write(request))?
+        bridge::wait_call(self.inner.write(request))?
     }
 
     /// Sends one request with per-message options.
@@ -43,7 +43,7 @@ impl<Req: Send + 'static> RequestSender<Req> {
     /// # Errors
     /// As [`write`](Self::write).
     pub fn write_with(&mut self, request: Req, options: WriteOptions) -> Result<(), RpcError> {
-        bridge::wait(self.runtime.handle(), self.inner.write_with(request, options))?
+        bridge::wait_call(self.inner.write_with(request, options))?
     }
 
     /// Says no more requests will be written.
