@@ -43,7 +43,7 @@ pub(crate) const STREAM_BUFFER: usize = 8;
 /// bounds. The thread refills half the queue per wake-up.
 const ITER_BUFFER: usize = 4;
 const ITER_BUFFER_MIN: usize = 2;
-const ITER_BUFFER_MAX: usize = 128;
+const ITER_BUFFER_MAX: usize = 1024;
 const ITER_AHEAD_BYTES: usize = 64 * 1024;
 
 /// A method path, without allocating for generated code's `&'static str`.
