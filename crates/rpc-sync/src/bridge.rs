@@ -124,15 +124,23 @@ fn park_on<F: Future>(runtime: &tokio::runtime::Handle, future: F, deadline: Opt
 fn park_on_thread<F: Future>(future: F, deadline: Option<Instant>) -> Option<F::Output> {
     let mut future = std::pin::pin!(future);
     // The thread's waker is made once: a wait per streamed message then allocates nothing.
-    THREAD_WAKER.with(|waker| {
-        let mut cx = Context::from_waker(waker);
-        if let Poll::Ready(v) = future.as_mut().poll(&mut cx) {
-            return Some(v);
-        }
-        // Waiting on the network: a server's worker (a handler calling another server)
-        // gives its place to the next RPC meanwhile.
-        rpc_aio::__engine::park_worker_while(|| park_until_ready(&mut cx, future, deadline))
-    })
+    if let Ok(out) = THREAD_WAKER.try_with(|waker| poll_parking(waker, future.as_mut(), deadline)) {
+        return out;
+    }
+    // A wait from a thread-local's destructor, once this one is gone: a waker of its own.
+    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
+    poll_parking(&waker, future, deadline)
+}
+
+/// Polls `future` with `waker`, parking between polls.
+fn poll_parking<F: Future>(waker: &Waker, mut future: std::pin::Pin<&mut F>, deadline: Option<Instant>) -> Option<F::Output> {
+    let mut cx = Context::from_waker(waker);
+    if let Poll::Ready(v) = future.as_mut().poll(&mut cx) {
+        return Some(v);
+    }
+    // Waiting on the network: a server's worker (a handler calling another server) gives
+    // its place to the next RPC meanwhile.
+    rpc_aio::__engine::park_worker_while(|| park_until_ready(&mut cx, future, deadline))
 }
 
 thread_local! {
