@@ -41,6 +41,12 @@ impl Waiter {
     }
 }
 
+/// How many items of `item_size` bytes make about `bytes`, between `min` and `max`: the
+/// one sizing rule of the queues and read-aheads that move messages in batches.
+pub(crate) fn capacity_for(bytes: usize, item_size: usize, min: usize, max: usize) -> usize {
+    (bytes / item_size.max(1)).clamp(min, max)
+}
+
 /// The queue; share it in an `Arc` between the two sides.
 pub(crate) struct Handoff<T> {
     state: Mutex<State<T>>,

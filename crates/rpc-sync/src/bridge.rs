@@ -72,8 +72,8 @@ pub(crate) fn may_block() -> Result<(), RpcError> {
 /// FAILED_PRECONDITION on a thread inside an async runtime (the future is not polled).
 pub(crate) fn wait<F: Future>(runtime: &tokio::runtime::Handle, future: F) -> Result<F::Output, RpcError> {
     may_block()?;
-    // Without a deadline the wait only returns once the future is ready.
-    park_on(runtime, future, None).ok_or_else(|| RpcError::internal("rpc-sync wait ended without a result"))
+    let _entered = runtime.enter();
+    until_ready(future)
 }
 
 /// Like [`wait`], for the futures of a call object that run once per message (a read, a
@@ -84,6 +84,11 @@ pub(crate) fn wait<F: Future>(runtime: &tokio::runtime::Handle, future: F) -> Re
 /// As [`wait`].
 pub(crate) fn wait_call<F: Future>(future: F) -> Result<F::Output, RpcError> {
     may_block()?;
+    until_ready(future)
+}
+
+/// Parks on `future` with no deadline: it only returns once the future is ready.
+fn until_ready<F: Future>(future: F) -> Result<F::Output, RpcError> {
     park_on_thread(future, None).ok_or_else(|| RpcError::internal("rpc-sync wait ended without a result"))
 }
 

@@ -23,7 +23,7 @@ use super::channel::{Channel, ChannelShared};
 use super::errors::{When, from_hyper};
 use super::interceptor::{AnyMessage, ClientCallDetails, Next, RequestHook, Responses};
 use super::prepare;
-use crate::handoff::{Handoff, Producer};
+use crate::handoff::{Handoff, Producer, capacity_for};
 use crate::wire::{headers, status};
 use bytes::{Bytes, BytesMut};
 use futures::future::BoxFuture;
@@ -454,11 +454,10 @@ impl<Req: Send + 'static> Stream for Pumped<Req> {
                 let mut sized = 0;
                 for m in iter {
                     let size = request_size.load(Ordering::Relaxed);
-                    if size != sized
-                        && let Some(ahead) = ITER_AHEAD_BYTES.checked_div(size)
-                    {
+                    // 0: no request encoded yet.
+                    if size != sized && size > 0 {
                         sized = size;
-                        producer.set_capacity(ahead.clamp(ITER_BUFFER_MIN, ITER_BUFFER_MAX));
+                        producer.set_capacity(capacity_for(ITER_AHEAD_BYTES, size, ITER_BUFFER_MIN, ITER_BUFFER_MAX));
                     }
                     if producer.push_blocking(Item::Message(m)).is_err() {
                         return;

@@ -97,6 +97,12 @@ impl FrameEncoder {
     }
 }
 
+/// The message length a frame's prefix announces (`head` holds at least the prefix).
+#[inline]
+fn frame_len(head: &[u8]) -> u32 {
+    u32::from_be_bytes([head[1], head[2], head[3], head[4]])
+}
+
 /// One received message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Received {
@@ -160,7 +166,7 @@ impl FrameDecoder {
         // current chunk, nothing gathered.
         if self.chunk.len() >= PREFIX_LEN && self.pending.is_none() && self.buf.is_empty() && !self.failed {
             let head = &self.chunk[..PREFIX_LEN];
-            let len = u32::from_be_bytes([head[1], head[2], head[3], head[4]]) as usize;
+            let len = frame_len(head) as usize;
             if head[0] == 0 && len <= self.limit && self.chunk.len() - PREFIX_LEN >= len {
                 self.chunk.advance(PREFIX_LEN);
                 let data = if len == 0 { Bytes::new() } else { self.chunk.split_to(len) };
@@ -233,7 +239,7 @@ impl FrameDecoder {
             1 => true,
             flag => return Err(RpcError::internal(format!("invalid gRPC frame: compressed flag {flag}"))),
         };
-        let len = u32::from_be_bytes([prefix[1], prefix[2], prefix[3], prefix[4]]);
+        let len = frame_len(prefix);
         if u64::from(len) > self.limit as u64 {
             return Err(received_too_large(u64::from(len), self.limit));
         }
@@ -289,7 +295,7 @@ impl FrameDecoder {
         if head.len() < PREFIX_LEN {
             return None;
         }
-        let len = u64::from(u32::from_be_bytes([head[1], head[2], head[3], head[4]]));
+        let len = u64::from(frame_len(head));
         (len > self.limit as u64).then_some(len)
     }
 }

@@ -6,6 +6,7 @@
 
 use super::context::panicked;
 use crate::deadline;
+use crate::handoff::capacity_for;
 use crate::server::pool::WorkerPool;
 use rpc_core::{ContextControl, ResponseIterator, RpcError, ServicerContext};
 use std::collections::VecDeque;
@@ -131,7 +132,7 @@ impl<Resp: Send + 'static> Puller<Resp> {
     /// Tells the puller how large an encoded response was, so that it pulls about
     /// [`AHEAD_BYTES`] ahead.
     pub(crate) fn record_size(&self, bytes: usize) {
-        let ahead = (AHEAD_BYTES / bytes.max(1)).clamp(AHEAD_MIN, AHEAD_MAX);
+        let ahead = capacity_for(AHEAD_BYTES, bytes, AHEAD_MIN, AHEAD_MAX);
         self.shared.ahead.store(ahead, Ordering::Relaxed);
     }
 

@@ -5,7 +5,7 @@
 //! compressed flag of the message it hands over.
 
 use super::context::{MessageHook, Rpc};
-use crate::handoff::{Handoff, Producer};
+use crate::handoff::{Handoff, Producer, capacity_for};
 use crate::server::pool::park_while;
 use crate::wire::count::PayloadCount;
 use crate::wire::frame::{FrameDecoder, PREFIX_LEN};
@@ -191,8 +191,12 @@ fn pump<Req: Send + 'static, C: Decoder<Req>>(
             Poll::Ready(Some(item)) => {
                 if requests.last_size != *sized {
                     *sized = requests.last_size;
-                    let ahead = BLOCKING_AHEAD_BYTES / (*sized).max(1);
-                    queue.set_capacity(ahead.clamp(BLOCKING_REQUEST_MIN, BLOCKING_REQUEST_MAX));
+                    queue.set_capacity(capacity_for(
+                        BLOCKING_AHEAD_BYTES,
+                        *sized,
+                        BLOCKING_REQUEST_MIN,
+                        BLOCKING_REQUEST_MAX,
+                    ));
                 }
                 let last = item.is_err();
                 if queue.try_push_quiet(item).is_err() || last {
