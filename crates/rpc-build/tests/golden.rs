@@ -1,16 +1,19 @@
 //! Golden files: the code generated for `proto/helloworld.proto` and `proto/route_guide.proto`
 //! is committed under `tests/golden/`, so a change to the generator shows in review as a
-//! change to what users get. Each test regenerates one file and fails with a line diff
-//! when it differs; `UPDATE_GOLDEN=1 cargo test -p rpc-build --test golden` rewrites them.
+//! change to what users get. Each package's file is committed in its parts (the messages,
+//! the descriptors, the client stub, the blocking servicer, the async servicer, the
+//! registration), one golden file each, so each part reads on its own. Each test
+//! regenerates one package and fails with a line diff of every part that differs;
+//! `UPDATE_GOLDEN=1 cargo test -p rpc-build --test golden` rewrites them.
 
 use std::path::{Path, PathBuf};
 
-/// Lines put before the generated code in a golden file (they keep the tidy test's
-/// `//!` rule and say where the file comes from); not part of the comparison's subject.
-fn header(proto: &str) -> String {
+/// Lines put before each part in a golden file (they keep the tidy test's `//!` rule and
+/// say where the part comes from); not part of the comparison's subject.
+fn header(proto: &str, part: &str) -> String {
     format!(
-        "//! Golden copy of what rpc-build generates for `proto/{proto}`, checked by\n\
-         //! `crates/rpc-build/tests/golden.rs`. Do not edit: rewrite it with\n\
+        "//! Golden copy of the {part} of what rpc-build generates for `proto/{proto}`,\n\
+         //! checked by `crates/rpc-build/tests/golden.rs`. Do not edit: rewrite it with\n\
          //! `UPDATE_GOLDEN=1 cargo test -p rpc-build --test golden`.\n"
     )
 }
@@ -29,36 +32,137 @@ fn generate(proto: &str, package_file: &str) -> String {
     std::fs::read_to_string(out.join(package_file)).expect("the package file was written")
 }
 
-fn check(proto: &str, package_file: &str, golden_name: &str) {
-    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden").join(golden_name);
-    let expected = format!("{}{}", header(proto), generate(proto, package_file));
-    if std::env::var_os("UPDATE_GOLDEN").is_some_and(|v| v == "1") {
-        std::fs::create_dir_all(golden.parent().unwrap()).unwrap();
-        std::fs::write(&golden, &expected).unwrap();
-        eprintln!("rewrote {}", golden.display());
-        return;
+/// One part of a generated package file: its golden file's name, what the header calls it,
+/// and how the line of its first item begins (`None`: the part starts the file).
+struct Part {
+    file: &'static str,
+    name: &'static str,
+    first_item: Option<String>,
+}
+
+/// The parts of the file generated for a package with the one service `service` (its Rust
+/// name, e.g. `RouteGuide`) whose constants are prefixed `constant` (e.g. `ROUTE_GUIDE`).
+fn parts(service: &str, constant: &str) -> Vec<Part> {
+    let part = |file, name, first_item: Option<String>| Part { file, name, first_item };
+    vec![
+        part("messages.rs", "message types", None),
+        part(
+            "descriptors.rs",
+            "service descriptors",
+            Some(format!("pub const {constant}_SERVICE_NAME:")),
+        ),
+        part("client.rs", "client stub", Some(format!("pub struct {service}Stub<C>"))),
+        part(
+            "blocking_servicer.rs",
+            "blocking servicer",
+            Some(format!("pub trait {service}Servicer:")),
+        ),
+        part(
+            "async_servicer.rs",
+            "async servicer",
+            Some(format!("pub trait Async{service}Servicer:")),
+        ),
+        part(
+            "registration.rs",
+            "registration and file descriptors",
+            Some(format!("pub trait {service}ServicerKind<M>")),
+        ),
+    ]
+}
+
+/// Cuts `code` into `parts`: a part starts after the last top-level item ending (a line
+/// `}` or `};`) before the line of its first item, so the item's docs and attributes go
+/// with it.
+fn split<'a>(code: &'a str, parts: &[Part]) -> Result<Vec<&'a str>, String> {
+    let mut starts = vec![0];
+    for part in parts.iter().skip(1) {
+        let first = part.first_item.as_deref().unwrap_or_default();
+        let from = *starts.last().unwrap_or(&0);
+        let at = code[from..]
+            .match_indices('\n')
+            .map(|(i, _)| from + i + 1)
+            .find(|&i| code[i..].starts_with(first))
+            .ok_or_else(|| {
+                format!(
+                    "no line starting `{first}` after the {}: cut the parts anew",
+                    parts[starts.len() - 1].name
+                )
+            })?;
+        let end = code[from..at]
+            .match_indices('\n')
+            .map(|(i, _)| from + i + 1)
+            .rfind(|&i| i < at && matches!(code[i..].lines().next(), Some("}" | "};")))
+            .ok_or_else(|| format!("no item ends before `{first}`"))?;
+        let after = end + code[end..].find('\n').map_or(code.len() - end, |i| i + 1);
+        starts.push(after);
     }
-    // Line endings a checkout may have changed are not a difference.
-    let committed = std::fs::read_to_string(&golden).unwrap_or_default().replace("\r\n", "\n");
-    if committed != expected {
-        panic!(
-            "the code generated for proto/{proto} differs from tests/golden/{golden_name}.\n\
-             If the change is meant, rewrite the golden file with\n\
-             \x20   UPDATE_GOLDEN=1 cargo test -p rpc-build --test golden\n\
-             and commit it. Lines of the golden file (-) and of the generated code (+):\n{}",
-            diff_summary(&committed, &expected)
-        );
+    starts.push(code.len());
+    Ok(starts.windows(2).map(|w| &code[w[0]..w[1]]).collect())
+}
+
+fn check(proto: &str, package_file: &str, golden_dir: &str, parts: &[Part]) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden").join(golden_dir);
+    let generated = generate(proto, package_file);
+    let pieces = split(&generated, parts).unwrap_or_else(|e| panic!("proto/{proto}: {e}"));
+    let update = std::env::var_os("UPDATE_GOLDEN").is_some_and(|v| v == "1");
+    let mut differ = String::new();
+    for (part, piece) in parts.iter().zip(pieces) {
+        let golden = dir.join(part.file);
+        let expected = format!("{}{piece}", header(proto, part.name));
+        if update {
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(&golden, &expected).unwrap();
+            eprintln!("rewrote {}", golden.display());
+            continue;
+        }
+        // Line endings a checkout may have changed are not a difference.
+        let committed = std::fs::read_to_string(&golden).unwrap_or_default().replace("\r\n", "\n");
+        if committed != expected {
+            differ.push_str(&format!(
+                "tests/golden/{golden_dir}/{}: lines of the golden file (-) and of the generated code (+):\n{}",
+                part.file,
+                diff_summary(&committed, &expected)
+            ));
+        }
     }
+    assert!(
+        differ.is_empty(),
+        "the code generated for proto/{proto} differs from tests/golden/{golden_dir}/.\n\
+         If the change is meant, rewrite the golden files with\n\
+         \x20   UPDATE_GOLDEN=1 cargo test -p rpc-build --test golden\n\
+         and commit them.\n{differ}"
+    );
 }
 
 #[test]
-fn helloworld_matches_its_golden_file() {
-    check("helloworld.proto", "helloworld.rs", "helloworld.rs");
+fn helloworld_matches_its_golden_files() {
+    check("helloworld.proto", "helloworld.rs", "helloworld", &parts("Greeter", "GREETER"));
 }
 
 #[test]
-fn route_guide_matches_its_golden_file() {
-    check("route_guide.proto", "routeguide.rs", "route_guide.rs");
+fn route_guide_matches_its_golden_files() {
+    check(
+        "route_guide.proto",
+        "routeguide.rs",
+        "route_guide",
+        &parts("RouteGuide", "ROUTE_GUIDE"),
+    );
+}
+
+#[test]
+fn the_parts_put_together_are_the_generated_file() {
+    let code = "// m\nstruct A {\n}\n/// d\npub const X_SERVICE_NAME: &str = \"\";\nstatic S: u8 = {\n};\n/// s\n#[derive(Clone)]\npub struct XStub<C> {\n}\n\
+                pub trait XServicer: Send {\n}\npub trait AsyncXServicer: Send {\n}\npub trait XServicerKind<M> {\n}\nconst F: u8 = 0;\n";
+    let pieces = split(code, &parts("X", "X")).unwrap();
+    assert_eq!(pieces.concat(), code, "nothing is lost or repeated");
+    assert_eq!(pieces[0], "// m\nstruct A {\n}\n");
+    assert_eq!(pieces[1], "/// d\npub const X_SERVICE_NAME: &str = \"\";\nstatic S: u8 = {\n};\n");
+    assert_eq!(
+        pieces[2], "/// s\n#[derive(Clone)]\npub struct XStub<C> {\n}\n",
+        "docs and attributes go with their item"
+    );
+    assert_eq!(pieces[5], "pub trait XServicerKind<M> {\n}\nconst F: u8 = 0;\n");
+    assert!(split("struct A {\n}\n", &parts("X", "X")).unwrap_err().contains("X_SERVICE_NAME"));
 }
 
 /// How many changed lines the summary shows before it stops.
