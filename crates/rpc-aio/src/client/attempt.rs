@@ -22,6 +22,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tracing::Instrument;
 
+// The gRPC request header names, made once: inserting a custom name given as a `&str`
+// copies it into an allocation on every request.
+const GRPC_ACCEPT_ENCODING: http::HeaderName = http::HeaderName::from_static("grpc-accept-encoding");
+const GRPC_ENCODING: http::HeaderName = http::HeaderName::from_static("grpc-encoding");
+const GRPC_TIMEOUT: http::HeaderName = http::HeaderName::from_static("grpc-timeout");
+const GRPC_PREVIOUS_ATTEMPTS: http::HeaderName = http::HeaderName::from_static(PREVIOUS_ATTEMPTS_KEY);
+
 /// What a call sends.
 pub(crate) enum Body<Req> {
     /// One request.
@@ -186,12 +193,12 @@ async fn send(
     headers.insert(http::header::CONTENT_TYPE, CONTENT_TYPE);
     headers.insert(http::header::TE, http::HeaderValue::from_static("trailers"));
     headers.insert(http::header::USER_AGENT, channel.user_agent.clone());
-    headers.insert("grpc-accept-encoding", http::HeaderValue::from_static(ACCEPT_ENCODING));
+    headers.insert(GRPC_ACCEPT_ENCODING, http::HeaderValue::from_static(ACCEPT_ENCODING));
     if let Some(c) = prepared.compression {
-        headers.insert("grpc-encoding", http::HeaderValue::from_static(c.name()));
+        headers.insert(GRPC_ENCODING, http::HeaderValue::from_static(c.name()));
     }
     if previous > 0 {
-        headers.insert(PREVIOUS_ATTEMPTS_KEY, http::HeaderValue::from(previous));
+        headers.insert(GRPC_PREVIOUS_ATTEMPTS, http::HeaderValue::from(previous));
     }
     write_metadata(&prepared.metadata, headers);
     let mut req = Some(req);
@@ -207,7 +214,7 @@ async fn send(
         if let Some(d) = prepared.deadline {
             let left = d.saturating_duration_since(Instant::now());
             if let Ok(v) = http::HeaderValue::try_from(rpc_core::timeout::encode_grpc_timeout(left)) {
-                r.headers_mut().insert("grpc-timeout", v);
+                r.headers_mut().insert(GRPC_TIMEOUT, v);
             }
         }
         match sender.try_send_request(r).await {

@@ -100,7 +100,14 @@ impl Body for ClientBody {
 
     fn size_hint(&self) -> http_body::SizeHint {
         match &self.kind {
-            Kind::Full(Some(f)) => http_body::SizeHint::with_exact(f.len() as u64),
+            // Not exact: hyper would add a `content-length` header to every unary request
+            // (an allocation, a header to encode and for the server to check) that gRPC
+            // does not use.
+            Kind::Full(Some(f)) => {
+                let mut hint = http_body::SizeHint::new();
+                hint.set_upper(f.len() as u64);
+                hint
+            }
             Kind::Full(None) => http_body::SizeHint::with_exact(0),
             Kind::Stream(body) => body.size_hint(),
         }

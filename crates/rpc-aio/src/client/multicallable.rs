@@ -237,7 +237,14 @@ impl<K, Req, Resp> MultiCallable<K, Req, Resp> {
     /// implementation of the codegen contract.
     #[doc(hidden)]
     pub fn for_method(channel: &Channel, method: &'static MethodDescriptor) -> Self {
-        MultiCallable::new(channel, MethodPath::Static(method.path), ProstCodec)
+        // Generated stubs make one per call: the codec is shared, not allocated each time.
+        static PROST: std::sync::LazyLock<Arc<ProstCodec>> = std::sync::LazyLock::new(|| Arc::new(ProstCodec));
+        MultiCallable {
+            channel: channel.clone(),
+            path: MethodPath::Static(method.path),
+            codec: PROST.clone(),
+            _types: PhantomData,
+        }
     }
 }
 

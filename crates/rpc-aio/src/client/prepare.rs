@@ -60,8 +60,6 @@ where
         obs.client_call(&ClientCall::new(&details.method, &target, span), &mut details.metadata)
     });
     call.observe(span, observer);
-    let path = http::uri::PathAndQuery::try_from(details.method.as_str())
-        .map_err(|_| RpcError::internal(format!("invalid method path {:?}", details.method)))?;
     // The call's own deadline bounds the wait for the resolver's first answer; call
     // credentials a plaintext channel must not carry are refused before anything happens.
     call.set_deadline(details.deadline);
@@ -129,6 +127,10 @@ where
         }
         Body::Stream(requests) => Request::Once(Some(ClientBody::streaming(requests, codec, encoder, call.clone()))),
     };
+    // The method's string becomes the path without a copy (it is not needed after this).
+    let method_name = std::mem::take(&mut details.method).into_bytes();
+    let path = http::uri::PathAndQuery::from_maybe_shared(bytes::Bytes::from(method_name))
+        .map_err(|_| RpcError::internal("invalid method path: it must be /package.Service/Method, in characters a URI path allows"))?;
     let prepared = Prepared {
         path,
         metadata,

@@ -51,7 +51,9 @@ pub(crate) fn write_metadata(metadata: &Metadata, headers: &mut http::HeaderMap)
 /// `content-type`, `te`, ...) are left out. Text that is not UTF-8 is kept with
 /// replacement characters; a `-bin` value that is not base64 is skipped.
 pub(crate) fn read_metadata(headers: &http::HeaderMap) -> Metadata {
-    let mut md = Metadata::with_capacity(headers.len());
+    // Sized for the application entries only: a response that has none (the usual case)
+    // then costs no allocation.
+    let mut md = Metadata::with_capacity(headers.keys().filter(|k| !is_protocol_key(k.as_str())).count());
     for (name, value) in headers {
         let key = name.as_str();
         if is_protocol_key(key) {

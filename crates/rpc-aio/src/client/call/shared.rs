@@ -151,7 +151,7 @@ pub(crate) struct CallShared {
     channelz: Arc<ChannelNode>,
     /// The encoded size of the last streamed request (0 before the first), so that a
     /// request iterator's thread runs about as many bytes ahead whatever their size.
-    request_size: Arc<AtomicUsize>,
+    request_size: OnceLock<Arc<AtomicUsize>>,
 }
 
 /// A call dropped before its end (its future or object went away) failed.
@@ -190,7 +190,8 @@ impl CallShared {
             deadline_generation: AtomicU64::new(0),
             observer: OnceLock::new(),
             parent: tracing::Span::current(),
-            request_size: Arc::default(),
+            // Made when a request stream first needs it: a unary call allocates nothing.
+            request_size: OnceLock::new(),
         })
     }
 
@@ -208,15 +209,16 @@ impl CallShared {
     /// Notes the encoded size of a streamed request.
     pub(crate) fn note_request_size(&self, bytes: usize) {
         // Written only when it changes: the request iterator's thread reads it per request.
-        if self.request_size.load(Ordering::Relaxed) != bytes {
-            self.request_size.store(bytes, Ordering::Relaxed);
+        let size = self.request_size.get_or_init(Arc::default);
+        if size.load(Ordering::Relaxed) != bytes {
+            size.store(bytes, Ordering::Relaxed);
         }
     }
 
     /// Where the encoded size of the last streamed request is noted (0 before the first),
     /// for whoever produces the requests (without keeping the call alive).
     pub(crate) fn request_size(&self) -> Arc<AtomicUsize> {
-        self.request_size.clone()
+        self.request_size.get_or_init(Arc::default).clone()
     }
 
     /// The span current where the call was made.
