@@ -17,8 +17,16 @@ use std::time::{Duration, Instant};
 
 /// The authentication facts of a connection: the transport security type and, with
 /// mutual TLS, the client certificate's subject and subject alternative names.
+///
+/// Cheap to clone: every RPC of a connection shares its connection's facts (a change made
+/// through a clone copies them first).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct AuthContext {
+    inner: Arc<AuthFacts>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct AuthFacts {
     properties: BTreeMap<String, Vec<Vec<u8>>>,
     peer_identity_key: Option<String>,
 }
@@ -31,28 +39,29 @@ impl AuthContext {
 
     /// Adds a property value.
     pub fn add_property(&mut self, name: &str, value: impl Into<Vec<u8>>) {
-        self.properties.entry(name.to_owned()).or_default().push(value.into());
+        let facts = Arc::make_mut(&mut self.inner);
+        facts.properties.entry(name.to_owned()).or_default().push(value.into());
     }
 
     /// Names the property that identifies the peer (gRPC: `x509_subject_alternative_name` or `x509_common_name`).
     pub fn set_peer_identity_key(&mut self, name: &str) {
-        self.peer_identity_key = Some(name.to_owned());
+        Arc::make_mut(&mut self.inner).peer_identity_key = Some(name.to_owned());
     }
 
     /// The name of the identity property, if the peer is authenticated.
     pub fn peer_identity_key(&self) -> Option<&str> {
-        self.peer_identity_key.as_deref()
+        self.inner.peer_identity_key.as_deref()
     }
 
     /// The values of the identity property, if the peer is authenticated.
     pub fn peer_identities(&self) -> Option<Vec<Vec<u8>>> {
-        let key = self.peer_identity_key.as_ref()?;
-        self.properties.get(key).cloned()
+        let key = self.inner.peer_identity_key.as_ref()?;
+        self.inner.properties.get(key).cloned()
     }
 
     /// Every property, e.g. `transport_security_type`, `x509_common_name`, `x509_subject_alternative_name`.
     pub fn properties(&self) -> &BTreeMap<String, Vec<Vec<u8>>> {
-        &self.properties
+        &self.inner.properties
     }
 }
 
