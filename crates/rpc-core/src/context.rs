@@ -73,8 +73,8 @@ pub struct RpcInfo {
     pub method: String,
     /// The client's metadata.
     pub invocation_metadata: Metadata,
-    /// The peer address, e.g. `ipv4:127.0.0.1:50312`.
-    pub peer: String,
+    /// The peer address, e.g. `ipv4:127.0.0.1:50312` (shared by the RPCs of a connection).
+    pub peer: Arc<str>,
     /// The connection's authentication facts.
     pub auth_context: AuthContext,
     /// The deadline the client gave, if any.

@@ -51,8 +51,8 @@ impl ServerShared {
 /// What a connection knows about its peer.
 #[derive(Debug)]
 pub(crate) struct Peer {
-    /// `ipv4:127.0.0.1:5000`, `ipv6:[::1]:5000` or `unix:...`.
-    pub(crate) address: String,
+    /// `ipv4:127.0.0.1:5000`, `ipv6:[::1]:5000` or `unix:...`: shared by its RPCs.
+    pub(crate) address: Arc<str>,
     pub(crate) auth: AuthContext,
     /// The connection's channelz socket.
     pub(crate) socket: Arc<SocketNode>,

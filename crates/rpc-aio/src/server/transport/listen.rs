@@ -335,7 +335,12 @@ where
             None => {
                 let mut auth = AuthContext::new();
                 auth.add_property("transport_security_type", if port.local_only { "local" } else { "insecure" });
-                serve_connection(stream, Peer { address, auth, socket }, shared).await;
+                let peer = Peer {
+                    address: address.into(),
+                    auth,
+                    socket,
+                };
+                serve_connection(stream, peer, shared).await;
             }
             Some(source) => {
                 let acceptor = tokio_rustls::TlsAcceptor::from(source.config());
@@ -344,7 +349,12 @@ where
                 match tokio::time::timeout(handshake_timeout, acceptor.accept(stream).into_fallible()).await {
                     Ok(Ok(tls_stream)) => {
                         let auth = super::tls::auth_context(tls_stream.get_ref().1);
-                        serve_connection(tls_stream, Peer { address, auth, socket }, shared).await;
+                        let peer = Peer {
+                            address: address.into(),
+                            auth,
+                            socket,
+                        };
+                        serve_connection(tls_stream, peer, shared).await;
                     }
                     Ok(Err((e, stream))) => {
                         tracing::debug!(peer = %address, "TLS handshake failed: {e}");
