@@ -13,21 +13,16 @@ use super::replay::{BodyId, Replay};
 use crate::wire::compression::{self, ACCEPT_ENCODING};
 use crate::wire::count::{Counted, Totals};
 use crate::wire::frame::FrameDecoder;
-use crate::wire::headers::{CONTENT_TYPE, is_grpc_content_type, write_metadata};
+use crate::wire::headers::{
+    CONTENT_TYPE, GRPC_ACCEPT_ENCODING, GRPC_ENCODING, GRPC_PREVIOUS_ATTEMPTS, GRPC_TIMEOUT, is_grpc_content_type, write_metadata,
+};
 use crate::wire::status;
 use bytes::Bytes;
-use rpc_core::metadata::{PREVIOUS_ATTEMPTS_KEY, RETRY_PUSHBACK_KEY};
+use rpc_core::metadata::RETRY_PUSHBACK_KEY;
 use rpc_core::{Compression, Metadata, RpcError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tracing::Instrument;
-
-// The gRPC request header names, made once: inserting a custom name given as a `&str`
-// copies it into an allocation on every request.
-const GRPC_ACCEPT_ENCODING: http::HeaderName = http::HeaderName::from_static("grpc-accept-encoding");
-const GRPC_ENCODING: http::HeaderName = http::HeaderName::from_static("grpc-encoding");
-const GRPC_TIMEOUT: http::HeaderName = http::HeaderName::from_static("grpc-timeout");
-const GRPC_PREVIOUS_ATTEMPTS: http::HeaderName = http::HeaderName::from_static(PREVIOUS_ATTEMPTS_KEY);
 
 /// What a call sends.
 pub(crate) enum Body<Req> {

@@ -64,10 +64,15 @@ impl<K, Req, Resp, C> fmt::Debug for MultiCallable<K, Req, Resp, C> {
 
 impl<K, Req, Resp, C> MultiCallable<K, Req, Resp, C> {
     fn new(channel: &Channel, path: MethodPath, codec: C) -> Self {
+        MultiCallable::sharing(channel, path, Arc::new(codec))
+    }
+
+    /// A multi-callable whose codec is shared with others.
+    fn sharing(channel: &Channel, path: MethodPath, codec: Arc<C>) -> Self {
         MultiCallable {
             channel: channel.clone(),
             path,
-            codec: Arc::new(codec),
+            codec,
             _types: PhantomData,
         }
     }
@@ -239,12 +244,7 @@ impl<K, Req, Resp> MultiCallable<K, Req, Resp> {
     pub fn for_method(channel: &Channel, method: &'static MethodDescriptor) -> Self {
         // Generated stubs make one per call: the codec is shared, not allocated each time.
         static PROST: std::sync::LazyLock<Arc<ProstCodec>> = std::sync::LazyLock::new(|| Arc::new(ProstCodec));
-        MultiCallable {
-            channel: channel.clone(),
-            path: MethodPath::Static(method.path),
-            codec: PROST.clone(),
-            _types: PhantomData,
-        }
+        MultiCallable::sharing(channel, MethodPath::Static(method.path), PROST.clone())
     }
 }
 

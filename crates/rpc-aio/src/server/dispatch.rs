@@ -11,7 +11,7 @@ use super::rpc::observed::Observed;
 use super::rpc::responses::{ServerBody, http_error, trailers_only};
 use crate::channelz::{ServerCall as ChannelzCall, ServerNode, SocketNode};
 use crate::wire::compression::{self, ACCEPT_ENCODING};
-use crate::wire::headers::{is_grpc_content_type, read_metadata};
+use crate::wire::headers::{GRPC_ACCEPT_ENCODING, is_grpc_content_type, read_metadata};
 use futures::future::BoxFuture;
 use hyper::body::Incoming;
 use rpc_core::observe::ServerCall;
@@ -141,7 +141,7 @@ impl ConnectionService {
                 )));
                 response
                     .headers_mut()
-                    .insert("grpc-accept-encoding", http::HeaderValue::from_static(ACCEPT_ENCODING));
+                    .insert(GRPC_ACCEPT_ENCODING, http::HeaderValue::from_static(ACCEPT_ENCODING));
                 return response;
             }
         };

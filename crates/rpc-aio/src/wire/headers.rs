@@ -8,6 +8,16 @@ use rpc_core::metadata::{Metadata, MetadataValue, is_protocol_key};
 /// `application/grpc`.
 pub(crate) const CONTENT_TYPE: http::HeaderValue = http::HeaderValue::from_static("application/grpc");
 
+// The gRPC header names both sides write, made once: inserting a custom name given as a
+// `&str` copies it into an allocation on every call.
+pub(crate) const GRPC_ACCEPT_ENCODING: http::HeaderName = http::HeaderName::from_static("grpc-accept-encoding");
+pub(crate) const GRPC_ENCODING: http::HeaderName = http::HeaderName::from_static("grpc-encoding");
+pub(crate) const GRPC_TIMEOUT: http::HeaderName = http::HeaderName::from_static("grpc-timeout");
+pub(crate) const GRPC_PREVIOUS_ATTEMPTS: http::HeaderName = http::HeaderName::from_static(rpc_core::metadata::PREVIOUS_ATTEMPTS_KEY);
+pub(crate) const GRPC_STATUS: http::HeaderName = http::HeaderName::from_static("grpc-status");
+pub(crate) const GRPC_MESSAGE: http::HeaderName = http::HeaderName::from_static("grpc-message");
+pub(crate) const GRPC_STATUS_DETAILS: http::HeaderName = http::HeaderName::from_static("grpc-status-details-bin");
+
 /// Base64 as gRPC writes binary metadata: standard alphabet, no padding.
 const WRITE: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD_NO_PAD;
 
@@ -51,9 +61,8 @@ pub(crate) fn write_metadata(metadata: &Metadata, headers: &mut http::HeaderMap)
 /// `content-type`, `te`, ...) are left out. Text that is not UTF-8 is kept with
 /// replacement characters; a `-bin` value that is not base64 is skipped.
 pub(crate) fn read_metadata(headers: &http::HeaderMap) -> Metadata {
-    // Sized for the application entries only: a response that has none (the usual case)
-    // then costs no allocation.
-    let mut md = Metadata::with_capacity(headers.keys().filter(|k| !is_protocol_key(k.as_str())).count());
+    // Grown as entries come: headers with none (the usual response) cost no allocation.
+    let mut md = Metadata::new();
     for (name, value) in headers {
         let key = name.as_str();
         if is_protocol_key(key) {

@@ -3,12 +3,11 @@
 //! the trailers (or the headers of a trailers-only response) and read by the client; and
 //! gRPC's mapping of HTTP status codes for responses that carry no gRPC status.
 
-use super::headers::{decode_binary, encode_binary, read_metadata, write_metadata};
+use super::headers::{
+    GRPC_MESSAGE as MESSAGE, GRPC_STATUS as STATUS, GRPC_STATUS_DETAILS as DETAILS, decode_binary, encode_binary, read_metadata,
+    write_metadata,
+};
 use rpc_core::{Metadata, RpcError, StatusCode};
-
-const STATUS: &str = "grpc-status";
-const MESSAGE: &str = "grpc-message";
-const DETAILS: &str = "grpc-status-details-bin";
 
 /// Writes an OK status and `trailing` metadata into `headers`.
 pub(crate) fn write_ok(trailing: &Metadata, headers: &mut http::HeaderMap) {

@@ -11,7 +11,7 @@ use super::pull::{Produced, Puller};
 use crate::channelz::ServerCall;
 use crate::wire::compression::negotiate;
 use crate::wire::frame::FrameEncoder;
-use crate::wire::headers::{CONTENT_TYPE, write_metadata};
+use crate::wire::headers::{CONTENT_TYPE, GRPC_ENCODING, write_metadata};
 use crate::wire::status;
 use bytes::{Bytes, BytesMut};
 use futures::Stream;
@@ -190,7 +190,7 @@ where
     let headers = response.headers_mut();
     headers.insert(http::header::CONTENT_TYPE, CONTENT_TYPE);
     if let Some(c) = compression {
-        headers.insert("grpc-encoding", http::HeaderValue::from_static(c.name()));
+        headers.insert(GRPC_ENCODING, http::HeaderValue::from_static(c.name()));
     }
     write_metadata(&rpc.take_initial_metadata(), headers);
     let encoder = FrameEncoder::new(compression, rpc.env.options.max_send_message_length);
