@@ -22,7 +22,7 @@ pub const DEFAULT_MAX_HEADER_LIST_SIZE: u32 = 16 * 1024;
 /// | `keepalive_permit_without_calls` | false |
 /// | `connect_timeout` | 20 s |
 /// | `initial_reconnect_backoff` / `max_reconnect_backoff` | 1 s / 120 s |
-/// | `initial_stream_window_size` / `initial_connection_window_size` | HTTP/2 defaults |
+/// | `initial_stream_window_size` / `initial_connection_window_size` | 2 MiB / 5 MiB |
 /// | `ssl_target_name_override` | `None` |
 /// | `default_authority` | `None` (the target) |
 /// | `max_header_list_size` | 16 KiB |
@@ -59,9 +59,9 @@ pub struct ChannelOptions {
     pub initial_reconnect_backoff: Duration,
     /// The longest reconnect delay.
     pub max_reconnect_backoff: Duration,
-    /// HTTP/2 stream window size.
+    /// HTTP/2 stream window size (`None`: 2 MiB).
     pub initial_stream_window_size: Option<u32>,
-    /// HTTP/2 connection window size.
+    /// HTTP/2 connection window size (`None`: 5 MiB).
     pub initial_connection_window_size: Option<u32>,
     /// The TLS server name to verify instead of the target's host (testing only).
     pub ssl_target_name_override: Option<String>,

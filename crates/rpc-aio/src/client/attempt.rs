@@ -7,11 +7,12 @@
 use super::body::{ClientBody, Reader, Requests};
 use super::call::shared::CallShared;
 use super::channel::ChannelShared;
-use super::errors::{When, from_hyper, never_processed};
+use super::errors::{When, from_h2, never_processed};
 use super::pick::pick;
+use super::pipe;
 use super::replay::{BodyId, Replay};
 use crate::wire::compression::{self, ACCEPT_ENCODING};
-use crate::wire::count::{Counted, Totals};
+use crate::wire::count::{Counted, PayloadCount, Totals};
 use crate::wire::frame::FrameDecoder;
 use crate::wire::headers::{
     CONTENT_TYPE, GRPC_ACCEPT_ENCODING, GRPC_ENCODING, GRPC_PREVIOUS_ATTEMPTS, GRPC_TIMEOUT, is_grpc_content_type, write_metadata,
@@ -64,15 +65,23 @@ pub(crate) enum Request {
     Replayed(Arc<Replay>, Option<BodyId>),
 }
 
+/// What one attempt sends.
+enum Outgoing {
+    /// One frame, sent from the attempt's future.
+    Frame(Bytes),
+    /// A body, sent by a pipe task.
+    Body(ClientBody),
+}
+
 impl Request {
-    fn body(&mut self) -> Option<ClientBody> {
+    fn body(&mut self) -> Option<Outgoing> {
         match self {
-            Request::Frame(f) => Some(ClientBody::full(f.clone())),
-            Request::Once(b) => b.take(),
+            Request::Frame(f) => Some(Outgoing::Frame(f.clone())),
+            Request::Once(b) => b.take().map(Outgoing::Body),
             Request::Replayed(r, last) => {
                 let (body, id) = Replay::body(r);
                 *last = Some(id);
-                Some(body)
+                Some(Outgoing::Body(body))
             }
         }
     }
@@ -96,9 +105,9 @@ impl Request {
         }
     }
 
-    /// Takes back a request hyper returned unsent.
-    fn restore(&mut self, body: ClientBody) {
-        if let Request::Once(slot) = self {
+    /// Takes back a request that was not sent.
+    fn restore(&mut self, outgoing: Outgoing) {
+        if let (Request::Once(slot), Outgoing::Body(body)) = (self, outgoing) {
             *slot = Some(body);
         }
     }
@@ -165,82 +174,51 @@ async fn send(
     totals: Option<&Totals>,
 ) -> Result<Started, Failure> {
     let status = |e: RpcError| Failure::Status(e, None);
-    let Some(body) = request.body() else {
+    let Some(outgoing) = request.body() else {
         return Err(status(RpcError::internal("the call's requests were already sent")));
     };
-    let body = match totals {
-        Some(t) => ClientBody::boxed(Box::pin(Counted::new(body, t.sent.clone()))),
-        None => body,
+    let outgoing = match (outgoing, totals) {
+        (Outgoing::Body(body), Some(t)) => Outgoing::Body(ClientBody::boxed(Box::pin(Counted::new(body, t.sent.clone())))),
+        (outgoing, _) => outgoing,
     };
-    let uri = http::Uri::from_parts({
-        let mut parts = http::uri::Parts::default();
-        parts.scheme = Some(channel.scheme.clone());
-        parts.authority = Some(channel.authority.clone());
-        parts.path_and_query = Some(prepared.path.clone());
-        parts
-    })
-    .map_err(|e| status(RpcError::internal(format!("invalid request URI: {e}"))))?;
-    let mut req = http::Request::new(body);
-    *req.method_mut() = http::Method::POST;
-    *req.uri_mut() = uri;
-    *req.version_mut() = http::Version::HTTP_2;
-    let headers = req.headers_mut();
-    headers.insert(http::header::CONTENT_TYPE, CONTENT_TYPE);
-    headers.insert(http::header::TE, http::HeaderValue::from_static("trailers"));
-    headers.insert(http::header::USER_AGENT, channel.user_agent.clone());
-    headers.insert(GRPC_ACCEPT_ENCODING, http::HeaderValue::from_static(ACCEPT_ENCODING));
-    if let Some(c) = prepared.compression {
-        headers.insert(GRPC_ENCODING, http::HeaderValue::from_static(c.name()));
-    }
-    if previous > 0 {
-        headers.insert(GRPC_PREVIOUS_ATTEMPTS, http::HeaderValue::from(previous));
-    }
-    write_metadata(&prepared.metadata, headers);
-    let mut req = Some(req);
     let mut repicks = 0;
-    let response = loop {
+    let opened = loop {
         let (mut sender, socket) = pick(channel, prepared.wait_for_ready, prepared.path.path(), &prepared.metadata)
             .await
             .map_err(status)?;
         call.stream_started(socket);
-        let Some(mut r) = req.take() else {
-            return Err(status(RpcError::internal("the request was lost")));
-        };
-        if let Some(d) = prepared.deadline {
-            let left = d.saturating_duration_since(Instant::now());
-            if let Ok(v) = http::HeaderValue::try_from(rpc_core::timeout::encode_grpc_timeout(left)) {
-                r.headers_mut().insert(GRPC_TIMEOUT, v);
-            }
-        }
-        match sender.try_send_request(r).await {
-            Ok(response) => break response,
-            Err(mut e) => {
-                // The connection closed before the request left: it can go elsewhere.
-                if let Some(back) = e.take_message()
-                    && repicks < UNSENT_REPICKS
-                    && !call.is_done()
-                {
+        // Made for each connection tried: h2 takes the request it sends.
+        let req = head(channel, prepared, previous).map_err(status)?;
+        match sender.open(req).await {
+            Ok(opened) => break opened,
+            Err(error) => {
+                // The connection could not take the stream: the request can go elsewhere.
+                if repicks < UNSENT_REPICKS && !call.is_done() {
                     repicks += 1;
-                    req = Some(back);
                     tokio::task::yield_now().await;
                     continue;
                 }
-                if let Some(back) = e.take_message() {
-                    request.restore(back.into_body());
-                }
-                let error = e.into_error();
-                if let Some(e) = call.error_now() {
-                    return Err(status(e));
-                }
-                let mapped = from_hyper(channel, &error, When::BeforeResponse);
-                return Err(if never_processed(&error) {
-                    Failure::Unprocessed(mapped)
-                } else {
-                    status(mapped)
-                });
+                request.restore(outgoing);
+                return Err(stream_failed(channel, call, &error));
             }
         }
     };
+    let mut send = opened.send;
+    match outgoing {
+        Outgoing::Frame(frame) => {
+            if let Some(t) = totals {
+                PayloadCount::new(t.sent.clone()).feed(&frame);
+            }
+            // h2 queues the frame beyond the send window and writes it as the window opens.
+            // A stream the server has closed already (a trailers-only answer to the
+            // headers alone, e.g. UNIMPLEMENTED) refuses it: the response says the rest.
+            if let Err(e) = send.send_data(frame, true) {
+                tracing::debug!("the request frame was not sent: {e}");
+            }
+        }
+        Outgoing::Body(body) => call.attach_pipe(pipe::spawn(&channel.runtime, body, send)),
+    }
+    let response = opened.response.await.map_err(|e| stream_failed(channel, call, &e))?;
     let (parts, body) = response.into_parts();
     if let Some(outcome) = status::read(&parts.headers) {
         // Trailers-only: there is no body to read.
@@ -266,8 +244,58 @@ async fn send(
     let decoder = FrameDecoder::new(prepared.max_receive, encoding);
     Ok(Started::Stream {
         headers: parts.headers,
-        reader: Reader::new(body, decoder, totals.map(|t| t.received.clone())),
+        reader: Reader::new(body, opened.guard, decoder, totals.map(|t| t.received.clone())),
     })
+}
+
+/// Why an attempt whose stream failed before the response headers failed: the call's own
+/// error if it has one (cancelled, its deadline), else the transport's, marked unprocessed
+/// when the server cannot have seen it.
+fn stream_failed(channel: &ChannelShared, call: &CallShared, error: &h2::Error) -> Failure {
+    if let Some(e) = call.error_now() {
+        return Failure::Status(e, None);
+    }
+    let mapped = from_h2(channel, error, When::BeforeResponse);
+    if never_processed(error) {
+        Failure::Unprocessed(mapped)
+    } else {
+        Failure::Status(mapped, None)
+    }
+}
+
+/// The head of an attempt's request: path, deadline, compression, metadata, attempt count.
+fn head(channel: &ChannelShared, prepared: &Prepared, previous: u32) -> Result<http::Request<()>, RpcError> {
+    let uri = http::Uri::from_parts({
+        let mut parts = http::uri::Parts::default();
+        parts.scheme = Some(channel.scheme.clone());
+        parts.authority = Some(channel.authority.clone());
+        parts.path_and_query = Some(prepared.path.clone());
+        parts
+    })
+    .map_err(|e| RpcError::internal(format!("invalid request URI: {e}")))?;
+    let mut req = http::Request::new(());
+    *req.method_mut() = http::Method::POST;
+    *req.uri_mut() = uri;
+    *req.version_mut() = http::Version::HTTP_2;
+    let headers = req.headers_mut();
+    headers.insert(http::header::CONTENT_TYPE, CONTENT_TYPE);
+    headers.insert(http::header::TE, http::HeaderValue::from_static("trailers"));
+    headers.insert(http::header::USER_AGENT, channel.user_agent.clone());
+    headers.insert(GRPC_ACCEPT_ENCODING, http::HeaderValue::from_static(ACCEPT_ENCODING));
+    if let Some(c) = prepared.compression {
+        headers.insert(GRPC_ENCODING, http::HeaderValue::from_static(c.name()));
+    }
+    if previous > 0 {
+        headers.insert(GRPC_PREVIOUS_ATTEMPTS, http::HeaderValue::from(previous));
+    }
+    write_metadata(&prepared.metadata, headers);
+    if let Some(d) = prepared.deadline {
+        let left = d.saturating_duration_since(Instant::now());
+        if let Ok(v) = http::HeaderValue::try_from(rpc_core::timeout::encode_grpc_timeout(left)) {
+            headers.insert(GRPC_TIMEOUT, v);
+        }
+    }
+    Ok(req)
 }
 
 /// The server's pushback in a trailers-only response: `None` without one, `Some(None)`

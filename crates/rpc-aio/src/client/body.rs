@@ -1,16 +1,15 @@
-//! The bodies of a call's HTTP/2 stream: the request body ([`ClientBody`]: one encoded
-//! frame for a unary request, or an encoder over a stream of requests, several ready
-//! messages to a DATA frame), and the response side ([`Reader`]: frames out of hyper's
-//! body, decoded with the call's codec, then the trailers).
+//! The bodies of a call's HTTP/2 stream: the streamed request body ([`ClientBody`]: an
+//! encoder over a stream of requests, several ready messages to a DATA frame, sent by
+//! [`super::pipe`]), and the response side ([`Reader`]:
+//! frames out of h2's stream, decoded with the call's codec, then the trailers).
 
 use super::call::shared::CallShared;
-use super::pipe;
+use super::stream::StreamGuard;
 use crate::wire::count::PayloadCount;
 use crate::wire::frame::{FrameDecoder, FrameEncoder};
 use bytes::{Bytes, BytesMut};
 use futures::Stream;
 use http_body::{Body, Frame};
-use hyper::body::Incoming;
 use rpc_core::codec::{Decoder, Encoder};
 use rpc_core::{OutgoingMessage, RpcError};
 use std::pin::Pin;
@@ -18,10 +17,10 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 use std::task::{Context, Poll};
 
-/// How many bytes of ready messages go into one DATA frame before it is handed to hyper.
+/// How many bytes of ready messages go into one DATA frame before it is handed to h2.
 const BATCH_BYTES: usize = 32 * 1024;
 
-/// Why a request body ended with an error (hyper then resets the stream).
+/// Why a request body ended with an error (its stream is then reset).
 #[derive(Debug)]
 pub(crate) struct BodyError(pub(crate) String);
 
@@ -35,29 +34,16 @@ impl std::error::Error for BodyError {}
 
 pub(crate) type BoxBody = Pin<Box<dyn Body<Data = Bytes, Error = BodyError> + Send>>;
 
-/// The request body of a call.
+/// The streamed request body of a call (a unary request's one frame is sent by the call
+/// itself).
 pub(crate) struct ClientBody {
-    kind: Kind,
-}
-
-enum Kind {
-    /// A unary request: its one frame, already encoded.
-    Full(Option<Bytes>),
-    /// Streamed requests.
-    Stream(BoxBody),
+    body: BoxBody,
 }
 
 impl ClientBody {
-    /// The body of a unary request: one frame.
-    pub(crate) fn full(frame: Bytes) -> ClientBody {
-        ClientBody {
-            kind: Kind::Full(Some(frame)),
-        }
-    }
-
     /// A body made elsewhere (the replayed requests of a call with a retry policy).
     pub(crate) fn boxed(body: BoxBody) -> ClientBody {
-        ClientBody { kind: Kind::Stream(body) }
+        ClientBody { body }
     }
 
     /// The body of streamed requests, encoded as they come.
@@ -67,15 +53,14 @@ impl ClientBody {
         E: Encoder<Req> + ?Sized,
     {
         ClientBody {
-            kind: Kind::Stream(Box::pin(EncodeBody {
+            body: Box::pin(EncodeBody {
                 requests,
                 codec,
                 encoder,
                 shared,
                 buf: BytesMut::new(),
                 done: false,
-                attached: false,
-            })),
+            }),
         }
     }
 }
@@ -85,32 +70,11 @@ impl Body for ClientBody {
     type Error = BodyError;
 
     fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BodyError>>> {
-        match &mut self.kind {
-            Kind::Full(frame) => Poll::Ready(frame.take().map(|f| Ok(Frame::data(f)))),
-            Kind::Stream(body) => body.as_mut().poll_frame(cx),
-        }
+        self.body.as_mut().poll_frame(cx)
     }
 
     fn is_end_stream(&self) -> bool {
-        match &self.kind {
-            Kind::Full(frame) => frame.is_none(),
-            Kind::Stream(body) => body.is_end_stream(),
-        }
-    }
-
-    fn size_hint(&self) -> http_body::SizeHint {
-        match &self.kind {
-            // Not exact: hyper would add a `content-length` header to every unary request
-            // (an allocation, a header to encode and for the server to check) that gRPC
-            // does not use.
-            Kind::Full(Some(f)) => {
-                let mut hint = http_body::SizeHint::new();
-                hint.set_upper(f.len() as u64);
-                hint
-            }
-            Kind::Full(None) => http_body::SizeHint::with_exact(0),
-            Kind::Stream(body) => body.size_hint(),
-        }
+        self.body.is_end_stream()
     }
 }
 
@@ -134,8 +98,6 @@ struct EncodeBody<Req, E: ?Sized> {
     shared: Arc<CallShared>,
     buf: BytesMut,
     done: bool,
-    /// Whether the hyper task sending this body is tied to the call (see `pipe.rs`).
-    attached: bool,
 }
 
 impl<Req, E: Encoder<Req> + ?Sized> Body for EncodeBody<Req, E> {
@@ -146,13 +108,6 @@ impl<Req, E: Encoder<Req> + ?Sized> Body for EncodeBody<Req, E> {
         let this = &mut *self;
         if this.done {
             return Poll::Ready(None);
-        }
-        // hyper polls the body first on the connection's task, then on a task of its own.
-        if !this.attached
-            && let Some(pipe) = pipe::current()
-        {
-            this.attached = true;
-            this.shared.attach_pipe(pipe);
         }
         let mut ended = false;
         while this.buf.len() < BATCH_BYTES {
@@ -196,11 +151,14 @@ impl<Req, E: Encoder<Req> + ?Sized> Body for EncodeBody<Req, E> {
     }
 }
 
-/// The response messages of a call, read from hyper's body, then its trailers.
+/// The response messages of a call, read from h2's stream, then its trailers.
 pub(crate) struct Reader {
-    body: Incoming,
+    body: h2::RecvStream,
+    /// Whether the DATA frames have ended (the trailers come next).
+    data_done: bool,
     decoder: FrameDecoder,
-    trailers: Option<http::HeaderMap>,
+    /// The call's place in its connection's count of calls.
+    _guard: StreamGuard,
     /// The message bytes received, for an observed call.
     count: Option<PayloadCount>,
 }
@@ -215,17 +173,18 @@ pub(crate) enum Read<Resp> {
 
 impl Reader {
     /// Reads `body`; counts its message bytes into `received` when given one.
-    pub(crate) fn new(body: Incoming, decoder: FrameDecoder, received: Option<Arc<AtomicU64>>) -> Reader {
+    pub(crate) fn new(body: h2::RecvStream, guard: StreamGuard, decoder: FrameDecoder, received: Option<Arc<AtomicU64>>) -> Reader {
         Reader {
             body,
+            data_done: false,
             decoder,
-            trailers: None,
+            _guard: guard,
             count: received.map(PayloadCount::new),
         }
     }
 
-    /// The next message or the end. A transport error comes back as the hyper error's
-    /// description for the caller to map.
+    /// The next message or the end. A transport error comes back as h2's error for the
+    /// caller to map.
     #[inline]
     pub(crate) fn poll_read<Resp, D: Decoder<Resp> + ?Sized>(
         &mut self,
@@ -247,20 +206,24 @@ impl Reader {
                 Ok(None) => {}
                 Err(e) => return Poll::Ready(Err(ReadError::Status(e))),
             }
-            match Pin::new(&mut self.body).poll_frame(cx) {
-                Poll::Ready(Some(Ok(frame))) => match frame.into_data() {
-                    Ok(data) => {
-                        if let Some(c) = &mut self.count {
-                            c.feed(&data);
-                        }
-                        self.decoder.push(data)
+            if self.data_done {
+                return match self.body.poll_trailers(cx) {
+                    Poll::Ready(Ok(trailers)) => Poll::Ready(Ok(Read::End(trailers))),
+                    Poll::Ready(Err(e)) => Poll::Ready(Err(ReadError::Transport(e))),
+                    Poll::Pending => Poll::Pending,
+                };
+            }
+            match self.body.poll_data(cx) {
+                Poll::Ready(Some(Ok(data))) => {
+                    // The window opens again as soon as the bytes are here: the decoder
+                    // holds at most the chunk it is reading, and the caller's pace of
+                    // reading messages paces the reads of chunks.
+                    let _ = self.body.flow_control().release_capacity(data.len());
+                    if let Some(c) = &mut self.count {
+                        c.feed(&data);
                     }
-                    Err(frame) => {
-                        if let Ok(trailers) = frame.into_trailers() {
-                            self.trailers = Some(trailers);
-                        }
-                    }
-                },
+                    self.decoder.push(data)
+                }
                 Poll::Ready(Some(Err(e))) => return Poll::Ready(Err(ReadError::Transport(e))),
                 Poll::Ready(None) => {
                     if self.decoder.has_partial() {
@@ -268,7 +231,7 @@ impl Reader {
                             "the response ended in the middle of a message",
                         ))));
                     }
-                    return Poll::Ready(Ok(Read::End(self.trailers.take())));
+                    self.data_done = true;
                 }
                 Poll::Pending => return Poll::Pending,
             }
@@ -282,5 +245,5 @@ pub(crate) enum ReadError {
     /// A status to end the call with (an undecodable or oversized message).
     Status(RpcError),
     /// The stream failed (reset, connection lost).
-    Transport(hyper::Error),
+    Transport(h2::Error),
 }

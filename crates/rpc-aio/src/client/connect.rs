@@ -1,14 +1,13 @@
 //! Opening one transport to one address: the socket (TCP or Unix), TLS when the channel
-//! has TLS credentials, and the HTTP/2 connection on top (hyper's client). A transport
+//! has TLS credentials, and the HTTP/2 connection on top (h2's client, driven by a task
+//! of its own that also sends the keepalive pings: [`super::keepalive`]). A transport
 //! counts as connected only once the server's HTTP/2 SETTINGS have arrived, so READY means
 //! the connection can carry a call (gRPC's rule), not merely that a socket opened.
 
-use super::body::ClientBody;
-use super::pipe::PipeExecutor;
+use super::driver::{self, Ended, Keepalive};
 use super::resolver::Address;
 use super::resolver::address::Endpoint;
-use hyper::client::conn::http2::SendRequest;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use super::stream::{ConnState, Sender};
 use rpc_core::ChannelOptions;
 use std::io;
 use std::pin::Pin;
@@ -30,20 +29,15 @@ pub(crate) struct Connector {
     tls: Option<(tokio_rustls::TlsConnector, ServerName<'static>)>,
     /// Local credentials: only a peer on this machine (loopback or a Unix socket) is accepted.
     local_only: bool,
-    http2: hyper::client::conn::http2::Builder<PipeExecutor>,
+    http2: h2::client::Builder,
     connect_timeout: Duration,
+    /// How long a keepalive ping waits for its answer, and whether pings go out on a
+    /// connection with no calls.
+    keepalive_timeout: Duration,
+    keepalive_without_calls: bool,
     /// The keepalive time of new connections: the configured one, doubled after each
     /// `too_many_pings` GOAWAY (gRFC A8).
     keepalive_time: std::sync::Mutex<Option<Duration>>,
-}
-
-/// How a connection ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Ended {
-    /// Closed (by either side) or failed.
-    Closed,
-    /// The server sent GOAWAY ENHANCE_YOUR_CALM with `too_many_pings`: it wants fewer pings.
-    TooManyPings,
 }
 
 impl std::fmt::Debug for Connector {
@@ -54,34 +48,16 @@ impl std::fmt::Debug for Connector {
 
 /// One open HTTP/2 connection.
 pub(crate) struct Transport {
-    pub(crate) sender: SendRequest<ClientBody>,
-    /// Completes when the connection has ended (closed by either side, or failed).
+    pub(crate) sender: Sender,
+    /// Completes when the connection takes no more calls: it ended (closed by either side,
+    /// or failed), or the server sent GOAWAY (its calls in flight go on).
     pub(crate) ended: oneshot::Receiver<Ended>,
-    /// Closes the connection at once (hyper keeps a connection with streams in flight open
-    /// until they end; this cuts its socket instead, failing them).
-    pub(crate) kill: Arc<KillSwitch>,
+    /// What the connection's users share with its task; `kill` closes it at once (h2 keeps
+    /// a connection with streams in flight open until they end; this cuts its socket
+    /// instead, failing them).
+    pub(crate) kill: Arc<ConnState>,
     /// The local end of a TCP connection (for channelz).
     pub(crate) local: Option<std::net::SocketAddr>,
-}
-
-/// Cuts a connection's socket: reads and writes fail from then on, so the HTTP/2
-/// connection fails and every stream on it with it.
-#[derive(Debug, Default)]
-pub(crate) struct KillSwitch {
-    killed: std::sync::atomic::AtomicBool,
-    reader: futures::task::AtomicWaker,
-}
-
-impl KillSwitch {
-    /// Cuts the socket.
-    pub(crate) fn kill(&self) {
-        self.killed.store(true, std::sync::atomic::Ordering::Release);
-        self.reader.wake();
-    }
-
-    fn is_killed(&self) -> bool {
-        self.killed.load(std::sync::atomic::Ordering::Acquire)
-    }
 }
 
 fn killed() -> io::Error {
@@ -96,22 +72,23 @@ impl Connector {
         tls: Option<(Arc<rustls::ClientConfig>, ServerName<'static>)>,
         local_only: bool,
     ) -> Connector {
-        let mut http2 = hyper::client::conn::http2::Builder::new(PipeExecutor);
+        let mut http2 = h2::client::Builder::new();
         http2
-            .timer(TokioTimer::new())
             .max_header_list_size(options.max_header_list_size)
-            .initial_stream_window_size(options.initial_stream_window_size)
-            .initial_connection_window_size(options.initial_connection_window_size);
-        if options.keepalive_time.is_some() {
-            http2
-                .keep_alive_timeout(options.keepalive_timeout)
-                .keep_alive_while_idle(options.keepalive_permit_without_calls);
-        }
+            .initial_window_size(options.initial_stream_window_size.unwrap_or(DEFAULT_STREAM_WINDOW))
+            .initial_connection_window_size(options.initial_connection_window_size.unwrap_or(DEFAULT_CONN_WINDOW))
+            // Until the server's SETTINGS say how many streams it takes (hyper's choice).
+            .initial_max_send_streams(100)
+            .max_send_buffer_size(MAX_SEND_BUFFER)
+            .max_local_error_reset_streams(Some(1024))
+            .enable_push(false);
         Connector {
             tls: tls.map(|(config, name)| (tokio_rustls::TlsConnector::from(config), name)),
             local_only,
             http2,
             connect_timeout: options.connect_timeout,
+            keepalive_timeout: options.keepalive_timeout,
+            keepalive_without_calls: options.keepalive_permit_without_calls,
             keepalive_time: std::sync::Mutex::new(options.keepalive_time),
         }
     }
@@ -173,7 +150,7 @@ impl Connector {
             }
         };
         let (settings_tx, settings_rx) = oneshot::channel();
-        let kill = Arc::new(KillSwitch::default());
+        let kill = Arc::new(ConnState::default());
         let io = SettingsWatch {
             inner: io,
             header: [0; 9],
@@ -181,29 +158,17 @@ impl Connector {
             signal: Some(settings_tx),
             kill: kill.clone(),
         };
-        let mut http2 = self.http2.clone();
-        if let Some(t) = self.keepalive_time() {
-            http2.keep_alive_interval(t);
-        }
-        let (sender, connection) = http2.handshake(TokioIo::new(io)).await.map_err(|e| describe(&e))?;
-        let (ended_tx, ended) = oneshot::channel();
-        tokio::spawn(async move {
-            let how = match connection.await {
-                Ok(()) => Ended::Closed,
-                Err(e) => {
-                    tracing::debug!("client connection ended: {e}");
-                    if is_too_many_pings(&e) {
-                        Ended::TooManyPings
-                    } else {
-                        Ended::Closed
-                    }
-                }
-            };
-            let _ = ended_tx.send(how);
+        let (sender, mut connection) = self.http2.handshake::<_, bytes::Bytes>(io).await.map_err(|e| describe(&e))?;
+        let keepalive = self.keepalive_time().map(|time| Keepalive {
+            time,
+            timeout: self.keepalive_timeout,
+            without_calls: self.keepalive_without_calls,
+            pings: connection.ping_pong(),
         });
+        let ended = driver::spawn(connection, keepalive, kill.clone(), sender.clone());
         match settings_rx.await {
             Ok(Ok(())) => Ok(Transport {
-                sender,
+                sender: Sender::new(sender, kill.clone()),
                 ended,
                 kill,
                 local,
@@ -220,18 +185,12 @@ impl Connector {
     }
 }
 
-/// Whether a connection ended with the server's GOAWAY ENHANCE_YOUR_CALM `too_many_pings`.
-fn is_too_many_pings(e: &hyper::Error) -> bool {
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        if let Some(h2) = s.downcast_ref::<h2::Error>() {
-            // h2 shows the GOAWAY's debug data in its message.
-            return h2.is_go_away() && h2.reason() == Some(h2::Reason::ENHANCE_YOUR_CALM) && h2.to_string().contains("too_many_pings");
-        }
-        source = s.source();
-    }
-    false
-}
+/// How many bytes of DATA h2 buffers per stream beyond what the peer's window lets out.
+const MAX_SEND_BUFFER: usize = 1024 * 1024;
+/// The receive windows when the options leave them unset (hyper's client defaults, which
+/// the channel used before it drove h2 itself): 2 MiB per stream, 5 MiB per connection.
+pub(crate) const DEFAULT_STREAM_WINDOW: u32 = 2 * 1024 * 1024;
+pub(crate) const DEFAULT_CONN_WINDOW: u32 = 5 * 1024 * 1024;
 
 /// Connects to a Unix socket in the abstract namespace (Linux only).
 #[cfg(target_os = "linux")]
@@ -306,7 +265,7 @@ struct SettingsWatch {
     header: [u8; 9],
     seen: usize,
     signal: Option<oneshot::Sender<Result<(), String>>>,
-    kill: Arc<KillSwitch>,
+    kill: Arc<ConnState>,
 }
 
 impl AsyncRead for SettingsWatch {
@@ -318,6 +277,11 @@ impl AsyncRead for SettingsWatch {
             return Poll::Ready(Err(killed()));
         }
         let polled = Pin::new(&mut this.inner).poll_read(cx, buf);
+        if let Poll::Ready(Ok(())) = &polled
+            && buf.filled().len() > before
+        {
+            this.kill.note_read();
+        }
         if let Poll::Ready(Err(e)) = &polled
             && let Some(signal) = this.signal.take()
         {

@@ -18,23 +18,21 @@ pub(crate) enum When {
 }
 
 /// The status of a call whose stream failed with `error`.
-pub(crate) fn from_hyper(shared: &ChannelShared, error: &hyper::Error, when: When) -> RpcError {
+pub(crate) fn from_h2(shared: &ChannelShared, error: &h2::Error, when: When) -> RpcError {
     if shared.is_closed() {
         return RpcError::cancelled("channel closed while the call was in flight");
     }
     let text = describe(error);
     let debug = format!("{error:?}");
-    if let Some(h2) = h2_error(error) {
-        if h2.is_go_away() && h2.is_remote() && when == When::BeforeResponse {
-            return RpcError::unavailable(format!("the server at {} is going away: {text}", shared.target)).with_debug_error_string(debug);
-        }
-        if let Some(reason) = h2.reason()
-            && (h2.is_reset() || h2.is_go_away())
-        {
-            return from_reason(reason, &text).with_debug_error_string(debug);
-        }
+    if error.is_go_away() && error.is_remote() && when == When::BeforeResponse {
+        return RpcError::unavailable(format!("the server at {} is going away: {text}", shared.target)).with_debug_error_string(debug);
     }
-    if error.is_canceled() || error.is_closed() || error.is_incomplete_message() || h2_error(error).is_some_and(h2::Error::is_io) {
+    if let Some(reason) = error.reason()
+        && (error.is_reset() || error.is_go_away())
+    {
+        return from_reason(reason, &text).with_debug_error_string(debug);
+    }
+    if error.is_io() {
         return RpcError::unavailable(format!("connection to {} lost: {text}", shared.target)).with_debug_error_string(debug);
     }
     let code = if when == When::BeforeResponse {
@@ -57,27 +55,14 @@ fn from_reason(reason: h2::Reason, text: &str) -> RpcError {
     RpcError::new(code, format!("stream reset ({reason:?}): {text}"))
 }
 
-fn h2_error(error: &hyper::Error) -> Option<&h2::Error> {
-    let mut source = std::error::Error::source(error);
-    while let Some(e) = source {
-        if let Some(h2) = e.downcast_ref::<h2::Error>() {
-            return Some(h2);
-        }
-        source = e.source();
-    }
-    None
-}
-
 /// Whether a stream failed in a way that shows the server never processed it (gRFC A6's
 /// transparent retries): it refused the stream (REFUSED_STREAM), or its graceful GOAWAY
 /// (NO_ERROR) named a last stream before this one.
-pub(crate) fn never_processed(error: &hyper::Error) -> bool {
-    h2_error(error).is_some_and(|h2| {
-        h2.is_remote()
-            && match h2.reason() {
-                Some(h2::Reason::REFUSED_STREAM) => h2.is_reset(),
-                Some(h2::Reason::NO_ERROR) => h2.is_go_away(),
-                _ => false,
-            }
-    })
+pub(crate) fn never_processed(error: &h2::Error) -> bool {
+    error.is_remote()
+        && match error.reason() {
+            Some(h2::Reason::REFUSED_STREAM) => error.is_reset(),
+            Some(h2::Reason::NO_ERROR) => error.is_go_away(),
+            _ => false,
+        }
 }

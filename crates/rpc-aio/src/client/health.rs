@@ -7,11 +7,11 @@
 //! answer. The call ends with its connection.
 
 use super::backoff::Backoff;
-use super::body::{ClientBody, Read, ReadError, Reader};
+use super::body::{Read, ReadError, Reader};
+use super::stream::Sender;
 use crate::wire::frame::{FrameDecoder, FrameEncoder};
 use crate::wire::status;
 use bytes::BytesMut;
-use hyper::client::conn::http2::SendRequest;
 use rpc_core::StatusCode;
 use rpc_core::codec::ProstCodec;
 use std::sync::Arc;
@@ -61,13 +61,7 @@ pub(crate) trait Watched: Send + Sync + 'static {
 
 /// Watches the health of connection `generation` of `watched` until the task is aborted
 /// (the connection ended) or the server has no health service.
-pub(crate) async fn watch(
-    watched: Arc<dyn Watched>,
-    backoff: Backoff,
-    generation: u64,
-    sender: SendRequest<ClientBody>,
-    check: Arc<HealthCheck>,
-) {
+pub(crate) async fn watch(watched: Arc<dyn Watched>, backoff: Backoff, generation: u64, sender: Sender, check: Arc<HealthCheck>) {
     let mut delay = backoff.initial;
     loop {
         match watch_once(&*watched, generation, sender.clone(), &check).await {
@@ -91,7 +85,7 @@ pub(crate) async fn watch(
     }
 }
 
-async fn watch_once(watched: &dyn Watched, generation: u64, mut sender: SendRequest<ClientBody>, check: &HealthCheck) -> Outcome {
+async fn watch_once(watched: &dyn Watched, generation: u64, mut sender: Sender, check: &HealthCheck) -> Outcome {
     let failed = |why: String, answered: bool| Outcome::Failed { why, answered };
     let mut frame = BytesMut::new();
     let request = HealthCheckRequest {
@@ -110,7 +104,7 @@ async fn watch_once(watched: &dyn Watched, generation: u64, mut sender: SendRequ
             Err(e) => return failed(e.to_string(), false),
         }
     };
-    let mut req = http::Request::new(ClientBody::full(frame.freeze()));
+    let mut req = http::Request::new(());
     *req.method_mut() = http::Method::POST;
     *req.uri_mut() = uri;
     *req.version_mut() = http::Version::HTTP_2;
@@ -118,7 +112,14 @@ async fn watch_once(watched: &dyn Watched, generation: u64, mut sender: SendRequ
     h.insert(http::header::CONTENT_TYPE, crate::wire::headers::CONTENT_TYPE);
     h.insert(http::header::TE, http::HeaderValue::from_static("trailers"));
     h.insert(http::header::USER_AGENT, check.user_agent.clone());
-    let response = match sender.send_request(req).await {
+    let opened = match sender.open(req).await {
+        Ok(o) => o,
+        Err(e) => return failed(super::connect::describe(&e), false),
+    };
+    let mut send = opened.send;
+    // Refused only by a stream the server closed already: the response says why.
+    let _ = send.send_data(frame.freeze(), true);
+    let response = match opened.response.await {
         Ok(r) => r,
         Err(e) => return failed(super::connect::describe(&e), false),
     };
@@ -130,7 +131,7 @@ async fn watch_once(watched: &dyn Watched, generation: u64, mut sender: SendRequ
             Ok(_) => failed("the health service ended the watch at once".to_owned(), false),
         };
     }
-    let mut reader = Reader::new(body, FrameDecoder::new(64 * 1024, None), None);
+    let mut reader = Reader::new(body, opened.guard, FrameDecoder::new(64 * 1024, None), None);
     let mut answered = false;
     loop {
         match std::future::poll_fn(|cx| reader.poll_read::<HealthCheckResponse, _>(&ProstCodec, cx)).await {

@@ -3,11 +3,10 @@
 //! next picker (a call on an IDLE channel connects it first); a picker that fails the call
 //! (TRANSIENT_FAILURE) fails it fast with UNAVAILABLE, unless the call waits for ready.
 
-use super::body::ClientBody;
 use super::channel::ChannelShared;
 use super::lb::{Pick, PickInfo};
+use super::stream::Sender;
 use crate::channelz::SocketNode;
-use hyper::client::conn::http2::SendRequest;
 use rpc_core::{ChannelConnectivity, Metadata, RpcError};
 use std::sync::Arc;
 
@@ -22,7 +21,7 @@ pub(crate) async fn pick(
     wait_for_ready: bool,
     method: &str,
     metadata: &Metadata,
-) -> Result<(SendRequest<ClientBody>, Arc<SocketNode>), RpcError> {
+) -> Result<(Sender, Arc<SocketNode>), RpcError> {
     let info = PickInfo { method, metadata };
     // The common case: a READY subchannel at once, with no subscription.
     let fast = match shared.current.borrow().picker.pick(&info) {

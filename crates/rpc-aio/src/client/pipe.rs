@@ -1,23 +1,23 @@
-//! Stopping a request body hyper is still sending. hyper's HTTP/2 client sends a streamed
-//! request body from a task of its own (the "pipe"), and resets the stream only when that
-//! body ends or fails, or the peer resets it. A call cancelled (or dropped) while the
-//! stream's send window is full would leave its stream open: hyper waits for window
-//! space before it polls the body again, so the body never gets to fail.
+//! Sending a streamed request body: a task per stream ([`spawn`]) takes the body's DATA
+//! frames as the stream's send window opens and hands them to h2. A unary request needs
+//! none: its one frame is sent from the call's future.
 //!
-//! So the channel's connections spawn hyper's tasks through [`PipeExecutor`], which gives
-//! each task a [`PipeStop`]; a request body polled inside such a task takes that handle
-//! ([`current`]), and the call stops the task when it ends. Dropping the pipe drops hyper's
-//! send half of the stream, and the stream is reset (CANCEL).
+//! The call stops the task when it ends ([`PipeStop`]); a stream still open is then reset
+//! (CANCEL), also while its send window is full and the body is not being polled. A body
+//! that fails (the call object went away, a request could not be encoded) resets the
+//! stream with CANCEL, so the server sees a cancelled RPC rather than a complete one. A
+//! reset from the server ends the task.
 
+use bytes::Bytes;
 use futures::task::AtomicWaker;
-use std::cell::RefCell;
+use http_body::Body;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 
-/// Stops one spawned task of hyper's.
+/// Stops one pipe task.
 #[derive(Default)]
 pub(crate) struct PipeStop {
     stopped: AtomicBool,
@@ -25,66 +25,102 @@ pub(crate) struct PipeStop {
 }
 
 impl PipeStop {
-    /// Stops the task: it drops what it was running when next polled (woken now).
+    /// Stops the task: it resets its stream and ends when next polled (woken now).
     pub(crate) fn stop(&self) {
         self.stopped.store(true, Ordering::Release);
         self.waker.wake();
     }
 }
 
-thread_local! {
-    /// The stop handle of the hyper task being polled on this thread.
-    static CURRENT: RefCell<Option<Arc<PipeStop>>> = const { RefCell::new(None) };
-}
-
-/// The stop handle of the hyper task polling the caller (a request body), if any.
-pub(crate) fn current() -> Option<Arc<PipeStop>> {
-    CURRENT.with(|c| c.borrow().clone())
-}
-
-/// hyper's executor for a channel's connections: tokio's, with a [`PipeStop`] per task.
-#[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct PipeExecutor;
-
-impl<F> hyper::rt::Executor<F> for PipeExecutor
+/// Sends `body` on `send` from a task of its own on `runtime` (the channel's); the
+/// handle stops it.
+pub(crate) fn spawn<B>(runtime: &tokio::runtime::Handle, body: B, send: h2::SendStream<Bytes>) -> Arc<PipeStop>
 where
-    F: Future<Output = ()> + Send + 'static,
+    B: Body<Data = Bytes> + Send + Unpin + 'static,
+    B::Error: std::fmt::Display,
 {
-    fn execute(&self, fut: F) {
-        tokio::spawn(Stoppable {
-            fut: Some(Box::pin(fut)),
-            stop: Arc::default(),
-        });
-    }
+    let stop = Arc::new(PipeStop::default());
+    runtime.spawn(Pipe {
+        body,
+        send,
+        waiting: None,
+        stop: stop.clone(),
+    });
+    stop
 }
 
-struct Stoppable<F> {
-    fut: Option<Pin<Box<F>>>,
+struct Pipe<B> {
+    body: B,
+    send: h2::SendStream<Bytes>,
+    /// A frame taken from the body that waits for send window, and whether it ends the
+    /// stream.
+    waiting: Option<(Bytes, bool)>,
     stop: Arc<PipeStop>,
 }
 
-impl<F: Future<Output = ()>> Future for Stoppable<F> {
+impl<B> Future for Pipe<B>
+where
+    B: Body<Data = Bytes> + Unpin,
+    B::Error: std::fmt::Display,
+{
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = &mut *self;
         this.stop.waker.register(cx.waker());
         if this.stop.stopped.load(Ordering::Acquire) {
-            this.fut = None;
+            this.send.send_reset(h2::Reason::CANCEL);
             return Poll::Ready(());
         }
-        let Some(fut) = this.fut.as_mut() else {
-            return Poll::Ready(());
-        };
-        let previous = CURRENT.with(|c| c.replace(Some(this.stop.clone())));
-        // Restored on unwind too.
-        struct Restore(Option<Arc<PipeStop>>);
-        impl Drop for Restore {
-            fn drop(&mut self) {
-                CURRENT.with(|c| *c.borrow_mut() = self.0.take());
+        loop {
+            // Registered while the task waits for the body or for window: a reset from the
+            // server wakes it.
+            if this.send.poll_reset(cx).is_ready() {
+                return Poll::Ready(());
+            }
+            if let Some((data, end)) = this.waiting.take() {
+                while this.send.capacity() == 0 {
+                    match this.send.poll_capacity(cx) {
+                        Poll::Pending => {
+                            this.waiting = Some((data, end));
+                            return Poll::Pending;
+                        }
+                        Poll::Ready(Some(Ok(0))) => {}
+                        Poll::Ready(Some(Ok(_))) => break,
+                        Poll::Ready(Some(Err(_)) | None) => return Poll::Ready(()),
+                    }
+                }
+                if this.send.send_data(data, end).is_err() || end {
+                    return Poll::Ready(());
+                }
+                continue;
+            }
+            match Pin::new(&mut this.body).poll_frame(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Some(Ok(frame))) => {
+                    let Ok(data) = frame.into_data() else { continue };
+                    let end = this.body.is_end_stream();
+                    if data.is_empty() {
+                        if this.send.send_data(data, end).is_err() || end {
+                            return Poll::Ready(());
+                        }
+                        continue;
+                    }
+                    // A claim on the window, not the whole frame: h2 raises it to what is
+                    // buffered, and a stream that waits does not pin the connection's window.
+                    this.send.reserve_capacity(1);
+                    this.waiting = Some((data, end));
+                }
+                Poll::Ready(Some(Err(e))) => {
+                    tracing::debug!("request stream failed: {e}");
+                    this.send.send_reset(h2::Reason::CANCEL);
+                    return Poll::Ready(());
+                }
+                Poll::Ready(None) => {
+                    let _ = this.send.send_data(Bytes::new(), true);
+                    return Poll::Ready(());
+                }
             }
         }
-        let _restore = Restore(previous);
-        fut.as_mut().poll(cx)
     }
 }

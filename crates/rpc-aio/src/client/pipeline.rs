@@ -20,7 +20,7 @@ use super::call::run::{Begun, Running, Start};
 use super::call::shared::CallShared;
 use super::call::writer::Writer;
 use super::channel::{Channel, ChannelShared};
-use super::errors::{When, from_hyper};
+use super::errors::{When, from_h2};
 use super::interceptor::{AnyMessage, ClientCallDetails, Next, RequestHook, Responses};
 use super::prepare;
 use crate::handoff::{Handoff, Producer, capacity_for};
@@ -396,7 +396,7 @@ where
             Err(ReadError::Transport(e)) => Some(Err(this
                 .shared
                 .error_now()
-                .unwrap_or_else(|| from_hyper(&this.channel, &e, When::Reading)))),
+                .unwrap_or_else(|| from_h2(&this.channel, &e, When::Reading)))),
         };
         this.reader = None;
         Poll::Ready(item)

@@ -7,23 +7,34 @@
 //! says SERVING (see [`super::health`]).
 
 use super::backoff::Backoff;
-use super::body::ClientBody;
-use super::connect::{Connector, Ended, KillSwitch};
+use super::connect::Connector;
+use super::driver::Ended;
 use super::health;
 use super::resolver::Address;
 use super::resolver::address::Endpoint;
+use super::stream::{ConnState, Sender};
 use crate::channelz::{SocketAddress, SocketNode, SubchannelNode};
-use hyper::client::conn::http2::SendRequest;
 use rpc_core::ChannelConnectivity;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 struct Live {
-    sender: SendRequest<ClientBody>,
+    sender: Sender,
     /// The connection's channelz socket.
     socket: Arc<SocketNode>,
-    kill: Arc<KillSwitch>,
+    kill: Arc<ConnState>,
     health: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for Live {
+    /// The connection closes once its calls are done (at once if it was killed); its
+    /// health check stops.
+    fn drop(&mut self) {
+        self.kill.release();
+        if let Some(h) = self.health.take() {
+            h.abort();
+        }
+    }
 }
 
 struct Inner {
@@ -135,7 +146,7 @@ impl Core {
     }
 
     /// The open connection's sender and its channelz socket, when READY.
-    pub(crate) fn sender(&self) -> Option<(SendRequest<ClientBody>, Arc<SocketNode>)> {
+    pub(crate) fn sender(&self) -> Option<(Sender, Arc<SocketNode>)> {
         let inner = self.lock();
         if inner.state != ChannelConnectivity::Ready {
             return None;
@@ -171,6 +182,8 @@ impl Core {
         let Some((ended, generation)) = self.connected(result) else {
             return;
         };
+        // Also when the server sent GOAWAY: calls in flight go on, new ones need a new
+        // connection.
         let ended = ended.await.unwrap_or(Ended::Closed);
         if ended == Ended::TooManyPings {
             self.connector.too_many_pings();
@@ -179,11 +192,7 @@ impl Core {
         if inner.generation != generation || inner.shut_down {
             return;
         }
-        if let Some(live) = inner.live.take()
-            && let Some(h) = live.health
-        {
-            h.abort();
-        }
+        inner.live = None;
         tracing::debug!(address = %self.address, "connection ended; the subchannel is idle");
         self.set_locked(inner, ChannelConnectivity::Idle);
     }
@@ -260,23 +269,16 @@ impl Core {
         inner.shut_down = true;
         if let Some(live) = inner.live.take() {
             live.kill.kill();
-            if let Some(h) = live.health {
-                h.abort();
-            }
         }
         self.set_locked(inner, ChannelConnectivity::Shutdown);
     }
 
     /// Its policy let go of it: never connects again; the connection closes once the
-    /// calls on it are done (dropping the last sender lets hyper close it).
+    /// calls on it are done (see `Live`'s drop).
     pub(crate) fn release(&self) {
         let mut inner = self.lock();
         inner.shut_down = true;
-        if let Some(live) = inner.live.take()
-            && let Some(h) = live.health
-        {
-            h.abort();
-        }
+        inner.live = None;
         inner.state = ChannelConnectivity::Shutdown;
         drop(inner);
         self.channelz.set_state(ChannelConnectivity::Shutdown);

@@ -8,7 +8,7 @@ use super::shared::{CallShared, Headers};
 use crate::client::attempt::Started;
 use crate::client::body::{Read, ReadError, Reader};
 use crate::client::channel::{ActiveCall, ChannelShared};
-use crate::client::errors::{When, from_hyper};
+use crate::client::errors::{When, from_h2};
 use crate::client::interceptor::Responses;
 use crate::wire::status;
 use futures::Stream;
@@ -178,10 +178,9 @@ where
                         None => Err(RpcError::internal("the server ended the response without a gRPC status")),
                     },
                     Err(ReadError::Status(e)) => Err(e),
-                    Err(ReadError::Transport(e)) => Err(this
-                        .shared
-                        .error_now()
-                        .unwrap_or_else(|| from_hyper(this.channel, &e, When::Reading))),
+                    Err(ReadError::Transport(e)) => {
+                        Err(this.shared.error_now().unwrap_or_else(|| from_h2(this.channel, &e, When::Reading)))
+                    }
                 },
                 Phase::Erased(responses) => match ready!(Pin::new(responses).poll_next(cx)) {
                     Some(Ok(any)) => match any.downcast::<Resp>() {

@@ -97,7 +97,7 @@ struct State {
     deadline: Option<Instant>,
     /// The channelz socket the current attempt's stream went out on.
     stream: Option<Arc<SocketNode>>,
-    /// hyper's tasks sending this call's request streams: stopped when the call ends.
+    /// The pipe tasks sending this call's request streams: stopped when the call ends.
     pipes: Vec<Arc<PipeStop>>,
     /// The call's span (when a subscriber wants it), closed when the call ends.
     span: Option<tracing::Span>,
@@ -195,7 +195,7 @@ impl CallShared {
         })
     }
 
-    /// Ties the hyper task sending one of this call's request streams to the call: it is
+    /// Ties the pipe task sending one of this call's request streams to the call: it is
     /// stopped when the call ends (at once if it has ended).
     pub(crate) fn attach_pipe(&self, pipe: Arc<PipeStop>) {
         let mut state = self.lock();

@@ -1,0 +1,208 @@
+//! A client connection's task ([`spawn`]): it drives h2's connection, says when the
+//! connection stops taking calls, and sends the channel's keepalive pings (gRFC A8).
+//!
+//! The connection stops taking calls when it ends or when the server sends GOAWAY: the
+//! subchannel is told at once (it goes IDLE and its policy connects again), while the
+//! calls in flight go on to their end on this connection, which then closes.
+//!
+//! A ping goes out once `keepalive_time` has passed with nothing read from the server, on
+//! a connection with calls in flight (or on any, with `keepalive_permit_without_calls`);
+//! an answer that does not come within `keepalive_timeout` closes the connection, failing
+//! its calls with UNAVAILABLE.
+
+use super::stream::ConnState;
+use bytes::Bytes;
+use std::future::Future;
+use std::pin::{Pin, pin};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::oneshot;
+use tokio::time::{Instant, Sleep, sleep};
+
+/// Why a connection stopped taking calls.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Ended {
+    /// Closed (by either side), failed, or told to go away.
+    Closed,
+    /// The server sent GOAWAY ENHANCE_YOUR_CALM with `too_many_pings`: it wants fewer pings.
+    TooManyPings,
+}
+
+impl Ended {
+    fn of(error: &h2::Error) -> Ended {
+        // h2 shows the GOAWAY's debug data in its message.
+        if error.is_go_away() && error.reason() == Some(h2::Reason::ENHANCE_YOUR_CALM) && error.to_string().contains("too_many_pings") {
+            Ended::TooManyPings
+        } else {
+            Ended::Closed
+        }
+    }
+}
+
+/// Drives `connection` on a task of its own; the receiver completes when it stops taking
+/// calls. `probe` (a handle of the connection's own) finds out when the server sent
+/// GOAWAY; it is let go once the subchannel releases the connection, so that h2 closes it
+/// when its calls are done.
+pub(crate) fn spawn<T>(
+    connection: h2::client::Connection<T, Bytes>,
+    keepalive: Option<Keepalive>,
+    state: Arc<ConnState>,
+    probe: h2::client::SendRequest<Bytes>,
+) -> oneshot::Receiver<Ended>
+where
+    T: AsyncRead + AsyncWrite + Send + Unpin + 'static,
+{
+    let (tx, rx) = oneshot::channel();
+    tokio::spawn(async move {
+        let mut watch = Watch {
+            probe: Some(probe),
+            tx: Some(tx),
+            state: &state,
+        };
+        let result = drive(connection, keepalive, &mut watch).await;
+        if let Err(e) = &result {
+            tracing::debug!("client connection ended: {e}");
+        }
+        watch.stop(result.as_ref().err().map_or(Ended::Closed, Ended::of));
+    });
+    rx
+}
+
+/// Watches a connection for the moment it stops taking calls.
+struct Watch<'a> {
+    probe: Option<h2::client::SendRequest<Bytes>>,
+    tx: Option<oneshot::Sender<Ended>>,
+    state: &'a ConnState,
+}
+
+impl Watch<'_> {
+    /// Checks the connection after a poll of it.
+    fn check(&mut self, cx: &mut Context<'_>) {
+        let Some(probe) = self.probe.as_mut() else { return };
+        self.state.task.register(cx.waker());
+        // With no stream of its own pending, the probe is ready unless the connection
+        // failed or the server sent GOAWAY.
+        if let Poll::Ready(Err(e)) = probe.poll_ready(cx) {
+            tracing::debug!("client connection takes no more calls: {e}");
+            self.stop(Ended::of(&e));
+        } else if self.state.is_released() {
+            self.probe = None;
+        }
+    }
+
+    fn stop(&mut self, how: Ended) {
+        self.probe = None;
+        self.state.set_ended();
+        if let Some(tx) = self.tx.take() {
+            let _ = tx.send(how);
+        }
+    }
+}
+
+/// A connection's keepalive settings, with h2's ping handle.
+pub(crate) struct Keepalive {
+    pub(crate) time: Duration,
+    pub(crate) timeout: Duration,
+    pub(crate) without_calls: bool,
+    /// `None` only if h2 gave the handle away already.
+    pub(crate) pings: Option<h2::PingPong>,
+}
+
+/// Where the keepalive of a connection stands.
+enum Phase {
+    /// Waiting for `time` to pass; `reads` is the connection's read count at the start.
+    Quiet { reads: u64 },
+    /// A ping is out, sent when the timer was last set.
+    Pinging,
+    /// The ping went unanswered and the socket is cut: the connection is failing.
+    Cut,
+}
+
+/// Drives `connection` until it ends, with `keepalive` pings if given, checking it with
+/// `watch` after every poll.
+///
+/// # Errors
+/// The connection's error (a GOAWAY with an error code, a lost socket, a keepalive ping
+/// that went unanswered: the socket is then cut and the error is h2's I/O error).
+async fn drive<T>(
+    connection: h2::client::Connection<T, Bytes>,
+    keepalive: Option<Keepalive>,
+    watch: &mut Watch<'_>,
+) -> Result<(), h2::Error>
+where
+    T: AsyncRead + AsyncWrite + Unpin,
+{
+    let state = watch.state;
+    let mut connection = pin!(connection);
+    let mut pinged = keepalive.and_then(|k| {
+        let pings = k.pings?;
+        Some((k.time, k.timeout, k.without_calls, pings))
+    });
+    let time = pinged.as_ref().map_or(Duration::from_secs(3600), |p| p.0);
+    let mut timer = pin!(sleep(time));
+    let mut phase = Phase::Quiet { reads: state.reads() };
+    std::future::poll_fn(|cx| {
+        let polled = connection.as_mut().poll(cx);
+        watch.check(cx);
+        if let Poll::Ready(r) = polled {
+            return Poll::Ready(r);
+        }
+        let Some((time, timeout, without_calls, pings)) = pinged.as_mut() else {
+            return Poll::Pending;
+        };
+        let (time, timeout, without_calls) = (*time, *timeout, *without_calls);
+        loop {
+            match phase {
+                Phase::Quiet { reads } => {
+                    if timer.as_mut().poll(cx).is_pending() {
+                        return Poll::Pending;
+                    }
+                    let now = state.reads();
+                    let idle = state.streams() == 0 && !without_calls;
+                    if now != reads || idle {
+                        // The server spoke (or there is nothing to keep alive): wait again.
+                        phase = Phase::Quiet { reads: now };
+                        rearm(&mut timer, time);
+                        continue;
+                    }
+                    if pings.send_ping(h2::Ping::opaque()).is_err() {
+                        // The connection is going away; its own poll says how.
+                        return Poll::Pending;
+                    }
+                    tracing::trace!("keepalive ping sent");
+                    phase = Phase::Pinging;
+                    rearm(&mut timer, timeout);
+                    // The ping is written by the connection's next poll.
+                    cx.waker().wake_by_ref();
+                    return Poll::Pending;
+                }
+                Phase::Pinging => match pings.poll_pong(cx) {
+                    Poll::Ready(Ok(_)) => {
+                        phase = Phase::Quiet { reads: state.reads() };
+                        rearm(&mut timer, time);
+                    }
+                    Poll::Ready(Err(_)) => return Poll::Pending,
+                    Poll::Pending => {
+                        if timer.as_mut().poll(cx).is_pending() {
+                            return Poll::Pending;
+                        }
+                        tracing::debug!(?timeout, "keepalive ping unanswered: closing the connection");
+                        state.kill();
+                        // The connection fails on its next poll (the socket is cut).
+                        phase = Phase::Cut;
+                        cx.waker().wake_by_ref();
+                        return Poll::Pending;
+                    }
+                },
+                Phase::Cut => return Poll::Pending,
+            }
+        }
+    })
+    .await
+}
+
+fn rearm(timer: &mut Pin<&mut Sleep>, after: Duration) {
+    timer.as_mut().reset(Instant::now() + after);
+}
