@@ -45,6 +45,7 @@ mod observe;
 // server
 mod server;
 mod shutdown;
+mod unpark;
 pub use server::{
     Continuation, GenericRpcHandler, HandlerCallDetails, RpcMethodHandler, Server, ServerInterceptor, StopHandle,
     method_handlers_generic_handler, raw_generic_rpc_handler, server, stream_stream_rpc_method_handler, stream_unary_rpc_method_handler,
@@ -65,6 +66,12 @@ pub mod __engine {
     /// up the next RPC.
     pub fn park_worker_while<T>(wait: impl FnOnce() -> T) -> T {
         crate::server::park_while(wait)
+    }
+
+    /// Unparks `thread` (a blocking caller's), at the end of the connection poll running
+    /// on this thread if there is one, so that it wakes once with all that poll read.
+    pub fn unpark(thread: &std::thread::Thread) {
+        crate::unpark::unpark(thread)
     }
 }
 

@@ -111,10 +111,10 @@ struct Unpark(std::thread::Thread);
 
 impl Wake for Unpark {
     fn wake(self: Arc<Self>) {
-        self.0.unpark();
+        rpc_aio::__engine::unpark(&self.0);
     }
     fn wake_by_ref(self: &Arc<Self>) {
-        self.0.unpark();
+        rpc_aio::__engine::unpark(&self.0);
     }
 }
 

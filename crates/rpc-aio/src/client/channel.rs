@@ -159,10 +159,8 @@ impl Host for ChannelShared {
         if self.is_closed() {
             return;
         }
-        self.current.send_modify(|c| {
-            c.picker = picker;
-            c.state = state;
-        });
+        // The state first: a call that saw the new picker (and failed by it, say) then
+        // reads the state that came with it from `get_state`.
         self.state.send_if_modified(|s| {
             if *s == state || *s == ChannelConnectivity::Shutdown {
                 false
@@ -171,6 +169,10 @@ impl Host for ChannelShared {
                 self.channelz.set_state(state);
                 true
             }
+        });
+        self.current.send_modify(|c| {
+            c.picker = picker;
+            c.state = state;
         });
     }
 

@@ -144,7 +144,10 @@ where
     let mut timer = pin!(sleep(time));
     let mut phase = Phase::Quiet { reads: state.reads() };
     std::future::poll_fn(|cx| {
+        // Blocking callers woken by this poll wake when it is over (see `unpark.rs`).
+        let batch = crate::unpark::Batch::start();
         let polled = connection.as_mut().poll(cx);
+        drop(batch);
         watch.check(cx);
         if let Poll::Ready(r) = polled {
             return Poll::Ready(r);
