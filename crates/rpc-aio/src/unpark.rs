@@ -13,23 +13,26 @@
 use std::cell::RefCell;
 use std::thread::Thread;
 
+/// The batch running on a thread: whether one is open, and the threads it holds (the list
+/// keeps its room between batches).
+struct Held {
+    open: bool,
+    threads: Vec<Thread>,
+}
+
 thread_local! {
-    /// The threads to unpark at the end of the batch running on this thread (`None`:
-    /// no batch).
-    static HELD: RefCell<Option<Vec<Thread>>> = const { RefCell::new(None) };
-    /// A spare list, so that batches allocate only when they grow.
-    static SPARE: RefCell<Vec<Thread>> = const { RefCell::new(Vec::new()) };
+    static HELD: RefCell<Held> = const { RefCell::new(Held { open: false, threads: Vec::new() }) };
 }
 
 /// Unparks `thread`, at the end of the current batch if this thread runs one.
 pub(crate) fn unpark(thread: &Thread) {
     let held = HELD
-        .try_with(|h| match h.borrow_mut().as_mut() {
-            Some(list) => {
-                list.push(thread.clone());
-                true
+        .try_with(|h| {
+            let mut h = h.borrow_mut();
+            if h.open {
+                h.threads.push(thread.clone());
             }
-            None => false,
+            h.open
         })
         .unwrap_or(false);
     if !held {
@@ -46,14 +49,7 @@ pub(crate) struct Batch {
 impl Batch {
     pub(crate) fn start() -> Batch {
         let outer = HELD
-            .try_with(|h| {
-                let mut h = h.borrow_mut();
-                if h.is_some() {
-                    return false;
-                }
-                *h = Some(SPARE.try_with(|s| std::mem::take(&mut *s.borrow_mut())).unwrap_or_default());
-                true
-            })
+            .try_with(|h| !std::mem::replace(&mut h.borrow_mut().open, true))
             .unwrap_or(false);
         Batch { outer }
     }
@@ -64,13 +60,18 @@ impl Drop for Batch {
         if !self.outer {
             return;
         }
-        let Some(mut list) = HELD.try_with(|h| h.borrow_mut().take()).ok().flatten() else {
+        // Unparked outside the borrow; the list goes back for its room.
+        let Ok(mut threads) = HELD.try_with(|h| {
+            let mut h = h.borrow_mut();
+            h.open = false;
+            std::mem::take(&mut h.threads)
+        }) else {
             return;
         };
-        for thread in list.drain(..) {
+        for thread in threads.drain(..) {
             thread.unpark();
         }
-        let _ = SPARE.try_with(|s| *s.borrow_mut() = list);
+        let _ = HELD.try_with(|h| h.borrow_mut().threads = threads);
     }
 }
 
@@ -103,9 +104,9 @@ mod tests {
         unpark(handle.thread());
         drop(inner);
         // Held while the outer batch is open.
-        assert_eq!(HELD.with(|h| h.borrow().as_ref().map(Vec::len)), Some(1));
+        assert_eq!(HELD.with(|h| h.borrow().threads.len()), 1);
         drop(batch);
-        assert!(HELD.with(|h| h.borrow().is_none()));
+        assert!(HELD.with(|h| !h.borrow().open && h.borrow().threads.is_empty()));
         woke.recv_timeout(Duration::from_secs(20)).expect("unparked when the batch ended");
         handle.join().unwrap();
     }
@@ -115,7 +116,7 @@ mod tests {
         let flag = Arc::new(AtomicBool::new(true));
         let (handle, woke) = parked(flag);
         unpark(handle.thread());
-        assert!(HELD.with(|h| h.borrow().is_none()));
+        assert!(HELD.with(|h| h.borrow().threads.is_empty()));
         woke.recv_timeout(Duration::from_secs(20)).expect("unparked");
         handle.join().unwrap();
     }

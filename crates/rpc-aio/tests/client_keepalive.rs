@@ -175,24 +175,27 @@ async fn held(options: ChannelOptions) -> Held {
     }
 }
 
+impl Held {
+    /// Drops the call, closes the channel, stops the server.
+    async fn close(self) {
+        drop(self.call);
+        self.channel.close(None).await;
+        self.server.stop(None).await;
+    }
+}
+
 #[tokio::test]
 async fn a_call_in_flight_keeps_the_pings_going_and_its_connection() {
     bounded(async {
-        let Held {
-            server,
-            relay,
-            channel,
-            mut call,
-        } = held(keepalive(50, 5_000, false)).await;
+        let mut held = held(keepalive(50, 5_000, false)).await;
+        let (relay, call) = (&held.relay, &mut held.call);
         eventually("pings while a call waits for its next message", || relay.pings() >= 3).await;
         // The answered pings kept the connection: the held call is still open.
         assert!(
             tokio::time::timeout(Duration::from_millis(100), call.read()).await.is_err(),
             "the held call ended"
         );
-        drop(call);
-        channel.close(None).await;
-        server.stop(None).await;
+        held.close().await;
     })
     .await;
 }
@@ -200,12 +203,8 @@ async fn a_call_in_flight_keeps_the_pings_going_and_its_connection() {
 #[tokio::test]
 async fn an_unanswered_ping_fails_the_call_with_unavailable() {
     bounded(async {
-        let Held {
-            server,
-            relay,
-            channel,
-            mut call,
-        } = held(keepalive(100, 300, false)).await;
+        let mut held = held(keepalive(100, 300, false)).await;
+        let (relay, call) = (&held.relay, &mut held.call);
         // The server goes silent without closing its socket.
         relay.frozen.store(true, Ordering::SeqCst);
         let error = tokio::time::timeout(Duration::from_secs(15), call.read())
@@ -216,10 +215,9 @@ async fn an_unanswered_ping_fails_the_call_with_unavailable() {
         assert!(relay.pings() >= 1, "no ping was sent");
         // The channel connects again (to the same relay, which passes bytes again).
         relay.frozen.store(false, Ordering::SeqCst);
-        let reply = unary(&channel, "again").await.expect("a call on a new connection");
+        let reply = unary(&held.channel, "again").await.expect("a call on a new connection");
         assert_eq!(reply.text, "echo:again");
-        channel.close(None).await;
-        server.stop(None).await;
+        held.close().await;
     })
     .await;
 }

@@ -11,6 +11,7 @@ use super::errors::{When, from_h2, never_processed};
 use super::pick::pick;
 use super::pipe;
 use super::replay::{BodyId, Replay};
+use super::stream;
 use crate::wire::compression::{self, ACCEPT_ENCODING};
 use crate::wire::count::{Counted, PayloadCount, Totals};
 use crate::wire::frame::FrameDecoder;
@@ -178,7 +179,7 @@ async fn send(
         return Err(status(RpcError::internal("the call's requests were already sent")));
     };
     let outgoing = match (outgoing, totals) {
-        (Outgoing::Body(body), Some(t)) => Outgoing::Body(ClientBody::boxed(Box::pin(Counted::new(body, t.sent.clone())))),
+        (Outgoing::Body(body), Some(t)) => Outgoing::Body(Box::pin(Counted::new(body, t.sent.clone()))),
         (outgoing, _) => outgoing,
     };
     let mut repicks = 0;
@@ -209,12 +210,7 @@ async fn send(
             if let Some(t) = totals {
                 PayloadCount::new(t.sent.clone()).feed(&frame);
             }
-            // h2 queues the frame beyond the send window and writes it as the window opens.
-            // A stream the server has closed already (a trailers-only answer to the
-            // headers alone, e.g. UNIMPLEMENTED) refuses it: the response says the rest.
-            if let Err(e) = send.send_data(frame, true) {
-                tracing::debug!("the request frame was not sent: {e}");
-            }
+            stream::send_last(&mut send, frame);
         }
         Outgoing::Body(body) => call.attach_pipe(pipe::spawn(&channel.runtime, body, send)),
     }

@@ -36,46 +36,22 @@ pub(crate) type BoxBody = Pin<Box<dyn Body<Data = Bytes, Error = BodyError> + Se
 
 /// The streamed request body of a call (a unary request's one frame is sent by the call
 /// itself).
-pub(crate) struct ClientBody {
-    body: BoxBody,
-}
+pub(crate) type ClientBody = BoxBody;
 
-impl ClientBody {
-    /// A body made elsewhere (the replayed requests of a call with a retry policy).
-    pub(crate) fn boxed(body: BoxBody) -> ClientBody {
-        ClientBody { body }
-    }
-
-    /// The body of streamed requests, encoded as they come.
-    pub(crate) fn streaming<Req, E>(requests: Requests<Req>, codec: Arc<E>, encoder: FrameEncoder, shared: Arc<CallShared>) -> ClientBody
-    where
-        Req: Send + 'static,
-        E: Encoder<Req> + ?Sized,
-    {
-        ClientBody {
-            body: Box::pin(EncodeBody {
-                requests,
-                codec,
-                encoder,
-                shared,
-                buf: BytesMut::new(),
-                done: false,
-            }),
-        }
-    }
-}
-
-impl Body for ClientBody {
-    type Data = Bytes;
-    type Error = BodyError;
-
-    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BodyError>>> {
-        self.body.as_mut().poll_frame(cx)
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.body.is_end_stream()
-    }
+/// The body of streamed requests, encoded as they come.
+pub(crate) fn streaming<Req, E>(requests: Requests<Req>, codec: Arc<E>, encoder: FrameEncoder, shared: Arc<CallShared>) -> ClientBody
+where
+    Req: Send + 'static,
+    E: Encoder<Req> + ?Sized,
+{
+    Box::pin(EncodeBody {
+        requests,
+        codec,
+        encoder,
+        shared,
+        buf: BytesMut::new(),
+        done: false,
+    })
 }
 
 /// Where streamed requests come from, as the body reads them: a stream that yields the

@@ -52,10 +52,10 @@ pub(crate) struct Transport {
     /// Completes when the connection takes no more calls: it ended (closed by either side,
     /// or failed), or the server sent GOAWAY (its calls in flight go on).
     pub(crate) ended: oneshot::Receiver<Ended>,
-    /// What the connection's users share with its task; `kill` closes it at once (h2 keeps
-    /// a connection with streams in flight open until they end; this cuts its socket
+    /// What the connection's users share with its task; its `kill` closes it at once (h2
+    /// keeps a connection with streams in flight open until they end; this cuts its socket
     /// instead, failing them).
-    pub(crate) kill: Arc<ConnState>,
+    pub(crate) state: Arc<ConnState>,
     /// The local end of a TCP connection (for channelz).
     pub(crate) local: Option<std::net::SocketAddr>,
 }
@@ -150,35 +150,39 @@ impl Connector {
             }
         };
         let (settings_tx, settings_rx) = oneshot::channel();
-        let kill = Arc::new(ConnState::default());
+        let state = Arc::new(ConnState::default());
         let io = SettingsWatch {
             inner: io,
             header: [0; 9],
             seen: 0,
             signal: Some(settings_tx),
-            kill: kill.clone(),
+            state: state.clone(),
         };
         let (sender, mut connection) = self.http2.handshake::<_, bytes::Bytes>(io).await.map_err(|e| describe(&e))?;
-        let keepalive = self.keepalive_time().map(|time| Keepalive {
-            time,
-            timeout: self.keepalive_timeout,
-            without_calls: self.keepalive_without_calls,
-            pings: connection.ping_pong(),
-        });
-        let ended = driver::spawn(connection, keepalive, kill.clone(), sender.clone());
+        // h2 hands out the ping handle once: it is there for a new connection.
+        let keepalive = match (self.keepalive_time(), connection.ping_pong()) {
+            (Some(time), Some(pings)) => Some(Keepalive {
+                time,
+                timeout: self.keepalive_timeout,
+                without_calls: self.keepalive_without_calls,
+                pings,
+            }),
+            _ => None,
+        };
+        let ended = driver::spawn(connection, keepalive, state.clone(), sender.clone());
         match settings_rx.await {
             Ok(Ok(())) => Ok(Transport {
-                sender: Sender::new(sender, kill.clone()),
+                sender: Sender::new(sender, state.clone()),
                 ended,
-                kill,
+                state,
                 local,
             }),
             Ok(Err(why)) => {
-                kill.kill();
+                state.kill();
                 Err(why)
             }
             Err(_) => {
-                kill.kill();
+                state.kill();
                 Err("the connection closed before the server's HTTP/2 settings arrived".to_owned())
             }
         }
@@ -259,28 +263,27 @@ pub(crate) fn describe(e: &(dyn std::error::Error + 'static)) -> String {
 /// Reads the first frame the server sends and reports whether it is SETTINGS (every
 /// HTTP/2 server starts with one): the transport is ready once it is. After that it only
 /// passes bytes through.
-/// It also holds the connection's kill switch.
+/// It also watches the connection's kill switch, and counts its reads (for keepalive).
 struct SettingsWatch {
     inner: Box<dyn Io>,
     header: [u8; 9],
     seen: usize,
     signal: Option<oneshot::Sender<Result<(), String>>>,
-    kill: Arc<ConnState>,
+    state: Arc<ConnState>,
 }
 
 impl AsyncRead for SettingsWatch {
     fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
         let before = buf.filled().len();
         let this = &mut *self;
-        this.kill.reader.register(cx.waker());
-        if this.kill.is_killed() {
+        if this.state.watch_killed(cx) {
             return Poll::Ready(Err(killed()));
         }
         let polled = Pin::new(&mut this.inner).poll_read(cx, buf);
         if let Poll::Ready(Ok(())) = &polled
             && buf.filled().len() > before
         {
-            this.kill.note_read();
+            this.state.note_read();
         }
         if let Poll::Ready(Err(e)) = &polled
             && let Some(signal) = this.signal.take()
@@ -315,7 +318,7 @@ impl AsyncRead for SettingsWatch {
 
 impl AsyncWrite for SettingsWatch {
     fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, data: &[u8]) -> Poll<io::Result<usize>> {
-        if self.kill.is_killed() {
+        if self.state.is_killed() {
             return Poll::Ready(Err(killed()));
         }
         Pin::new(&mut self.inner).poll_write(cx, data)
@@ -323,7 +326,7 @@ impl AsyncWrite for SettingsWatch {
 
     // Vectored writes pass through: without them h2 copies every frame into one buffer.
     fn poll_write_vectored(mut self: Pin<&mut Self>, cx: &mut Context<'_>, bufs: &[io::IoSlice<'_>]) -> Poll<io::Result<usize>> {
-        if self.kill.is_killed() {
+        if self.state.is_killed() {
             return Poll::Ready(Err(killed()));
         }
         Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)

@@ -81,13 +81,12 @@ impl Watch<'_> {
     /// Checks the connection after a poll of it.
     fn check(&mut self, cx: &mut Context<'_>) {
         let Some(probe) = self.probe.as_mut() else { return };
-        self.state.task.register(cx.waker());
         // With no stream of its own pending, the probe is ready unless the connection
         // failed or the server sent GOAWAY.
         if let Poll::Ready(Err(e)) = probe.poll_ready(cx) {
             tracing::debug!("client connection takes no more calls: {e}");
             self.stop(Ended::of(&e));
-        } else if self.state.is_released() {
+        } else if self.state.watch_released(cx) {
             self.probe = None;
         }
     }
@@ -106,8 +105,7 @@ pub(crate) struct Keepalive {
     pub(crate) time: Duration,
     pub(crate) timeout: Duration,
     pub(crate) without_calls: bool,
-    /// `None` only if h2 gave the handle away already.
-    pub(crate) pings: Option<h2::PingPong>,
+    pub(crate) pings: h2::PingPong,
 }
 
 /// Where the keepalive of a connection stands.
@@ -118,6 +116,74 @@ enum Phase {
     Pinging,
     /// The ping went unanswered and the socket is cut: the connection is failing.
     Cut,
+}
+
+/// A connection's keepalive, polled by its task after each poll of the connection.
+struct Pinger {
+    keepalive: Keepalive,
+    timer: Pin<Box<Sleep>>,
+    phase: Phase,
+}
+
+impl Pinger {
+    fn new(keepalive: Keepalive, state: &ConnState) -> Pinger {
+        Pinger {
+            timer: Box::pin(sleep(keepalive.time)),
+            keepalive,
+            phase: Phase::Quiet { reads: state.reads() },
+        }
+    }
+
+    /// Sends a ping when one is due, and cuts the connection when one goes unanswered.
+    /// Always pending: the connection's own poll says when it ends.
+    fn poll(&mut self, cx: &mut Context<'_>, state: &ConnState) {
+        let k = &mut self.keepalive;
+        loop {
+            match self.phase {
+                Phase::Quiet { reads } => {
+                    if self.timer.as_mut().poll(cx).is_pending() {
+                        return;
+                    }
+                    let now = state.reads();
+                    if now != reads || (state.streams() == 0 && !k.without_calls) {
+                        // The server spoke (or there is nothing to keep alive): wait again.
+                        self.phase = Phase::Quiet { reads: now };
+                        rearm(&mut self.timer, k.time);
+                        continue;
+                    }
+                    if k.pings.send_ping(h2::Ping::opaque()).is_err() {
+                        // The connection is going away; its own poll says how.
+                        return;
+                    }
+                    tracing::trace!("keepalive ping sent");
+                    self.phase = Phase::Pinging;
+                    rearm(&mut self.timer, k.timeout);
+                    // The ping is written by the connection's next poll.
+                    cx.waker().wake_by_ref();
+                    return;
+                }
+                Phase::Pinging => match k.pings.poll_pong(cx) {
+                    Poll::Ready(Ok(_)) => {
+                        self.phase = Phase::Quiet { reads: state.reads() };
+                        rearm(&mut self.timer, k.time);
+                    }
+                    Poll::Ready(Err(_)) => return,
+                    Poll::Pending => {
+                        if self.timer.as_mut().poll(cx).is_pending() {
+                            return;
+                        }
+                        tracing::debug!(timeout = ?k.timeout, "keepalive ping unanswered: closing the connection");
+                        state.kill();
+                        // The connection fails on its next poll (the socket is cut).
+                        self.phase = Phase::Cut;
+                        cx.waker().wake_by_ref();
+                        return;
+                    }
+                },
+                Phase::Cut => return,
+            }
+        }
+    }
 }
 
 /// Drives `connection` until it ends, with `keepalive` pings if given, checking it with
@@ -136,76 +202,23 @@ where
 {
     let state = watch.state;
     let mut connection = pin!(connection);
-    let mut pinged = keepalive.and_then(|k| {
-        let pings = k.pings?;
-        Some((k.time, k.timeout, k.without_calls, pings))
-    });
-    let time = pinged.as_ref().map_or(Duration::from_secs(3600), |p| p.0);
-    let mut timer = pin!(sleep(time));
-    let mut phase = Phase::Quiet { reads: state.reads() };
+    let mut pinger = keepalive.map(|k| Pinger::new(k, state));
     std::future::poll_fn(|cx| {
         // Blocking callers woken by this poll wake when it is over (see `unpark.rs`).
         let batch = crate::unpark::Batch::start();
         let polled = connection.as_mut().poll(cx);
         drop(batch);
         watch.check(cx);
-        if let Poll::Ready(r) = polled {
-            return Poll::Ready(r);
+        if polled.is_pending()
+            && let Some(p) = pinger.as_mut()
+        {
+            p.poll(cx, state);
         }
-        let Some((time, timeout, without_calls, pings)) = pinged.as_mut() else {
-            return Poll::Pending;
-        };
-        let (time, timeout, without_calls) = (*time, *timeout, *without_calls);
-        loop {
-            match phase {
-                Phase::Quiet { reads } => {
-                    if timer.as_mut().poll(cx).is_pending() {
-                        return Poll::Pending;
-                    }
-                    let now = state.reads();
-                    let idle = state.streams() == 0 && !without_calls;
-                    if now != reads || idle {
-                        // The server spoke (or there is nothing to keep alive): wait again.
-                        phase = Phase::Quiet { reads: now };
-                        rearm(&mut timer, time);
-                        continue;
-                    }
-                    if pings.send_ping(h2::Ping::opaque()).is_err() {
-                        // The connection is going away; its own poll says how.
-                        return Poll::Pending;
-                    }
-                    tracing::trace!("keepalive ping sent");
-                    phase = Phase::Pinging;
-                    rearm(&mut timer, timeout);
-                    // The ping is written by the connection's next poll.
-                    cx.waker().wake_by_ref();
-                    return Poll::Pending;
-                }
-                Phase::Pinging => match pings.poll_pong(cx) {
-                    Poll::Ready(Ok(_)) => {
-                        phase = Phase::Quiet { reads: state.reads() };
-                        rearm(&mut timer, time);
-                    }
-                    Poll::Ready(Err(_)) => return Poll::Pending,
-                    Poll::Pending => {
-                        if timer.as_mut().poll(cx).is_pending() {
-                            return Poll::Pending;
-                        }
-                        tracing::debug!(?timeout, "keepalive ping unanswered: closing the connection");
-                        state.kill();
-                        // The connection fails on its next poll (the socket is cut).
-                        phase = Phase::Cut;
-                        cx.waker().wake_by_ref();
-                        return Poll::Pending;
-                    }
-                },
-                Phase::Cut => return Poll::Pending,
-            }
-        }
+        polled
     })
     .await
 }
 
-fn rearm(timer: &mut Pin<&mut Sleep>, after: Duration) {
+fn rearm(timer: &mut Pin<Box<Sleep>>, after: Duration) {
     timer.as_mut().reset(Instant::now() + after);
 }

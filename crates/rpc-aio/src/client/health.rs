@@ -117,8 +117,7 @@ async fn watch_once(watched: &dyn Watched, generation: u64, mut sender: Sender, 
         Err(e) => return failed(super::connect::describe(&e), false),
     };
     let mut send = opened.send;
-    // Refused only by a stream the server closed already: the response says why.
-    let _ = send.send_data(frame.freeze(), true);
+    super::stream::send_last(&mut send, frame.freeze());
     let response = match opened.response.await {
         Ok(r) => r,
         Err(e) => return failed(super::connect::describe(&e), false),

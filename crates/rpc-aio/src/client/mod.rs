@@ -43,6 +43,7 @@ pub mod resolver;
 mod retry;
 mod roots;
 mod service_config;
+mod signal;
 mod stream;
 mod subchannel;
 mod throttle;

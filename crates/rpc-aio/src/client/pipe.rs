@@ -2,44 +2,28 @@
 //! frames as the stream's send window opens and hands them to h2. A unary request needs
 //! none: its one frame is sent from the call's future.
 //!
-//! The call stops the task when it ends ([`PipeStop`]); a stream still open is then reset
+//! The call stops the task when it ends (the [`Signal`] [`spawn`] returns); a stream still open is then reset
 //! (CANCEL), also while its send window is full and the body is not being polled. A body
 //! that fails (the call object went away, a request could not be encoded) resets the
 //! stream with CANCEL, so the server sees a cancelled RPC rather than a complete one. A
 //! reset from the server ends the task.
 
+use super::signal::Signal;
 use bytes::Bytes;
-use futures::task::AtomicWaker;
 use http_body::Body;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 
-/// Stops one pipe task.
-#[derive(Default)]
-pub(crate) struct PipeStop {
-    stopped: AtomicBool,
-    waker: AtomicWaker,
-}
-
-impl PipeStop {
-    /// Stops the task: it resets its stream and ends when next polled (woken now).
-    pub(crate) fn stop(&self) {
-        self.stopped.store(true, Ordering::Release);
-        self.waker.wake();
-    }
-}
-
-/// Sends `body` on `send` from a task of its own on `runtime` (the channel's); the
-/// handle stops it.
-pub(crate) fn spawn<B>(runtime: &tokio::runtime::Handle, body: B, send: h2::SendStream<Bytes>) -> Arc<PipeStop>
+/// Sends `body` on `send` from a task of its own on `runtime` (the channel's); raising the
+/// signal stops it (its stream is reset if still open).
+pub(crate) fn spawn<B>(runtime: &tokio::runtime::Handle, body: B, send: h2::SendStream<Bytes>) -> Arc<Signal>
 where
     B: Body<Data = Bytes> + Send + Unpin + 'static,
     B::Error: std::fmt::Display,
 {
-    let stop = Arc::new(PipeStop::default());
+    let stop = Arc::new(Signal::default());
     runtime.spawn(Pipe {
         body,
         send,
@@ -55,7 +39,7 @@ struct Pipe<B> {
     /// A frame taken from the body that waits for send window, and whether it ends the
     /// stream.
     waiting: Option<(Bytes, bool)>,
-    stop: Arc<PipeStop>,
+    stop: Arc<Signal>,
 }
 
 impl<B> Future for Pipe<B>
@@ -67,8 +51,7 @@ where
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = &mut *self;
-        this.stop.waker.register(cx.waker());
-        if this.stop.stopped.load(Ordering::Acquire) {
+        if this.stop.watch(cx) {
             this.send.send_reset(h2::Reason::CANCEL);
             return Poll::Ready(());
         }

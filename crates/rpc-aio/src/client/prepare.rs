@@ -3,7 +3,7 @@
 //! then handed to [`super::retry`].
 
 use super::attempt::{Body, Prepared, Request, Started};
-use super::body::ClientBody;
+use super::body;
 use super::call::shared::CallShared;
 use super::channel::ChannelShared;
 use super::interceptor::ClientCallDetails;
@@ -125,7 +125,7 @@ where
         Body::Stream(requests) if policy.is_some() => {
             Request::Replayed(Replay::new(requests, codec, encoder, call.clone(), channel.clone()), None)
         }
-        Body::Stream(requests) => Request::Once(Some(ClientBody::streaming(requests, codec, encoder, call.clone()))),
+        Body::Stream(requests) => Request::Once(Some(body::streaming(requests, codec, encoder, call.clone()))),
     };
     // The method's string becomes the path without a copy (it is not needed after this).
     let method_name = std::mem::take(&mut details.method).into_bytes();

@@ -156,7 +156,7 @@ impl Replay {
             next: 0,
             done: false,
         };
-        (ClientBody::boxed(Box::pin(body)), id)
+        (Box::pin(body), id)
     }
 
     /// The call committed to the attempt of `body` (its response headers came): the other

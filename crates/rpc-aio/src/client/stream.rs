@@ -3,10 +3,11 @@
 //! one DATA frame, and then reads the response in place. No task, channel or oneshot of
 //! a connection layer stands between a call and its stream.
 
+use super::signal::Signal;
 use bytes::Bytes;
-use futures::task::AtomicWaker;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::task::Context;
 
 /// Opens streams on one connection; clones share it.
 #[derive(Clone)]
@@ -50,6 +51,17 @@ impl Sender {
     }
 }
 
+/// Sends a request's last (for a unary request, its only) DATA frame and ends the stream.
+/// h2 queues it beyond the send window and writes it as the window opens. A stream the
+/// server has closed already (a trailers-only answer to the headers alone, such as
+/// UNIMPLEMENTED, can beat the frame) refuses it: that is no error, the response says
+/// what happened.
+pub(crate) fn send_last(send: &mut h2::SendStream<Bytes>, frame: Bytes) {
+    if let Err(e) = send.send_data(frame, true) {
+        tracing::debug!("the request frame was not sent: {e}");
+    }
+}
+
 /// Holds a call's place in its connection's count of calls (see [`ConnState::streams`]).
 pub(crate) struct StreamGuard(Arc<ConnState>);
 
@@ -71,13 +83,11 @@ impl Drop for StreamGuard {
 /// on it and how many reads it has seen (for keepalive).
 #[derive(Debug, Default)]
 pub(crate) struct ConnState {
-    killed: AtomicBool,
+    /// Watched by the socket's reader.
+    killed: Signal,
+    /// Watched by the connection's task.
+    released: Signal,
     ended: AtomicBool,
-    released: AtomicBool,
-    /// The socket's reader (woken by a kill).
-    pub(crate) reader: AtomicWaker,
-    /// The connection's task (woken by a release).
-    pub(crate) task: AtomicWaker,
     streams: AtomicUsize,
     reads: AtomicU64,
 }
@@ -86,12 +96,16 @@ impl ConnState {
     /// Cuts the socket: reads and writes fail from then on, so the HTTP/2 connection
     /// fails and every stream on it with it.
     pub(crate) fn kill(&self) {
-        self.killed.store(true, Ordering::Release);
-        self.reader.wake();
+        self.killed.raise();
     }
 
     pub(crate) fn is_killed(&self) -> bool {
-        self.killed.load(Ordering::Acquire)
+        self.killed.is_raised()
+    }
+
+    /// [`is_killed`](Self::is_killed), and the reader of `cx` woken by a kill.
+    pub(crate) fn watch_killed(&self, cx: &Context<'_>) -> bool {
+        self.killed.watch(cx)
     }
 
     /// Whether the connection takes no new streams (it ended, or the server said GOAWAY).
@@ -105,12 +119,12 @@ impl ConnState {
 
     /// The subchannel let go of the connection: it closes once its calls are done.
     pub(crate) fn release(&self) {
-        self.released.store(true, Ordering::Release);
-        self.task.wake();
+        self.released.raise();
     }
 
-    pub(crate) fn is_released(&self) -> bool {
-        self.released.load(Ordering::Acquire)
+    /// Whether the subchannel let go; the connection's task (`cx`) is woken when it does.
+    pub(crate) fn watch_released(&self, cx: &Context<'_>) -> bool {
+        self.released.watch(cx)
     }
 
     /// The socket read some bytes.

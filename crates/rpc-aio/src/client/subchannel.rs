@@ -22,7 +22,8 @@ struct Live {
     sender: Sender,
     /// The connection's channelz socket.
     socket: Arc<SocketNode>,
-    kill: Arc<ConnState>,
+    /// The connection's shared state: `kill` cuts it, `release` lets it close when idle.
+    state: Arc<ConnState>,
     health: Option<tokio::task::JoinHandle<()>>,
 }
 
@@ -30,7 +31,7 @@ impl Drop for Live {
     /// The connection closes once its calls are done (at once if it was killed); its
     /// health check stops.
     fn drop(&mut self) {
-        self.kill.release();
+        self.state.release();
         if let Some(h) = self.health.take() {
             h.abort();
         }
@@ -208,7 +209,7 @@ impl Core {
         let transport = match result {
             Ok(transport) if !inner.shut_down => transport,
             Ok(transport) => {
-                transport.kill.kill();
+                transport.state.kill();
                 return None;
             }
             Err(_) if inner.shut_down => return None,
@@ -253,7 +254,7 @@ impl Core {
         inner.live = Some(Live {
             sender: transport.sender,
             socket,
-            kill: transport.kill,
+            state: transport.state,
             health,
         });
         // With health checks: CONNECTING until the first report (gRFC A17).
@@ -268,7 +269,7 @@ impl Core {
         let mut inner = self.lock();
         inner.shut_down = true;
         if let Some(live) = inner.live.take() {
-            live.kill.kill();
+            live.state.kill();
         }
         self.set_locked(inner, ChannelConnectivity::Shutdown);
     }

@@ -114,6 +114,11 @@ where
         if !*this.armed {
             *this.armed = true;
             if let Some(d) = *this.deadline {
+                // A deadline already past fails the call before anything is sent: the
+                // timer's first tick could come after a fast server's answer.
+                if d <= Instant::now() {
+                    return expired(this.phase, this.active, this.shared);
+                }
                 let _entered = enter(&this.channel.runtime);
                 this.timer.set(Some(tokio::time::sleep_until(d.into())));
             }
@@ -137,12 +142,7 @@ where
             if let Some(t) = this.timer.as_mut().as_pin_mut()
                 && t.poll(cx).is_ready()
             {
-                return end(
-                    this.phase,
-                    this.active,
-                    this.shared,
-                    Err(RpcError::deadline_exceeded("deadline exceeded")),
-                );
+                return expired(this.phase, this.active, this.shared);
             }
             let outcome = match this.phase {
                 Phase::Starting(start) => match start.as_mut().poll(cx) {
@@ -200,6 +200,11 @@ where
 /// Enters `runtime` unless the calling thread is in a runtime already.
 fn enter(runtime: &tokio::runtime::Handle) -> Option<tokio::runtime::EnterGuard<'_>> {
     tokio::runtime::Handle::try_current().is_err().then(|| runtime.enter())
+}
+
+/// Ends the call with DEADLINE_EXCEEDED.
+fn expired<Resp>(phase: &mut Phase, active: &mut Option<ActiveCall>, shared: &CallShared) -> Poll<Option<Result<Resp, RpcError>>> {
+    end(phase, active, shared, Err(RpcError::deadline_exceeded("deadline exceeded")))
 }
 
 /// Ends the call with `outcome`: records it (unless the call already ended, e.g. it was

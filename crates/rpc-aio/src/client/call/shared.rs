@@ -3,7 +3,7 @@
 //! done callbacks, under one lock with one `Notify`.
 
 use crate::channelz::{ChannelNode, SocketNode};
-use crate::client::pipe::PipeStop;
+use crate::client::signal::Signal;
 use crate::wire::count::Totals;
 use crate::wire::headers::{has_metadata, read_metadata};
 use rpc_core::observe::{AttemptObserver, CallEnd, ClientCallObserver};
@@ -98,7 +98,7 @@ struct State {
     /// The channelz socket the current attempt's stream went out on.
     stream: Option<Arc<SocketNode>>,
     /// The pipe tasks sending this call's request streams: stopped when the call ends.
-    pipes: Vec<Arc<PipeStop>>,
+    pipes: Vec<Arc<Signal>>,
     /// The call's span (when a subscriber wants it), closed when the call ends.
     span: Option<tracing::Span>,
     /// The observed attempt that got response headers, ended with the call.
@@ -197,11 +197,11 @@ impl CallShared {
 
     /// Ties the pipe task sending one of this call's request streams to the call: it is
     /// stopped when the call ends (at once if it has ended).
-    pub(crate) fn attach_pipe(&self, pipe: Arc<PipeStop>) {
+    pub(crate) fn attach_pipe(&self, pipe: Arc<Signal>) {
         let mut state = self.lock();
         if state.outcome.is_some() {
             drop(state);
-            return pipe.stop();
+            return pipe.raise();
         }
         state.pipes.push(pipe);
     }
@@ -350,7 +350,7 @@ impl CallShared {
         let (span, attempt, code, pipes) = ended;
         // A request stream still being sent stops (its stream is reset) with the call.
         for pipe in pipes {
-            pipe.stop();
+            pipe.raise();
         }
         if let Some(a) = attempt {
             a.end(code);
