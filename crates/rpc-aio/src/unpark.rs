@@ -9,19 +9,64 @@
 //! meanwhile on that thread is held, and the threads are unparked together when the poll
 //! is over (each once, with everything the poll read for it). Outside a batch, [`unpark`]
 //! unparks at once.
+//!
+//! The other way round, a caller that queues a request's headers and then its DATA frame
+//! would wake the connection's task twice: on a busy core the task could run between the
+//! two, writing the headers alone and parking again. A connection's task therefore hands
+//! h2 a [`Deferred`] waker, whose wakes are held the same way: the caller opens a batch
+//! around the frames it queues, and the task is woken once, with all of them.
 
+use futures::task::AtomicWaker;
 use std::cell::RefCell;
+use std::sync::Arc;
+use std::task::{Context, Wake, Waker};
 use std::thread::Thread;
 
-/// The batch running on a thread: whether one is open, and the threads it holds (the list
-/// keeps its room between batches).
+/// The batch running on a thread: whether one is open, and the threads and tasks it holds
+/// (the lists keep their room between batches).
 struct Held {
     open: bool,
     threads: Vec<Thread>,
+    tasks: Vec<Waker>,
 }
 
 thread_local! {
-    static HELD: RefCell<Held> = const { RefCell::new(Held { open: false, threads: Vec::new() }) };
+    static HELD: RefCell<Held> = const { RefCell::new(Held { open: false, threads: Vec::new(), tasks: Vec::new() }) };
+}
+
+/// A task's waker whose wakes are held while a [`Batch`] runs on the waking thread. The
+/// task registers its own waker before each poll ([`Deferred::context`]).
+#[derive(Default)]
+pub(crate) struct Deferred {
+    task: AtomicWaker,
+}
+
+impl Deferred {
+    /// Registers `task`'s own waker: the one a deferred wake reaches.
+    pub(crate) fn register(self: &Arc<Self>, task: &Context<'_>) {
+        self.task.register(task.waker());
+    }
+}
+
+impl Wake for Deferred {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        let held = HELD
+            .try_with(|h| {
+                let mut h = h.borrow_mut();
+                if h.open {
+                    h.tasks.push(Waker::from(self.clone()));
+                }
+                h.open
+            })
+            .unwrap_or(false);
+        if !held {
+            self.task.wake();
+        }
+    }
 }
 
 /// Unparks `thread`, at the end of the current batch if this thread runs one.
@@ -60,18 +105,25 @@ impl Drop for Batch {
         if !self.outer {
             return;
         }
-        // Unparked outside the borrow; the list goes back for its room.
-        let Ok(mut threads) = HELD.try_with(|h| {
+        // Woken outside the borrow (no batch is open then); the lists go back for their room.
+        let Ok((mut threads, mut tasks)) = HELD.try_with(|h| {
             let mut h = h.borrow_mut();
             h.open = false;
-            std::mem::take(&mut h.threads)
+            (std::mem::take(&mut h.threads), std::mem::take(&mut h.tasks))
         }) else {
             return;
         };
         for thread in threads.drain(..) {
             thread.unpark();
         }
-        let _ = HELD.try_with(|h| h.borrow_mut().threads = threads);
+        for task in tasks.drain(..) {
+            task.wake();
+        }
+        let _ = HELD.try_with(|h| {
+            let mut h = h.borrow_mut();
+            h.threads = threads;
+            h.tasks = tasks;
+        });
     }
 }
 
@@ -109,6 +161,33 @@ mod tests {
         assert!(HELD.with(|h| !h.borrow().open && h.borrow().threads.is_empty()));
         woke.recv_timeout(Duration::from_secs(20)).expect("unparked when the batch ended");
         handle.join().unwrap();
+    }
+
+    /// A waker that counts its wakes.
+    struct Count(std::sync::atomic::AtomicUsize);
+
+    impl Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn a_batch_holds_a_deferred_wake_until_it_ends() {
+        let count = Arc::new(Count(Default::default()));
+        let task = Waker::from(count.clone());
+        let deferred = Arc::new(Deferred::default());
+        deferred.register(&Context::from_waker(&task));
+        let waker = Waker::from(deferred.clone());
+        let batch = Batch::start();
+        waker.wake_by_ref();
+        assert_eq!(count.0.load(Ordering::SeqCst), 0, "held while the batch is open");
+        drop(batch);
+        assert_eq!(count.0.load(Ordering::SeqCst), 1, "woken when the batch ended");
+        // Outside a batch, at once (once registered again, as a task does before each poll).
+        deferred.register(&Context::from_waker(&task));
+        waker.wake();
+        assert_eq!(count.0.load(Ordering::SeqCst), 2);
     }
 
     #[test]

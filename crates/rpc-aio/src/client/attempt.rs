@@ -11,7 +11,6 @@ use super::errors::{When, from_h2, never_processed};
 use super::pick::pick;
 use super::pipe;
 use super::replay::{BodyId, Replay};
-use super::stream;
 use crate::wire::compression::{self, ACCEPT_ENCODING};
 use crate::wire::count::{Counted, PayloadCount, Totals};
 use crate::wire::frame::FrameDecoder;
@@ -190,7 +189,11 @@ async fn send(
         call.stream_started(socket);
         // Made for each connection tried: h2 takes the request it sends.
         let req = head(channel, prepared, previous).map_err(status)?;
-        match sender.open(req).await {
+        let last = match &outgoing {
+            Outgoing::Frame(frame) => Some(frame),
+            Outgoing::Body(_) => None,
+        };
+        match sender.open(req, last).await {
             Ok(opened) => break opened,
             Err(error) => {
                 // The connection could not take the stream: the request can go elsewhere.
@@ -204,15 +207,14 @@ async fn send(
             }
         }
     };
-    let mut send = opened.send;
     match outgoing {
+        // Sent with the headers.
         Outgoing::Frame(frame) => {
             if let Some(t) = totals {
                 PayloadCount::new(t.sent.clone()).feed(&frame);
             }
-            stream::send_last(&mut send, frame);
         }
-        Outgoing::Body(body) => call.attach_pipe(pipe::spawn(&channel.runtime, body, send)),
+        Outgoing::Body(body) => call.attach_pipe(pipe::spawn(&channel.runtime, body, opened.send)),
     }
     let response = opened.response.await.map_err(|e| stream_failed(channel, call, &e))?;
     let (parts, body) = response.into_parts();

@@ -11,11 +11,12 @@
 //! its calls with UNAVAILABLE.
 
 use super::stream::ConnState;
+use crate::unpark::{Batch, Deferred};
 use bytes::Bytes;
 use std::future::Future;
 use std::pin::{Pin, pin};
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::oneshot;
@@ -203,10 +204,15 @@ where
     let state = watch.state;
     let mut connection = pin!(connection);
     let mut pinger = keepalive.map(|k| Pinger::new(k, state));
+    // h2 wakes the task through this waker, so that a caller queueing several frames
+    // wakes it once (see `unpark.rs`).
+    let deferred = Arc::new(Deferred::default());
+    let waker = Waker::from(deferred.clone());
     std::future::poll_fn(|cx| {
+        deferred.register(cx);
         // Blocking callers woken by this poll wake when it is over (see `unpark.rs`).
-        let batch = crate::unpark::Batch::start();
-        let polled = connection.as_mut().poll(cx);
+        let batch = Batch::start();
+        let polled = connection.as_mut().poll(&mut Context::from_waker(&waker));
         drop(batch);
         watch.check(cx);
         if polled.is_pending()

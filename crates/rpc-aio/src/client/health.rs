@@ -112,12 +112,10 @@ async fn watch_once(watched: &dyn Watched, generation: u64, mut sender: Sender, 
     h.insert(http::header::CONTENT_TYPE, crate::wire::headers::CONTENT_TYPE);
     h.insert(http::header::TE, http::HeaderValue::from_static("trailers"));
     h.insert(http::header::USER_AGENT, check.user_agent.clone());
-    let opened = match sender.open(req).await {
+    let opened = match sender.open(req, Some(&frame.freeze())).await {
         Ok(o) => o,
         Err(e) => return failed(super::connect::describe(&e), false),
     };
-    let mut send = opened.send;
-    super::stream::send_last(&mut send, frame.freeze());
     let response = match opened.response.await {
         Ok(r) => r,
         Err(e) => return failed(super::connect::describe(&e), false),

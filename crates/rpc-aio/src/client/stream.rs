@@ -4,6 +4,7 @@
 //! a connection layer stands between a call and its stream.
 
 use super::signal::Signal;
+use crate::unpark::Batch;
 use bytes::Bytes;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -34,15 +35,21 @@ impl Sender {
         self.state.is_ended()
     }
 
-    /// Opens a stream and sends `request`'s headers (the body follows on `send`). Waits
-    /// only while the server's limit of concurrent streams is reached.
+    /// Opens a stream and sends `request`'s headers, with `last`, the request's one DATA
+    /// frame, if it has no more (else the body follows on `send`). Waits only while the
+    /// server's limit of concurrent streams is reached. The connection's task is woken
+    /// once for both frames, so they go out together.
     ///
     /// # Errors
     /// h2's error when the connection cannot take a new stream (it ended, failed, or the
     /// server sent GOAWAY): then nothing of the request left, and it may go elsewhere.
-    pub(crate) async fn open(&mut self, request: http::Request<()>) -> Result<Opened, h2::Error> {
+    pub(crate) async fn open(&mut self, request: http::Request<()>, last: Option<&Bytes>) -> Result<Opened, h2::Error> {
         std::future::poll_fn(|cx| self.h2.poll_ready(cx)).await?;
-        let (response, send) = self.h2.send_request(request, false)?;
+        let _one_wake = Batch::start();
+        let (response, mut send) = self.h2.send_request(request, false)?;
+        if let Some(frame) = last {
+            send_last(&mut send, frame.clone());
+        }
         Ok(Opened {
             response,
             send,
@@ -56,7 +63,7 @@ impl Sender {
 /// server has closed already (a trailers-only answer to the headers alone, such as
 /// UNIMPLEMENTED, can beat the frame) refuses it: that is no error, the response says
 /// what happened.
-pub(crate) fn send_last(send: &mut h2::SendStream<Bytes>, frame: Bytes) {
+fn send_last(send: &mut h2::SendStream<Bytes>, frame: Bytes) {
     if let Err(e) = send.send_data(frame, true) {
         tracing::debug!("the request frame was not sent: {e}");
     }
