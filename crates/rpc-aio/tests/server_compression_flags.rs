@@ -1,6 +1,9 @@
 //! Per-message response compression as seen on the wire (read with a raw HTTP/2 client):
 //! `disable_next_message_compression` leaves exactly the next response uncompressed, for
-//! async handlers and for blocking ones whose worker runs ahead of the encoder.
+//! async handlers and for blocking ones whose worker runs ahead of the encoder; and a long
+//! blocking stream of large responses, which its workers encode themselves, arrives whole,
+//! in order, compressed but where the handler said not, with the interceptor's response hook
+//! run on every message.
 
 use bytes::{Buf, Bytes};
 use prost::Message;
@@ -24,6 +27,13 @@ fn three_with_the_middle_plain_blocking(ctx: &ServicerContext) -> ResponseIterat
 
 /// The compressed flag of each response message of one call to `path`, and the response's `grpc-encoding`.
 async fn flags(target: &str, path: &str) -> (Vec<u8>, Option<String>) {
+    let (frames, encoding) = frames(target, path).await;
+    (frames.into_iter().map(|(flag, _)| flag).collect(), encoding)
+}
+
+/// Each response message of one call to `path` (its compressed flag and its bytes as sent),
+/// and the response's `grpc-encoding`.
+async fn frames(target: &str, path: &str) -> (Vec<(u8, Vec<u8>)>, Option<String>) {
     let tcp = tokio::net::TcpStream::connect(target).await.unwrap();
     let (mut client, connection) = h2::client::handshake(tcp).await.unwrap();
     tokio::spawn(connection);
@@ -50,15 +60,26 @@ async fn flags(target: &str, path: &str) -> (Vec<u8>, Option<String>) {
     }
     let trailers = body.trailers().await.unwrap().unwrap();
     assert_eq!(trailers.get("grpc-status").unwrap(), "0");
-    let mut flags = Vec::new();
+    let mut frames = Vec::new();
     let mut rest = &bytes[..];
     while rest.len() >= 5 {
-        flags.push(rest[0]);
         let len = u32::from_be_bytes([rest[1], rest[2], rest[3], rest[4]]) as usize;
+        assert!(rest.len() >= 5 + len, "a truncated message on the wire");
+        frames.push((rest[0], rest[5..5 + len].to_vec()));
         rest.advance(5 + len);
     }
     assert!(rest.is_empty(), "a truncated message on the wire");
-    (flags, encoding)
+    (frames, encoding)
+}
+
+/// The `n`th response of the long stream: 600 bytes that do not compress away.
+fn long_stream_message(n: i32) -> Msg {
+    let mut rng = fastrand::Rng::with_seed(n as u64);
+    Msg {
+        text: n.to_string(),
+        payload: (0..600).map(|_| rng.u8(..)).collect(),
+        n,
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -87,6 +108,62 @@ async fn the_disabled_message_alone_goes_out_plain_for_async_and_blocking_handle
             let (flags, encoding) = flags(&target, path).await;
             assert_eq!(encoding.as_deref(), Some("gzip"), "{path}");
             assert_eq!(flags, [1, 0, 1], "{path}");
+        }
+        server.stop(None).await;
+    })
+    .await;
+}
+
+const LONG: &str = "/test.Svc/LongBlockingStream";
+const LONG_COUNT: i32 = 300;
+/// The responses the handler asks to go uncompressed.
+const PLAIN: [i32; 3] = [1, 150, 299];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_blocking_stream_encoded_by_its_workers_arrives_whole_in_order_and_hooked() {
+    bounded(async {
+        let (server, target) = serve_aio(ServerOptions::default().compression(Compression::Gzip), |s| {
+            s.add_method_handler(
+                LONG,
+                blocking_unary_stream(|_m, ctx| {
+                    let ctx = ctx.clone();
+                    let mut n = 0;
+                    Ok(ResponseIterator::new(std::iter::from_fn(move || {
+                        if PLAIN.contains(&n) {
+                            ctx.disable_next_message_compression();
+                        }
+                        n += 1;
+                        (n <= LONG_COUNT).then(|| Ok(long_stream_message(n - 1)))
+                    })))
+                }),
+            );
+            s.add_interceptor(|next: rpc_aio::Continuation, details: rpc_aio::HandlerCallDetails| async move {
+                let handler = next.run(details).await?;
+                Some(handler.on_response(|m| {
+                    if let Some(m) = m.downcast_mut::<Msg>() {
+                        m.text.push('!');
+                    }
+                }))
+            });
+        })
+        .await;
+        let (frames, encoding) = frames(&target, LONG).await;
+        assert_eq!(encoding.as_deref(), Some("gzip"));
+        assert_eq!(frames.len(), LONG_COUNT as usize);
+        for (n, (flag, bytes)) in frames.into_iter().enumerate() {
+            let n = n as i32;
+            assert_eq!(flag, u8::from(!PLAIN.contains(&n)), "response {n}");
+            let plain = if flag == 1 {
+                let mut out = Vec::new();
+                std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&bytes[..]), &mut out).unwrap();
+                out
+            } else {
+                bytes
+            };
+            let got = Msg::decode(&plain[..]).unwrap();
+            let mut want = long_stream_message(n);
+            want.text.push('!');
+            assert_eq!(got, want, "response {n}");
         }
         server.stop(None).await;
     })

@@ -23,6 +23,14 @@ pub(crate) enum Hook {
     Status(StatusHook),
 }
 
+/// Runs response hooks (outermost first in `hooks`) on `message`, innermost first.
+#[inline]
+pub(crate) fn run_response_hooks(hooks: &[MessageHook], message: &mut (dyn Any + Send)) {
+    for hook in hooks.iter().rev() {
+        hook(message);
+    }
+}
+
 /// The hooks of one RPC, outermost first (none: nothing is cloned or timed).
 #[derive(Default)]
 pub(crate) struct RpcHooks {
@@ -47,9 +55,12 @@ impl RpcHooks {
     /// Runs the response hooks on `message`, innermost first (responses travel outwards).
     #[inline]
     pub(crate) fn on_response(&self, message: &mut (dyn Any + Send)) {
-        for hook in self.response.iter().rev() {
-            hook(message);
-        }
+        run_response_hooks(&self.response, message);
+    }
+
+    /// The response hooks, for a worker that encodes the responses it pulls.
+    pub(crate) fn response_hooks(&self) -> Vec<MessageHook> {
+        self.response.clone()
     }
 
     /// Keeps the final status for the status hooks.

@@ -7,7 +7,7 @@
 
 use super::context::{Rpc, panicked};
 use super::guard::Watch;
-use super::pull::{Produced, Puller};
+use super::pull::{Encoding, Pulled, Puller};
 use crate::channelz::ServerCall;
 use crate::wire::compression::negotiate;
 use crate::wire::frame::FrameEncoder;
@@ -44,14 +44,28 @@ pub(crate) enum Source<Resp> {
 }
 
 impl<Resp: Send + 'static> Source<Resp> {
-    /// The next response and whether the handler asked for it to go uncompressed.
+    /// The next response and whether the handler asked for it to go uncompressed (or,
+    /// from a worker that encodes them, responses encoded).
     fn poll_next(
         &mut self,
         ctx: &ServicerContext,
         control: &rpc_core::ContextControl,
         compressing: bool,
         cx: &mut Context<'_>,
-    ) -> Poll<Option<Produced<Resp>>> {
+    ) -> Poll<Option<Pulled<Resp>>> {
+        if let Source::Pulled(puller) = self {
+            return puller.poll_next(cx);
+        }
+        self.poll_message(ctx, control, compressing, cx).map(|m| m.map(Pulled::Message))
+    }
+
+    fn poll_message(
+        &mut self,
+        ctx: &ServicerContext,
+        control: &rpc_core::ContextControl,
+        compressing: bool,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<(Result<Resp, RpcError>, bool)>> {
         if let Source::Pending(handler) = self {
             match handler.as_mut().poll(cx) {
                 Poll::Pending => return Poll::Pending,
@@ -74,7 +88,15 @@ impl<Resp: Send + 'static> Source<Resp> {
                 Ok(Poll::Pending) => Poll::Pending,
                 Err(p) => Poll::Ready(Some((Err(panicked(p.as_ref())), false))),
             },
-            Source::Pulled(puller) => puller.poll_next(cx),
+            Source::Pulled(puller) => match puller.poll_next(cx) {
+                // A source the handler returned late: the connection encodes its responses.
+                Poll::Ready(Some(Pulled::Message(item))) => Poll::Ready(Some(item)),
+                Poll::Ready(Some(Pulled::Encoded(..))) => {
+                    Poll::Ready(Some((Err(RpcError::internal("responses encoded for another encoder")), false)))
+                }
+                Poll::Ready(None) => Poll::Ready(None),
+                Poll::Pending => Poll::Pending,
+            },
             Source::Sender(responses) => match responses.poll_channel(cx) {
                 Some(Poll::Ready(item)) => Poll::Ready(item.map(plain)),
                 Some(Poll::Pending) => Poll::Pending,
@@ -194,6 +216,11 @@ where
     }
     write_metadata(&rpc.take_initial_metadata(), headers);
     let encoder = FrameEncoder::new(compression, rpc.env.options.max_send_message_length);
+    if let Source::Pulled(puller) = &source {
+        let codec: Arc<dyn Encoder<Resp>> = codec.clone();
+        let encoding = FrameEncoder::new(compression, rpc.env.options.max_send_message_length);
+        puller.encode_here(Encoding::new(encoding, codec, rpc.hooks.response_hooks()));
+    }
     response.body_mut().inner = Some(Box::pin(ResponseBody {
         source,
         watch: rpc.watch(),
@@ -256,7 +283,8 @@ impl<Resp: Send + 'static, C: Encoder<Resp>> Body for ResponseBody<Resp, C> {
             }
             let compressing = this.encoder.compression().is_some();
             match this.source.poll_next(&rpc.ctx, &rpc.control, compressing, cx) {
-                Poll::Ready(Some((Ok(mut m), plain))) => {
+                Poll::Ready(Some(Pulled::Encoded(encoded, _))) => this.buf.unsplit(encoded),
+                Poll::Ready(Some(Pulled::Message((Ok(mut m), plain)))) => {
                     rpc.hooks.on_response(&mut m);
                     let before = this.buf.len();
                     if let Err(e) = this.encoder.encode(&*this.codec, m, plain, &mut this.buf) {
@@ -265,7 +293,7 @@ impl<Resp: Send + 'static, C: Encoder<Resp>> Body for ResponseBody<Resp, C> {
                         puller.record_size(this.buf.len() - before);
                     }
                 }
-                Poll::Ready(Some((Err(e), _))) => this.finish(Err(e)),
+                Poll::Ready(Some(Pulled::Message((Err(e), _)))) => this.finish(Err(e)),
                 Poll::Ready(None) => this.finish(Ok(())),
                 Poll::Pending => {
                     if this.buf.is_empty()
