@@ -58,6 +58,17 @@ pub(crate) struct Handoff<T> {
     capacity: AtomicUsize,
 }
 
+/// What [`Handoff::take_all`] found.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Taken {
+    /// Items, now moved.
+    Some,
+    /// Nothing yet.
+    Nothing,
+    /// Nothing, and nothing more comes.
+    Ended,
+}
+
 /// Whom to wake, found under the lock and woken outside it.
 enum Wake {
     Nobody,
@@ -126,14 +137,15 @@ impl<T> Handoff<T> {
         Ok(st.queue.len() < self.capacity())
     }
 
-    /// Pushes `item` if there is room, without waking anyone (see [`announce`](Self::announce)).
-    /// `Err(item)` back when the queue is full or the consumer is gone.
-    pub(crate) fn try_push_quiet(&self, item: T) -> Result<(), T> {
+    /// Pushes `item` if there is room, without waking anyone (see [`announce`](Self::announce)),
+    /// and says whether there is room for another. `Err(item)` back when the queue is full
+    /// or the consumer is gone.
+    pub(crate) fn try_push_quiet(&self, item: T) -> Result<bool, T> {
         let mut st = self.lock();
         match self.has_room(&st) {
             Ok(true) => {
                 st.queue.push_back(item);
-                Ok(())
+                Ok(st.queue.len() < self.capacity())
             }
             _ => Err(item),
         }
@@ -215,6 +227,7 @@ impl<T> Handoff<T> {
 
     /// The next item without waiting: `Some(Some(item))`, `Some(None)` at the end, `None`
     /// when there is nothing yet.
+    #[cfg(test)]
     pub(crate) fn try_pop(&self) -> Option<Option<T>> {
         let mut st = self.lock();
         let (item, wake) = self.pop(&mut st);
@@ -226,6 +239,25 @@ impl<T> Handoff<T> {
             None if ended => Some(None),
             None => None,
         }
+    }
+
+    /// Moves every queued item to the back of `into`, under one lock for the batch (the
+    /// queue keeps the room `into` had), and wakes a waiting producer. The consumer then
+    /// holds up to a queue's worth besides the queue.
+    pub(crate) fn take_all(&self, into: &mut VecDeque<T>) -> Taken {
+        let mut st = self.lock();
+        if st.queue.is_empty() {
+            return if st.producer_gone { Taken::Ended } else { Taken::Nothing };
+        }
+        if into.is_empty() {
+            std::mem::swap(&mut st.queue, into);
+        } else {
+            into.append(&mut st.queue);
+        }
+        let wake = Self::take(&mut st.producer_waits, Wake::Room);
+        drop(st);
+        self.wake(wake);
+        Taken::Some
     }
 
     /// The next item, blocking this thread until one comes; `None` once the producer is
@@ -330,6 +362,27 @@ mod tests {
         assert!(q.lock().producer_waits.is_some(), "3 of 4 left: not woken yet");
         assert_eq!(q.try_pop(), Some(Some(1)));
         assert!(!q.lock().producer_waits.is_some(), "2 of 4 left: woken");
+    }
+
+    #[test]
+    fn take_all_moves_the_batch_in_order_frees_the_producer_and_sees_the_end() {
+        let q = Handoff::new(3);
+        assert_eq!(q.try_push_quiet(1), Ok(true));
+        assert_eq!(q.try_push_quiet(2), Ok(true));
+        assert_eq!(q.try_push_quiet(3), Ok(false), "the last room taken");
+        let waker = futures::task::noop_waker();
+        assert!(q.poll_room(&mut Context::from_waker(&waker)).is_pending());
+        let mut local = VecDeque::from([0]);
+        assert_eq!(q.take_all(&mut local), Taken::Some);
+        assert_eq!(local, [0, 1, 2, 3]);
+        assert!(!q.lock().producer_waits.is_some(), "the producer is woken");
+        assert_eq!(q.take_all(&mut local), Taken::Nothing);
+        q.try_push_quiet(4).unwrap();
+        q.close_producer();
+        let mut fresh = VecDeque::new();
+        assert_eq!(q.take_all(&mut fresh), Taken::Some);
+        assert_eq!(fresh, [4]);
+        assert_eq!(q.take_all(&mut fresh), Taken::Ended);
     }
 
     #[test]

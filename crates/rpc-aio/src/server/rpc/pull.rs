@@ -37,6 +37,16 @@ pub(crate) enum Pulled<Resp> {
     Encoded(BytesMut, usize),
 }
 
+impl<Resp> Pulled<Resp> {
+    /// How many responses this holds.
+    fn count(&self) -> usize {
+        match self {
+            Pulled::Encoded(_, n) => *n,
+            Pulled::Message(_) => 1,
+        }
+    }
+}
+
 /// Responses smaller than this (encoded, with the frame prefix) are left to the connection
 /// to encode: they cost it little, and with empty messages the connection then sent faster
 /// than one worker pulled, so on one core each response woke it (2.5 times the CPU).
@@ -100,6 +110,9 @@ struct State<Resp> {
     ready: VecDeque<Pulled<Resp>>,
     /// How many responses `ready` holds.
     count: usize,
+    /// How many the connection had taken and not sent, when it last looked: a worker
+    /// pulls until the two together make a batch.
+    held: usize,
     /// The iterator, while no worker is pulling it (`None` while one is, or once it ended).
     iter: Option<ResponseIterator<Resp>>,
     /// The encoding, once the connection set it up, while no worker is pulling.
@@ -132,7 +145,9 @@ impl<Resp> Shared<Resp> {
     }
 
     fn record_size(&self, bytes: usize) {
-        self.size.store(bytes, Ordering::Relaxed);
+        if self.size.swap(bytes, Ordering::Relaxed) == bytes {
+            return;
+        }
         let ahead = capacity_for(AHEAD_BYTES, bytes, AHEAD_MIN, AHEAD_MAX);
         self.ahead.store(ahead, Ordering::Relaxed);
     }
@@ -141,6 +156,12 @@ impl<Resp> Shared<Resp> {
 /// The connection's side: the responses in order, and the pulling scheduled as they go.
 pub(crate) struct Puller<Resp> {
     shared: Arc<Shared<Resp>>,
+    /// Responses taken from the workers in one go, not sent yet.
+    taken: VecDeque<Pulled<Resp>>,
+    /// How many responses `taken` holds.
+    held: usize,
+    /// Whether the next batch was asked for since the last take.
+    checked: bool,
 }
 
 impl<Resp: Send + 'static> Puller<Resp> {
@@ -159,6 +180,7 @@ impl<Resp: Send + 'static> Puller<Resp> {
             state: Mutex::new(State {
                 ready: VecDeque::with_capacity(AHEAD_START),
                 count: 0,
+                held: 0,
                 iter: None,
                 encoding: None,
                 pulling: true,
@@ -173,7 +195,15 @@ impl<Resp: Send + 'static> Puller<Resp> {
             ahead: AtomicUsize::new(AHEAD_START),
             size: AtomicUsize::new(0),
         });
-        (Puller { shared: shared.clone() }, FirstBatch { shared, iter })
+        (
+            Puller {
+                shared: shared.clone(),
+                taken: VecDeque::new(),
+                held: 0,
+                checked: false,
+            },
+            FirstBatch { shared, iter },
+        )
     }
 
     /// Has the workers encode what they pull from now on (the connection knows the
@@ -187,33 +217,60 @@ impl<Resp: Send + 'static> Puller<Resp> {
 
     /// The next response (or encoded responses): `Pending` while the next batch is being
     /// pulled.
-    pub(crate) fn poll_next(&self, cx: &mut Context<'_>) -> Poll<Option<Pulled<Resp>>> {
-        let mut st = self.shared.lock();
-        let item = st.take_front();
-        if !st.pulling
-            && !st.ended
-            && st.count <= self.shared.ahead.load(Ordering::Relaxed) / 2
-            && let Some(iter) = st.iter.take()
-        {
-            st.pulling = true;
-            let encoding = st.encoding.take();
-            drop(st);
-            self.schedule(iter, encoding);
-            st = self.shared.lock();
+    pub(crate) fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Pulled<Resp>>> {
+        if let Some(item) = self.taken.pop_front() {
+            self.held -= item.count();
+            // Half way through what the workers pulled: time for the next batch.
+            if !self.checked && self.held <= self.shared.ahead.load(Ordering::Relaxed) / 2 {
+                self.checked = true;
+                let st = self.shared.lock();
+                self.pull_more(st);
+            }
+            return Poll::Ready(Some(item));
         }
-        match item {
-            Some(item) => Poll::Ready(Some(item)),
-            None if st.ended => Poll::Ready(None),
-            None => {
-                st.waker = Some(cx.waker().clone());
-                // A batch may have landed while the lock was released.
-                match st.take_front() {
-                    Some(item) => Poll::Ready(Some(item)),
-                    None if st.ended => Poll::Ready(None),
-                    None => Poll::Pending,
-                }
+        let mut st = self.shared.lock();
+        if st.ready.is_empty() {
+            st.held = 0;
+            if st.ended {
+                return Poll::Ready(None);
+            }
+            st.waker = Some(cx.waker().clone());
+            self.held = 0;
+            self.pull_more(st);
+            // A batch may have landed while the lock was released.
+            st = self.shared.lock();
+            if st.ready.is_empty() {
+                return if st.ended { Poll::Ready(None) } else { Poll::Pending };
             }
         }
+        // Everything pulled so far, taken under one lock.
+        std::mem::swap(&mut st.ready, &mut self.taken);
+        self.held = std::mem::take(&mut st.count);
+        st.held = self.held;
+        self.checked = false;
+        let item = self.taken.pop_front();
+        if let Some(item) = &item {
+            self.held -= item.count();
+        }
+        if self.held <= self.shared.ahead.load(Ordering::Relaxed) / 2 {
+            self.checked = true;
+            self.pull_more(st);
+        }
+        Poll::Ready(item)
+    }
+
+    /// Schedules the next batch unless one is being pulled or the responses ended (the
+    /// connection holds `held` of them).
+    fn pull_more(&self, mut st: MutexGuard<'_, State<Resp>>) {
+        st.held = self.held;
+        if st.pulling || st.ended {
+            return;
+        }
+        let Some(iter) = st.iter.take() else { return };
+        st.pulling = true;
+        let encoding = st.encoding.take();
+        drop(st);
+        self.schedule(iter, encoding);
     }
 
     /// Tells the puller how large an encoded response was, so that it pulls about
@@ -286,16 +343,6 @@ impl<Resp> State<Resp> {
         }
         self.ready.push_back(item);
     }
-
-    #[inline]
-    fn take_front(&mut self) -> Option<Pulled<Resp>> {
-        let item = self.ready.pop_front()?;
-        self.count -= match &item {
-            Pulled::Encoded(_, n) => *n,
-            Pulled::Message(_) => 1,
-        };
-        Some(item)
-    }
 }
 
 /// Pulls responses until enough are ready (see [`AHEAD_BYTES`]), the iterator ends, it
@@ -345,7 +392,7 @@ fn pull<Resp: Send + 'static>(shared: &Shared<Resp>, mut iter: ResponseIterator<
             wake(waker);
             return drop(iter);
         }
-        if st.count >= shared.ahead.load(Ordering::Relaxed) {
+        if st.count + st.held >= shared.ahead.load(Ordering::Relaxed) {
             st.pulling = false;
             st.iter = Some(iter);
             // Set up meanwhile by the connection, or carried by this worker.

@@ -5,7 +5,7 @@
 //! compressed flag of the message it hands over.
 
 use super::context::{MessageHook, Rpc};
-use crate::handoff::{Handoff, Producer, capacity_for};
+use crate::handoff::{Handoff, Producer, Taken, capacity_for};
 use crate::server::pool::park_while;
 use crate::wire::count::PayloadCount;
 use crate::wire::frame::{FrameDecoder, PREFIX_LEN};
@@ -14,6 +14,7 @@ use http_body::Body;
 use hyper::body::Incoming;
 use rpc_core::codec::Decoder;
 use rpc_core::{ContextControl, RequestIterator, RequestStream, RpcError};
+use std::collections::VecDeque;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -23,7 +24,8 @@ use std::task::{Context, Poll};
 /// then about [`BLOCKING_AHEAD_BYTES`] of them once their size is known, between the bounds.
 /// The worker is woken per batch and the pump per half queue, so small requests cost a
 /// hand-off per many: with 32 at most, a bidi call of empty messages cost the blocking
-/// server two context switches per 32 requests.
+/// server two context switches per 32 requests. The worker takes what is queued in one go
+/// (one lock per batch), so a call holds up to twice this many.
 const BLOCKING_REQUEST_BUFFER: usize = 32;
 const BLOCKING_REQUEST_MIN: usize = 4;
 const BLOCKING_REQUEST_MAX: usize = 1024;
@@ -165,6 +167,7 @@ where
     rpc.attach_pump(pump.abort_handle());
     RequestIterator::new(Handed {
         queue,
+        taken: VecDeque::new(),
         complete,
         control: rpc.control.clone(),
         ended: false,
@@ -181,11 +184,15 @@ fn pump<Req: Send + 'static, C: Decoder<Req>>(
     sized: &mut usize,
     cx: &mut Context<'_>,
 ) -> Poll<()> {
+    // Whether the queue had room after the last push (the first poll asks).
+    let mut room = false;
     loop {
-        match queue.poll_room(cx) {
-            Poll::Ready(true) => {}
-            Poll::Ready(false) => return Poll::Ready(()),
-            Poll::Pending => return Poll::Pending,
+        if !room {
+            match queue.poll_room(cx) {
+                Poll::Ready(true) => {}
+                Poll::Ready(false) => return Poll::Ready(()),
+                Poll::Pending => return Poll::Pending,
+            }
         }
         match Pin::new(&mut *requests).poll_next(cx) {
             Poll::Ready(Some(item)) => {
@@ -199,8 +206,9 @@ fn pump<Req: Send + 'static, C: Decoder<Req>>(
                     ));
                 }
                 let last = item.is_err();
-                if queue.try_push_quiet(item).is_err() || last {
-                    return Poll::Ready(());
+                match queue.try_push_quiet(item) {
+                    Ok(more) if !last => room = more,
+                    _ => return Poll::Ready(()),
                 }
             }
             Poll::Ready(None) => {
@@ -218,6 +226,8 @@ fn pump<Req: Send + 'static, C: Decoder<Req>>(
 /// A blocking handler's requests, taken from the pump's queue.
 struct Handed<Req> {
     queue: Arc<Handoff<Result<(Req, bool), RpcError>>>,
+    /// Requests taken from the queue in one go, not handed to the handler yet.
+    taken: VecDeque<Result<(Req, bool), RpcError>>,
     complete: Arc<AtomicBool>,
     control: ContextControl,
     /// The iterator ends after the first error or the end, whatever the pump does later.
@@ -231,10 +241,15 @@ impl<Req> Iterator for Handed<Req> {
         if self.ended {
             return None;
         }
-        let next = match self.queue.try_pop() {
-            Some(item) => item,
-            // Waiting for the client: the worker gives its place to the next RPC meanwhile.
-            None => park_while(|| self.queue.pop_blocking()),
+        let next = match self.taken.pop_front() {
+            Some(item) => Some(item),
+            // The requests queued meanwhile, taken at once.
+            None => match self.queue.take_all(&mut self.taken) {
+                Taken::Some => self.taken.pop_front(),
+                Taken::Ended => None,
+                // Waiting for the client: the worker gives its place to the next RPC meanwhile.
+                Taken::Nothing => park_while(|| self.queue.pop_blocking()),
+            },
         }
         .or_else(|| {
             let message = "the RPC ended (cancelled or past its deadline) before its request stream did";
