@@ -23,13 +23,14 @@ use super::channel::{Channel, ChannelShared};
 use super::errors::{When, from_h2};
 use super::interceptor::{AnyMessage, ClientCallDetails, Next, RequestHook, Responses};
 use super::prepare;
-use crate::handoff::{Handoff, Producer, capacity_for};
+use crate::handoff::{Handoff, Producer, Taken, capacity_for};
 use crate::wire::{headers, status};
 use bytes::{Bytes, BytesMut};
 use futures::future::BoxFuture;
 use futures::{Stream, StreamExt};
 use rpc_core::codec::{BytesCodec, Decoder, Encoder};
 use rpc_core::{CallOptions, RequestSource, RpcError, SourceKind};
+use std::collections::VecDeque;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -422,6 +423,7 @@ fn requests<Req: Send + 'static>(
             Box::pin(Pumped {
                 iter: Some(iter),
                 queue: None,
+                taken: VecDeque::new(),
                 runtime: runtime.clone(),
                 request_size: shared.request_size(),
             }),
@@ -436,10 +438,15 @@ fn requests<Req: Send + 'static>(
 struct Pumped<Req> {
     iter: Option<Box<dyn Iterator<Item = rpc_core::OutgoingMessage<Req>> + Send>>,
     queue: Option<Arc<Handoff<Item<Req>>>>,
+    /// Requests taken from the queue in one go, not sent yet.
+    taken: VecDeque<Item<Req>>,
     runtime: tokio::runtime::Handle,
     /// Where the body notes the encoded size of the requests.
     request_size: Arc<AtomicUsize>,
 }
+
+// Nothing is pinned in place.
+impl<Req> Unpin for Pumped<Req> {}
 
 impl<Req: Send + 'static> Stream for Pumped<Req> {
     type Item = Item<Req>;
@@ -467,9 +474,15 @@ impl<Req: Send + 'static> Stream for Pumped<Req> {
             });
             this.queue = Some(queue);
         }
-        match &this.queue {
-            Some(queue) => queue.poll_pop(cx),
-            None => Poll::Ready(None),
+        if let Some(item) = this.taken.pop_front() {
+            return Poll::Ready(Some(item));
+        }
+        let Some(queue) = &this.queue else { return Poll::Ready(None) };
+        // What the thread queued meanwhile, under one lock (or the wait for the next).
+        match queue.take_all(&mut this.taken) {
+            Taken::Some => Poll::Ready(this.taken.pop_front()),
+            Taken::Ended => Poll::Ready(None),
+            Taken::Nothing => queue.poll_pop(cx),
         }
     }
 }
