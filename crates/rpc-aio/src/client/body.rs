@@ -63,6 +63,11 @@ pub(crate) type Requests<Req> = Pin<Box<dyn Stream<Item = Item<Req>> + Send>>;
 pub(crate) enum Item<Req> {
     /// A message to send.
     Message(OutgoingMessage<Req>),
+    /// A message encoded where it was made (a blocking request iterator's thread), frame
+    /// prefix included (see `wire/encoding.rs`).
+    Encoded(BytesMut),
+    /// A message could not be encoded where it was made: the call fails with this.
+    Failed(RpcError),
     /// The caller is done: half-close the stream.
     End,
 }
@@ -74,6 +79,15 @@ struct EncodeBody<Req, E: ?Sized> {
     shared: Arc<CallShared>,
     buf: BytesMut,
     done: bool,
+}
+
+impl<Req, E: ?Sized> EncodeBody<Req, E> {
+    /// Ends the body with `e` as the call's outcome (failing the body resets the stream).
+    fn fail(&mut self, e: RpcError) -> Poll<Option<Result<Frame<Bytes>, BodyError>>> {
+        self.shared.fail(e.clone());
+        self.done = true;
+        Poll::Ready(Some(Err(BodyError(e.to_string()))))
+    }
 }
 
 impl<Req, E: Encoder<Req> + ?Sized> Body for EncodeBody<Req, E> {
@@ -93,12 +107,11 @@ impl<Req, E: Encoder<Req> + ?Sized> Body for EncodeBody<Req, E> {
                     let encoded = this.encoder.encode(&*this.codec, m.message, m.options.no_compress, &mut this.buf);
                     this.shared.note_request_size(this.buf.len() - before);
                     if let Err(e) = encoded {
-                        // The call's outcome is this error; failing the body resets the stream.
-                        this.shared.fail(e.clone());
-                        this.done = true;
-                        return Poll::Ready(Some(Err(BodyError(e.to_string()))));
+                        return this.fail(e);
                     }
                 }
+                Poll::Ready(Some(Item::Encoded(encoded))) => this.buf.unsplit(encoded),
+                Poll::Ready(Some(Item::Failed(e))) => return this.fail(e),
                 Poll::Ready(Some(Item::End)) => {
                     ended = true;
                     break;

@@ -18,12 +18,14 @@ use super::body::{Item, Read, ReadError, Reader, Requests};
 use super::call::drive::Drive;
 use super::call::run::{Begun, Running, Start};
 use super::call::shared::CallShared;
+use super::call::shared::EncodingSlot;
 use super::call::writer::Writer;
 use super::channel::{Channel, ChannelShared};
 use super::errors::{When, from_h2};
 use super::interceptor::{AnyMessage, ClientCallDetails, Next, RequestHook, Responses};
 use super::prepare;
 use crate::handoff::{Handoff, Producer, Taken, capacity_for};
+use crate::wire::encoding::{ENCODE_MIN, Encoding};
 use crate::wire::{headers, status};
 use bytes::{Bytes, BytesMut};
 use futures::future::BoxFuture;
@@ -297,6 +299,7 @@ impl<Req: Send + 'static, C: Encoder<Req>> Terminal<Req, C> {
                 if hooks.is_empty() {
                     return Ok(Outgoing::Stream(requests));
                 }
+                self.shared.hook_requests();
                 Ok(Outgoing::Stream(Box::pin(requests.map(move |mut item| {
                     if let Item::Message(m) = &mut item {
                         for hook in &hooks {
@@ -426,6 +429,7 @@ fn requests<Req: Send + 'static>(
                 taken: VecDeque::new(),
                 runtime: runtime.clone(),
                 request_size: shared.request_size(),
+                encoding: shared.request_encoding(),
             }),
             Writer::with_source(),
         ),
@@ -443,6 +447,8 @@ struct Pumped<Req> {
     runtime: tokio::runtime::Handle,
     /// Where the body notes the encoded size of the requests.
     request_size: Arc<AtomicUsize>,
+    /// Where the call leaves the thread an encoding of the requests, if it does.
+    encoding: EncodingSlot,
 }
 
 // Nothing is pinned in place.
@@ -457,6 +463,9 @@ impl<Req: Send + 'static> Stream for Pumped<Req> {
             let queue = Arc::new(Handoff::new(ITER_BUFFER));
             let producer = Producer(queue.clone());
             let request_size = this.request_size.clone();
+            // Set up by the call before its body first asks for a request.
+            let encoding = this.encoding.lock().unwrap_or_else(|p| p.into_inner()).take();
+            let mut encoding = encoding.and_then(|e| e.downcast::<Encoding<Req>>().ok());
             this.runtime.spawn_blocking(move || {
                 let mut sized = 0;
                 for m in iter {
@@ -466,7 +475,19 @@ impl<Req: Send + 'static> Stream for Pumped<Req> {
                         sized = size;
                         producer.set_capacity(capacity_for(ITER_AHEAD_BYTES, size, ITER_BUFFER_MIN, ITER_BUFFER_MAX));
                     }
-                    if producer.push_blocking(Item::Message(m)).is_err() {
+                    let item = match encoding.as_mut() {
+                        // Encoded here, where it was made (see `wire/encoding.rs`).
+                        Some(e) if size >= ENCODE_MIN => match e.encode(m.message, m.options.no_compress) {
+                            Ok(encoded) => {
+                                request_size.store(encoded.len(), Ordering::Relaxed);
+                                Item::Encoded(encoded)
+                            }
+                            Err(error) => Item::Failed(error),
+                        },
+                        _ => Item::Message(m),
+                    };
+                    let failed = matches!(item, Item::Failed(_));
+                    if producer.push_blocking(item).is_err() || failed {
                         return;
                     }
                 }

@@ -10,6 +10,7 @@ use super::interceptor::ClientCallDetails;
 use super::replay::Replay;
 use super::retry;
 use super::service_config::{MethodConfig, Policy};
+use crate::wire::encoding::Encoding;
 use crate::wire::frame::FrameEncoder;
 use bytes::BytesMut;
 use rpc_core::codec::Encoder;
@@ -35,7 +36,7 @@ pub(crate) async fn attempt<Req, E>(
 ) -> Result<Started, RpcError>
 where
     Req: Send + 'static,
-    E: Encoder<Req> + ?Sized,
+    E: Encoder<Req>,
 {
     let span = crate::observe::client_span(call.parent_span(), &details.method, channel.authority.as_str());
     prepared(channel, call, details, body, codec, &span).instrument(span.clone()).await
@@ -51,7 +52,7 @@ async fn prepared<Req, E>(
 ) -> Result<Started, RpcError>
 where
     Req: Send + 'static,
-    E: Encoder<Req> + ?Sized,
+    E: Encoder<Req>,
 {
     let mut details = details;
     // Observed from here, so that a call failing before any attempt is counted too.
@@ -125,7 +126,13 @@ where
         Body::Stream(requests) if policy.is_some() => {
             Request::Replayed(Replay::new(requests, codec, encoder, call.clone(), channel.clone()), None)
         }
-        Body::Stream(requests) => Request::Once(Some(body::streaming(requests, codec, encoder, call.clone()))),
+        Body::Stream(requests) => {
+            // A blocking request iterator's thread encodes the requests it pulls.
+            let codec_here: Arc<dyn Encoder<Req>> = codec.clone();
+            let encoding = Encoding::new(FrameEncoder::new(compression, max_send), codec_here, Vec::new());
+            call.offer_request_encoding(Box::new(encoding));
+            Request::Once(Some(body::streaming(requests, codec, encoder, call.clone())))
+        }
     };
     // The method's string becomes the path without a copy (it is not needed after this).
     let method_name = std::mem::take(&mut details.method).into_bytes();

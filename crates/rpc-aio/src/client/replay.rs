@@ -98,6 +98,8 @@ impl Replay {
                 message: Box::new(m.message) as AnyRequest,
                 options: m.options,
             }),
+            Item::Encoded(encoded) => Item::Encoded(encoded),
+            Item::Failed(e) => Item::Failed(e),
             Item::End => Item::End,
         });
         let encode: Encode = Box::new(move |m, buf| {
@@ -256,13 +258,23 @@ impl Body for ReplayBody {
             let polled = inner.source.as_mut().poll_next(&mut Context::from_waker(&waker));
             match polled {
                 Poll::Pending => return Poll::Pending,
-                Poll::Ready(Some(Item::Message(m))) => {
-                    let mut buf = BytesMut::new();
-                    if let Err(e) = (inner.encode)(m, &mut buf) {
-                        inner.call.fail(e.clone());
-                        return this.fail(&e.to_string());
-                    }
-                    let frame = buf.freeze();
+                Poll::Ready(Some(item @ (Item::Message(_) | Item::Encoded(_) | Item::Failed(_)))) => {
+                    let encoded = match item {
+                        Item::Message(m) => {
+                            let mut buf = BytesMut::new();
+                            (inner.encode)(m, &mut buf).map(|()| buf)
+                        }
+                        Item::Encoded(buf) => Ok(buf),
+                        Item::Failed(e) => Err(e),
+                        Item::End => Err(rpc_core::RpcError::internal("the request stream ended twice")),
+                    };
+                    let frame = match encoded {
+                        Ok(buf) => buf.freeze(),
+                        Err(e) => {
+                            inner.call.fail(e.clone());
+                            return this.fail(&e.to_string());
+                        }
+                    };
                     inner.produced += 1;
                     this.next = inner.produced;
                     if owner.is_none() {

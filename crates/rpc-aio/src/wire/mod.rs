@@ -5,6 +5,7 @@
 
 pub(crate) mod compression;
 pub(crate) mod count;
+pub(crate) mod encoding;
 pub(crate) mod frame;
 pub(crate) mod headers;
 pub(crate) mod status;

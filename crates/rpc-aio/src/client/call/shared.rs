@@ -8,8 +8,9 @@ use crate::wire::count::Totals;
 use crate::wire::headers::{has_metadata, read_metadata};
 use rpc_core::observe::{AttemptObserver, CallEnd, ClientCallObserver};
 use rpc_core::{Metadata, RpcError, StatusCode};
+use std::any::Any;
 use std::fmt;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 use tokio::sync::Notify;
@@ -152,7 +153,16 @@ pub(crate) struct CallShared {
     /// The encoded size of the last streamed request (0 before the first), so that a
     /// request iterator's thread runs about as many bytes ahead whatever their size.
     request_size: OnceLock<Arc<AtomicUsize>>,
+    /// An encoding (`wire::encoding::Encoding` of the call's request type) for the thread
+    /// of a blocking request iterator to take, so that it encodes the requests it pulls.
+    request_encoding: OnceLock<EncodingSlot>,
+    /// Interceptors' hooks run on the requests as they are sent: they stay messages until
+    /// the body encodes them (no encoding is offered).
+    requests_hooked: AtomicBool,
 }
+
+/// Where a call's request encoding waits for the thread that pulls its requests.
+pub(crate) type EncodingSlot = Arc<Mutex<Option<Box<dyn Any + Send>>>>;
 
 /// A call dropped before its end (its future or object went away) failed.
 impl Drop for CallShared {
@@ -192,7 +202,31 @@ impl CallShared {
             parent: tracing::Span::current(),
             // Made when a request stream first needs it: a unary call allocates nothing.
             request_size: OnceLock::new(),
+            request_encoding: OnceLock::new(),
+            requests_hooked: AtomicBool::new(false),
         })
+    }
+
+    /// Interceptors' hooks see the requests as they are sent: no encoding is offered.
+    pub(crate) fn hook_requests(&self) {
+        self.requests_hooked.store(true, Ordering::Release);
+    }
+
+    /// Where a request iterator's thread finds the call's request encoding (see
+    /// [`offer_request_encoding`](Self::offer_request_encoding)).
+    pub(crate) fn request_encoding(&self) -> EncodingSlot {
+        self.request_encoding.get_or_init(Arc::default).clone()
+    }
+
+    /// Offers `encoding` to the thread of a blocking request iterator, if the call has one
+    /// and it has not started; else it is dropped.
+    pub(crate) fn offer_request_encoding(&self, encoding: Box<dyn Any + Send>) {
+        if self.requests_hooked.load(Ordering::Acquire) {
+            return;
+        }
+        if let Some(slot) = self.request_encoding.get() {
+            *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(encoding);
+        }
     }
 
     /// Ties the pipe task sending one of this call's request streams to the call: it is

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
 /// A hook on each request or response message of an RPC.
-pub(crate) type MessageHook = Arc<dyn Fn(&mut (dyn Any + Send)) + Send + Sync>;
+pub(crate) use crate::wire::encoding::MessageHook;
 /// A hook on the final status of an RPC.
 pub(crate) type StatusHook = Arc<dyn Fn(&RpcOutcome) + Send + Sync>;
 
@@ -21,14 +21,6 @@ pub(crate) enum Hook {
     Request(MessageHook),
     Response(MessageHook),
     Status(StatusHook),
-}
-
-/// Runs response hooks (outermost first in `hooks`) on `message`, innermost first.
-#[inline]
-pub(crate) fn run_response_hooks(hooks: &[MessageHook], message: &mut (dyn Any + Send)) {
-    for hook in hooks.iter().rev() {
-        hook(message);
-    }
 }
 
 /// The hooks of one RPC, outermost first (none: nothing is cloned or timed).
@@ -55,7 +47,7 @@ impl RpcHooks {
     /// Runs the response hooks on `message`, innermost first (responses travel outwards).
     #[inline]
     pub(crate) fn on_response(&self, message: &mut (dyn Any + Send)) {
-        run_response_hooks(&self.response, message);
+        crate::wire::encoding::run_hooks(&self.response, message);
     }
 
     /// The response hooks, for a worker that encodes the responses it pulls.

@@ -10,13 +10,12 @@
 //! freed by the connection, each message took the allocator's slow path on both threads:
 //! about a tenth of the blocking server's CPU in 1 KiB server streaming.)
 
-use super::context::{MessageHook, panicked, run_response_hooks};
+use super::context::panicked;
 use crate::deadline;
 use crate::handoff::capacity_for;
 use crate::server::pool::WorkerPool;
-use crate::wire::frame::FrameEncoder;
+use crate::wire::encoding::{ENCODE_MIN, Encoding};
 use bytes::BytesMut;
-use rpc_core::codec::Encoder;
 use rpc_core::{ContextControl, ResponseIterator, RpcError, ServicerContext};
 use std::collections::VecDeque;
 use std::panic::AssertUnwindSafe;
@@ -44,50 +43,6 @@ impl<Resp> Pulled<Resp> {
             Pulled::Encoded(_, n) => *n,
             Pulled::Message(_) => 1,
         }
-    }
-}
-
-/// Responses smaller than this (encoded, with the frame prefix) are left to the connection
-/// to encode: they cost it little, and with empty messages the connection then sent faster
-/// than one worker pulled, so on one core each response woke it (2.5 times the CPU).
-const ENCODE_MIN: usize = 256;
-
-/// How much room a worker's encoding buffer takes at a time; the connection frees each
-/// once it has sent what is in it.
-const ENCODE_ROOM: usize = 64 * 1024;
-
-/// A worker's encoding of the responses it pulls: the connection's encoder settings, the
-/// method's codec and the response hooks of the RPC's interceptors.
-pub(crate) struct Encoding<Resp> {
-    encoder: FrameEncoder,
-    codec: Arc<dyn Encoder<Resp>>,
-    hooks: Vec<MessageHook>,
-    buf: BytesMut,
-}
-
-impl<Resp> Encoding<Resp> {
-    pub(crate) fn new(encoder: FrameEncoder, codec: Arc<dyn Encoder<Resp>>, hooks: Vec<MessageHook>) -> Encoding<Resp> {
-        Encoding {
-            encoder,
-            codec,
-            hooks,
-            buf: BytesMut::new(),
-        }
-    }
-
-    /// Encodes `message`; the encoded response shares a buffer with the ones before it.
-    fn encode(&mut self, mut message: Resp, plain: bool) -> Result<BytesMut, RpcError>
-    where
-        Resp: Send + 'static,
-    {
-        run_response_hooks(&self.hooks, &mut message);
-        if self.buf.capacity() == 0 {
-            // When the room runs short meanwhile, `BytesMut` takes back the room of a
-            // buffer the connection has let go, or makes new room of this size.
-            self.buf = BytesMut::with_capacity(ENCODE_ROOM);
-        }
-        self.encoder.encode(&*self.codec, message, plain, &mut self.buf)?;
-        Ok(self.buf.split())
     }
 }
 

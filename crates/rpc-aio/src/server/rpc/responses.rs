@@ -7,9 +7,10 @@
 
 use super::context::{Rpc, panicked};
 use super::guard::Watch;
-use super::pull::{Encoding, Pulled, Puller};
+use super::pull::{Pulled, Puller};
 use crate::channelz::ServerCall;
 use crate::wire::compression::negotiate;
+use crate::wire::encoding::Encoding;
 use crate::wire::frame::FrameEncoder;
 use crate::wire::headers::{CONTENT_TYPE, GRPC_ENCODING, write_metadata};
 use crate::wire::status;
