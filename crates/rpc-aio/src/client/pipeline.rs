@@ -25,7 +25,7 @@ use super::errors::{When, from_h2};
 use super::interceptor::{AnyMessage, ClientCallDetails, Next, RequestHook, Responses};
 use super::prepare;
 use crate::handoff::{Handoff, Producer, Taken, capacity_for};
-use crate::wire::encoding::{ENCODE_MIN, Encoding};
+use crate::wire::encoding::{Encoding, encode_away};
 use crate::wire::{headers, status};
 use bytes::{Bytes, BytesMut};
 use futures::future::BoxFuture;
@@ -477,7 +477,7 @@ impl<Req: Send + 'static> Stream for Pumped<Req> {
                     }
                     let item = match encoding.as_mut() {
                         // Encoded here, where it was made (see `wire/encoding.rs`).
-                        Some(e) if size >= ENCODE_MIN => match e.encode(m.message, m.options.no_compress) {
+                        Some(e) if encode_away(size) => match e.encode(m.message, m.options.no_compress) {
                             Ok(encoded) => {
                                 request_size.store(encoded.len(), Ordering::Relaxed);
                                 Item::Encoded(encoded)

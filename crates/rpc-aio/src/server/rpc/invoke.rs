@@ -55,7 +55,7 @@ where
         };
         return match handler {
             BlockingUnaryUnary(f) => blocking_unary(rpc, f, request, codec).await,
-            BlockingUnaryStream(f) => blocking_streaming(rpc, f, request, codec).await,
+            BlockingUnaryStream(f) => blocking_streaming(rpc, f, request, codec, true).await,
             AsyncUnaryUnary(f) => {
                 let fut = f(request, rpc.ctx.clone());
                 async_unary(rpc, fut, codec).await
@@ -74,7 +74,7 @@ where
         }
         BlockingStreamStream(f) => {
             let iter = requests::iterator(&mut rpc, requests);
-            blocking_streaming(rpc, f, iter, codec).await
+            blocking_streaming(rpc, f, iter, codec, false).await
         }
         AsyncStreamUnary(f) => {
             let fut = f(requests::stream(requests, rpc.control.clone()), rpc.ctx.clone());
@@ -189,6 +189,7 @@ async fn blocking_streaming<In, Resp, C>(
     f: BlockingFn<In, ResponseIterator<Resp>>,
     input: In,
     codec: Arc<C>,
+    worker_encodes: bool,
 ) -> http::Response<ServerBody>
 where
     In: Send + 'static,
@@ -209,7 +210,7 @@ where
         }
         // Pulled while the stream can take more: the first batch here, the rest on
         // whichever worker is free when the connection wants them.
-        let (puller, first) = Puller::new(responses, pool, ctx.clone(), control, deadline);
+        let (puller, first) = Puller::new(responses, pool, ctx.clone(), control, deadline, worker_encodes);
         if started_tx.send(Ok(Source::Pulled(puller))).is_ok() {
             first.run();
         }

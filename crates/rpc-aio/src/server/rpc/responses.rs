@@ -217,7 +217,9 @@ where
     }
     write_metadata(&rpc.take_initial_metadata(), headers);
     let encoder = FrameEncoder::new(compression, rpc.env.options.max_send_message_length);
-    if let Source::Pulled(puller) = &source {
+    if let Source::Pulled(puller) = &source
+        && puller.wants_encoding()
+    {
         let codec: Arc<dyn Encoder<Resp>> = codec.clone();
         let encoding = FrameEncoder::new(compression, rpc.env.options.max_send_message_length);
         puller.encode_here(Encoding::new(encoding, codec, rpc.hooks.response_hooks()));
