@@ -147,7 +147,7 @@ impl RpcMethodHandler {
     /// This handler, with `hook` run on each response message the handler produces,
     /// before it is encoded and sent; it may read the message or change it in place.
     /// Response hooks of the inner wrappers run first. They must not block. They run on
-    /// the server's runtime, or, for a blocking handler's response iterator, on the worker
+    /// the server's runtime, or, for a blocking server-streaming handler, on the worker
     /// that pulls and encodes its responses.
     pub fn on_response(self, hook: impl Fn(&mut (dyn Any + Send)) + Send + Sync + 'static) -> RpcMethodHandler {
         self.hooked(Hook::Response(Arc::new(hook)))
