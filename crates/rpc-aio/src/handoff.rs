@@ -140,6 +140,7 @@ impl<T> Handoff<T> {
     /// Pushes `item` if there is room, without waking anyone (see [`announce`](Self::announce)),
     /// and says whether there is room for another. `Err(item)` back when the queue is full
     /// or the consumer is gone.
+    #[cfg(test)]
     pub(crate) fn try_push_quiet(&self, item: T) -> Result<bool, T> {
         let mut st = self.lock();
         match self.has_room(&st) {
@@ -149,6 +150,27 @@ impl<T> Handoff<T> {
             }
             _ => Err(item),
         }
+    }
+
+    /// Moves as many of `batch`'s items (from its front) as there is room for, without
+    /// waking anyone (see [`announce`](Self::announce)); `Err` once the consumer is gone.
+    pub(crate) fn push_all_quiet(&self, batch: &mut VecDeque<T>) -> Result<(), ()> {
+        let mut st = self.lock();
+        if st.consumer_gone {
+            return Err(());
+        }
+        let room = self.capacity().saturating_sub(st.queue.len());
+        if st.queue.is_empty() && batch.len() <= room {
+            // The whole batch, without moving an item: the queues swap their buffers.
+            std::mem::swap(&mut st.queue, batch);
+        } else if batch.len() <= room {
+            // Moved in bulk (`extend` from a `drain` moved them one by one).
+            st.queue.append(batch);
+        } else {
+            let n = room.min(batch.len());
+            st.queue.extend(batch.drain(..n));
+        }
+        Ok(())
     }
 
     /// Wakes a waiting consumer if there is something for it.
@@ -383,6 +405,22 @@ mod tests {
         assert_eq!(q.take_all(&mut fresh), Taken::Some);
         assert_eq!(fresh, [4]);
         assert_eq!(q.take_all(&mut fresh), Taken::Ended);
+    }
+
+    #[test]
+    fn push_all_moves_what_there_is_room_for_and_fails_once_the_consumer_is_gone() {
+        let q = Handoff::new(4);
+        q.try_push_quiet(0).unwrap();
+        let mut batch = VecDeque::from([1, 2, 3, 4, 5]);
+        assert_eq!(q.push_all_quiet(&mut batch), Ok(()));
+        assert_eq!(batch, [4, 5], "three fitted");
+        assert_eq!(q.push_all_quiet(&mut batch), Ok(()));
+        assert_eq!(batch, [4, 5], "a full queue takes none");
+        let mut taken = VecDeque::new();
+        assert_eq!(q.take_all(&mut taken), Taken::Some);
+        assert_eq!(taken, [0, 1, 2, 3]);
+        q.close_consumer();
+        assert_eq!(q.push_all_quiet(&mut batch), Err(()));
     }
 
     #[test]

@@ -148,7 +148,7 @@ where
 /// body (tied to the RPC: it stops when the RPC ends). The task hands requests over in
 /// batches: a worker waiting for a request is woken once the task has queued every request
 /// the connection had for it, not once per request.
-pub(crate) fn iterator<Req, C>(rpc: &mut Rpc, mut requests: Requests<Req, C>) -> RequestIterator<Req>
+pub(crate) fn iterator<Req, C>(rpc: &mut Rpc, requests: Requests<Req, C>) -> RequestIterator<Req>
 where
     Req: Send + 'static,
     C: Decoder<Req>,
@@ -158,12 +158,16 @@ where
     // RPC's end (a cancellation, the deadline), which the handler must not read as the
     // end of a complete request stream.
     let complete = Arc::new(AtomicBool::new(false));
-    let (producer, completed) = (Producer(queue.clone()), complete.clone());
-    let pump = tokio::spawn(async move {
-        let mut sized = 0;
-        std::future::poll_fn(|cx| pump(&producer, &mut requests, &completed, &mut sized, cx)).await;
-        drop(producer);
-    });
+    let mut pump = Pump {
+        queue: Producer(queue.clone()),
+        requests,
+        complete: complete.clone(),
+        sized: 0,
+        batch: VecDeque::new(),
+        ended: None,
+    };
+    // The pump's end drops its producer: the handler gets what is queued, then the end.
+    let pump = tokio::spawn(async move { std::future::poll_fn(|cx| pump.poll(cx)).await });
     rpc.attach_pump(pump.abort_handle());
     RequestIterator::new(Handed {
         queue,
@@ -174,50 +178,90 @@ where
     })
 }
 
-/// Decodes and queues the requests the connection has, then announces them; ends when the
-/// requests end (or fail) or the handler dropped its iterator. `sized`: the request size
-/// the queue's capacity was last set for.
-fn pump<Req: Send + 'static, C: Decoder<Req>>(
-    queue: &Handoff<Result<(Req, bool), RpcError>>,
-    requests: &mut Requests<Req, C>,
-    complete: &AtomicBool,
-    sized: &mut usize,
-    cx: &mut Context<'_>,
-) -> Poll<()> {
-    // Whether the queue had room after the last push (the first poll asks).
-    let mut room = false;
-    loop {
-        if !room {
-            match queue.poll_room(cx) {
+/// Requests a pump decodes before it queues them, under one lock: a bidi call of empty
+/// messages paid about 100 instructions per request for a lock each.
+const PUMP_BATCH: usize = 16;
+
+/// The task's side of a blocking handler's requests: it decodes the requests the
+/// connection has and queues them, a batch per lock, then announces them; it ends when the
+/// requests end (or fail) or the handler dropped its iterator. It reads at most a batch
+/// past a full queue, so a handler that stops reading stops the stream's reads.
+struct Pump<Req, C> {
+    queue: Producer<Result<(Req, bool), RpcError>>,
+    requests: Requests<Req, C>,
+    complete: Arc<AtomicBool>,
+    /// The request size the queue's capacity was last set for.
+    sized: usize,
+    /// Decoded, not queued yet.
+    batch: VecDeque<Result<(Req, bool), RpcError>>,
+    /// The requests ended: `Some(true)` when the client ended its stream, `Some(false)`
+    /// after a failed one; the pump stops once the batch is queued.
+    ended: Option<bool>,
+}
+
+impl<Req: Send + 'static, C: Decoder<Req>> Pump<Req, C> {
+    /// Queues what is batched: `Ready(true)` when all of it is, `Ready(false)` once the
+    /// handler is gone, `Pending` while the queue is full (woken when it has room).
+    fn poll_queue(&mut self, cx: &mut Context<'_>) -> Poll<bool> {
+        loop {
+            if self.batch.is_empty() {
+                return Poll::Ready(true);
+            }
+            if self.queue.push_all_quiet(&mut self.batch).is_err() {
+                return Poll::Ready(false);
+            }
+            if self.batch.is_empty() {
+                return Poll::Ready(true);
+            }
+            match self.queue.poll_room(cx) {
                 Poll::Ready(true) => {}
-                Poll::Ready(false) => return Poll::Ready(()),
+                Poll::Ready(false) => return Poll::Ready(false),
                 Poll::Pending => return Poll::Pending,
             }
         }
-        match Pin::new(&mut *requests).poll_next(cx) {
-            Poll::Ready(Some(item)) => {
-                if requests.last_size != *sized {
-                    *sized = requests.last_size;
-                    queue.set_capacity(capacity_for(
-                        BLOCKING_AHEAD_BYTES,
-                        *sized,
-                        BLOCKING_REQUEST_MIN,
-                        BLOCKING_REQUEST_MAX,
-                    ));
-                }
-                let last = item.is_err();
-                match queue.try_push_quiet(item) {
-                    Ok(more) if !last => room = more,
-                    _ => return Poll::Ready(()),
+    }
+
+    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        loop {
+            if self.batch.len() >= PUMP_BATCH || self.ended.is_some() {
+                match self.poll_queue(cx) {
+                    Poll::Ready(true) => {}
+                    Poll::Ready(false) => return Poll::Ready(()),
+                    Poll::Pending => return Poll::Pending,
                 }
             }
-            Poll::Ready(None) => {
-                complete.store(true, Ordering::Release);
+            if let Some(complete) = self.ended {
+                self.complete.store(complete, Ordering::Release);
                 return Poll::Ready(());
             }
-            Poll::Pending => {
-                queue.announce();
-                return Poll::Pending;
+            match Pin::new(&mut self.requests).poll_next(cx) {
+                Poll::Ready(Some(item)) => {
+                    if self.requests.last_size != self.sized {
+                        self.sized = self.requests.last_size;
+                        self.queue.set_capacity(capacity_for(
+                            BLOCKING_AHEAD_BYTES,
+                            self.sized,
+                            BLOCKING_REQUEST_MIN,
+                            BLOCKING_REQUEST_MAX,
+                        ));
+                    }
+                    if item.is_err() {
+                        self.ended = Some(false);
+                    }
+                    self.batch.push_back(item);
+                }
+                Poll::Ready(None) => self.ended = Some(true),
+                Poll::Pending => {
+                    return match self.poll_queue(cx) {
+                        Poll::Ready(true) => {
+                            self.queue.announce();
+                            Poll::Pending
+                        }
+                        Poll::Ready(false) => Poll::Ready(()),
+                        // A full queue was announced to the handler.
+                        Poll::Pending => Poll::Pending,
+                    };
+                }
             }
         }
     }
