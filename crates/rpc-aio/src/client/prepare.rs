@@ -128,9 +128,10 @@ where
         }
         Body::Stream(requests) => {
             // A blocking request iterator's thread encodes the requests it pulls.
-            let codec_here: Arc<dyn Encoder<Req>> = codec.clone();
-            let encoding = Encoding::new(FrameEncoder::new(compression, max_send), codec_here, Vec::new());
-            call.offer_request_encoding(Box::new(encoding));
+            call.offer_request_encoding(|| {
+                let codec: Arc<dyn Encoder<Req>> = codec.clone();
+                Box::new(Encoding::new(FrameEncoder::new(compression, max_send), codec, Vec::new()))
+            });
             Request::Once(Some(body::streaming(requests, codec, encoder, call.clone())))
         }
     };

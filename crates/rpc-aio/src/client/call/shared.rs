@@ -218,14 +218,14 @@ impl CallShared {
         self.request_encoding.get_or_init(Arc::default).clone()
     }
 
-    /// Offers `encoding` to the thread of a blocking request iterator, if the call has one
-    /// and it has not started; else it is dropped.
-    pub(crate) fn offer_request_encoding(&self, encoding: Box<dyn Any + Send>) {
+    /// Offers the encoding `make` makes to the thread of a blocking request iterator, if
+    /// the call has one (nothing is made otherwise).
+    pub(crate) fn offer_request_encoding(&self, make: impl FnOnce() -> Box<dyn Any + Send>) {
         if self.requests_hooked.load(Ordering::Acquire) {
             return;
         }
         if let Some(slot) = self.request_encoding.get() {
-            *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(encoding);
+            *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(make());
         }
     }
 

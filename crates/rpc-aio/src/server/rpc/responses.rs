@@ -46,7 +46,8 @@ pub(crate) enum Source<Resp> {
 
 impl<Resp: Send + 'static> Source<Resp> {
     /// The next response and whether the handler asked for it to go uncompressed (or,
-    /// from a worker that encodes them, responses encoded).
+    /// from a worker that encodes them, responses encoded: only a puller the connection
+    /// set up an encoding for does, see [`respond_now`]).
     fn poll_next(
         &mut self,
         ctx: &ServicerContext,
@@ -54,23 +55,11 @@ impl<Resp: Send + 'static> Source<Resp> {
         compressing: bool,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Pulled<Resp>>> {
-        if let Source::Pulled(puller) = self {
-            return puller.poll_next(cx);
-        }
-        self.poll_message(ctx, control, compressing, cx).map(|m| m.map(Pulled::Message))
-    }
-
-    fn poll_message(
-        &mut self,
-        ctx: &ServicerContext,
-        control: &rpc_core::ContextControl,
-        compressing: bool,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<(Result<Resp, RpcError>, bool)>> {
+        let failed = |e: RpcError| Poll::Ready(Some(Pulled::Message((Err(e), false))));
         if let Source::Pending(handler) = self {
             match handler.as_mut().poll(cx) {
                 Poll::Pending => return Poll::Pending,
-                Poll::Ready(Err(e)) => return Poll::Ready(Some((Err(e), false))),
+                Poll::Ready(Err(e)) => return failed(e),
                 // A non-OK code set on the context wins over a returned response.
                 Poll::Ready(Ok(_)) if ctx.code().is_some_and(|c| c != StatusCode::Ok) => return Poll::Ready(None),
                 Poll::Ready(Ok(source)) => *self = source,
@@ -79,7 +68,7 @@ impl<Resp: Send + 'static> Source<Resp> {
         // The context's flag is only read (under its lock) when the responses are compressed.
         let plain = |item: Result<Resp, RpcError>| {
             let plain = compressing && item.is_ok() && control.take_disable_next_compression();
-            (item, plain)
+            Pulled::Message((item, plain))
         };
         match self {
             Source::One(m) => Poll::Ready(m.take().map(|m| plain(Ok(m)))),
@@ -87,23 +76,15 @@ impl<Resp: Send + 'static> Source<Resp> {
                 Ok(Poll::Ready(Some(item))) => Poll::Ready(Some(plain(item))),
                 Ok(Poll::Ready(None)) => Poll::Ready(None),
                 Ok(Poll::Pending) => Poll::Pending,
-                Err(p) => Poll::Ready(Some((Err(panicked(p.as_ref())), false))),
+                Err(p) => failed(panicked(p.as_ref())),
             },
-            Source::Pulled(puller) => match puller.poll_next(cx) {
-                // A source the handler returned late: the connection encodes its responses.
-                Poll::Ready(Some(Pulled::Message(item))) => Poll::Ready(Some(item)),
-                Poll::Ready(Some(Pulled::Encoded(..))) => {
-                    Poll::Ready(Some((Err(RpcError::internal("responses encoded for another encoder")), false)))
-                }
-                Poll::Ready(None) => Poll::Ready(None),
-                Poll::Pending => Poll::Pending,
-            },
+            Source::Pulled(puller) => puller.poll_next(cx),
             Source::Sender(responses) => match responses.poll_channel(cx) {
                 Some(Poll::Ready(item)) => Poll::Ready(item.map(plain)),
                 Some(Poll::Pending) => Poll::Pending,
-                None => Poll::Ready(Some((Err(RpcError::internal("a response iterator lost its channel")), false))),
+                None => failed(RpcError::internal("a response iterator lost its channel")),
             },
-            Source::Pending(_) => Poll::Ready(Some((Err(RpcError::internal("a handler produced no response source")), false))),
+            Source::Pending(_) => failed(RpcError::internal("a handler produced no response source")),
         }
     }
 }
@@ -216,14 +197,14 @@ where
         headers.insert(GRPC_ENCODING, http::HeaderValue::from_static(c.name()));
     }
     write_metadata(&rpc.take_initial_metadata(), headers);
-    let encoder = FrameEncoder::new(compression, rpc.env.options.max_send_message_length);
+    let encoder = || FrameEncoder::new(compression, rpc.env.options.max_send_message_length);
     if let Source::Pulled(puller) = &source
         && puller.wants_encoding()
     {
         let codec: Arc<dyn Encoder<Resp>> = codec.clone();
-        let encoding = FrameEncoder::new(compression, rpc.env.options.max_send_message_length);
-        puller.encode_here(Encoding::new(encoding, codec, rpc.hooks.response_hooks()));
+        puller.encode_here(Encoding::new(encoder(), codec, rpc.hooks.response_hooks()));
     }
+    let encoder = encoder();
     response.body_mut().inner = Some(Box::pin(ResponseBody {
         source,
         watch: rpc.watch(),
